@@ -1,0 +1,58 @@
+//! Where the app lives, as the browser sees it.
+//!
+//! The server writes `<base href>` from its base path and `X-Forwarded-Prefix`; proxies
+//! such as `kubectl proxy` rewrite that link on the way through. The browser's
+//! `document.baseURI` is therefore the one source of truth for the client, and the router's
+//! base is derived from it rather than configured.
+
+use leptos::prelude::*;
+
+/// The document base (`<base href>`), always ending in `/`. Provided as context on the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseHref(pub String);
+
+impl BaseHref {
+    /// The router base: the base href without its trailing slash (`""` when served at `/`).
+    pub fn router_base(&self) -> String {
+        self.0.trim_end_matches('/').to_string()
+    }
+}
+
+/// The router base of this render, provided as context by [`crate::App`].
+#[derive(Clone, Debug)]
+struct RouterBase(String);
+
+/// Makes the router base available to [`href`]; called once by the root component.
+pub fn provide_router_base(base: String) {
+    provide_context(RouterBase(base));
+}
+
+/// The full href of an app path such as `/status`. Leptos' `<A>` leaves absolute paths
+/// alone, so every link goes through here to gain the prefix the browser sees.
+pub fn href(path: &str) -> String {
+    let base = use_context::<RouterBase>().map(|b| b.0).unwrap_or_default();
+    format!("{base}{path}")
+}
+
+/// The router's base path for this render.
+pub fn router_base() -> String {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_router_base()
+    }
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<BaseHref>()
+            .map(|base| base.router_base())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn browser_router_base() -> String {
+    let base_uri = document().base_uri().ok().flatten().unwrap_or_default();
+    match web_sys::Url::new(&base_uri) {
+        Ok(url) => BaseHref(url.pathname()).router_base(),
+        Err(_) => String::new(),
+    }
+}

@@ -1,0 +1,65 @@
+//! Vaultdeck's user interface: a Leptos app rendered by the server (`ssr`) and hydrated in
+//! the browser (`hydrate`). Every URL it builds is relative to `document.baseURI`, so the
+//! app works under `/ui`, at `/`, and behind a prefix-adding proxy such as `kubectl proxy`.
+
+pub mod api;
+pub mod base;
+pub mod components;
+pub mod pages;
+pub mod routes;
+pub mod wire;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Title};
+use leptos_router::components::Router;
+
+pub use base::BaseHref;
+
+/// The HTML document around the app. Only the server renders it.
+///
+/// `base_href` is the prefix the browser sees (the base path plus any `X-Forwarded-Prefix`),
+/// always ending in `/`; every relative URL on the page resolves against it.
+pub fn shell(options: LeptosOptions, base_href: BaseHref) -> impl IntoView {
+    let href = base_href.0.clone();
+    provide_context(base_href);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <base href=href />
+                <link rel="icon" href="favicon.svg" type="image/svg+xml" />
+                <leptos_meta::HashedStylesheet options=options.clone() root="." />
+                <HydrationScripts options root="." />
+                <leptos_meta::MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The root component, shared by server rendering and hydration.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let router_base = base::router_base();
+    base::provide_router_base(router_base.clone());
+    view! {
+        <Title text="Vaultdeck" />
+        <Router base=router_base>
+            <routes::AppRoutes />
+        </Router>
+    }
+}
+
+/// Entry point called by the hydration script once the WASM module is loaded.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,217 @@
+//! Vaultdeck's settings: command-line flags, each with a matching environment variable.
+//! The Vault settings use the Vault CLI's variable names; Vaultdeck's own use `VAULTDECK_`.
+
+use clap::{builder::BoolishValueParser, error::ContextKind, CommandFactory, Parser};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "vaultdeck",
+    version,
+    about = "A web console for HashiCorp Vault on Kubernetes"
+)]
+pub struct Config {
+    /// Vault's address. When unset, Vaultdeck starts its embedded lab server (labvault).
+    #[arg(long, env = "VAULT_ADDR", value_parser = parse_http_url)]
+    pub vault_addr: Option<reqwest::Url>,
+
+    /// A PEM file with the CA certificate(s) to verify Vault's TLS certificate.
+    #[arg(long, env = "VAULT_CACERT")]
+    pub vault_cacert: Option<PathBuf>,
+
+    /// Do not verify Vault's TLS certificate (lab use only).
+    #[arg(long, env = "VAULT_SKIP_VERIFY", num_args = 0..=1, default_value = "false",
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub vault_skip_verify: bool,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "VAULTDECK_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// The path under which Vaultdeck is served, e.g. `/ui` or `/`.
+    #[arg(long, env = "VAULTDECK_BASE_PATH", default_value = "/ui", value_parser = parse_base_path)]
+    pub base_path: BasePath,
+
+    /// The built site (WASM, JS, CSS, static files). Defaults to `site` beside the binary's
+    /// directory, where `cargo xtask` puts it; `LEPTOS_SITE_ROOT` is honoured for cargo-leptos.
+    #[arg(long, env = "VAULTDECK_SITE_DIR")]
+    pub site_dir: Option<PathBuf>,
+
+    /// Log format: `human` or `json`.
+    #[arg(
+        long,
+        env = "VAULTDECK_LOG_FORMAT",
+        value_enum,
+        default_value = "human"
+    )]
+    pub log_format: LogFormat,
+
+    /// Longest time a request may take before the server answers 504 (e.g. `30s`, `2m`).
+    #[arg(long, env = "VAULTDECK_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    #[arg(long, env = "VAULTDECK_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// A validated base path: `/` or `/segment[/segment…]` without a trailing slash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BasePath(String);
+
+impl BasePath {
+    /// The path routes are nested under: `""` for `/`, else e.g. `/ui`.
+    pub fn prefix(&self) -> &str {
+        if self.0 == "/" {
+            ""
+        } else {
+            &self.0
+        }
+    }
+}
+
+impl Config {
+    /// Parses flags and environment; on a bad value prints one line naming the setting and
+    /// exits with status 2 (help and version print as usual).
+    pub fn from_env_and_args() -> Config {
+        match Config::try_parse() {
+            Ok(config) => config,
+            Err(error) => exit_with_one_line(error),
+        }
+    }
+}
+
+fn exit_with_one_line(error: clap::Error) -> ! {
+    use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+    if matches!(error.kind(), DisplayHelp | DisplayVersion) {
+        error.exit();
+    }
+    let rendered = error.render().to_string();
+    let first_line = rendered
+        .lines()
+        .next()
+        .unwrap_or("invalid settings")
+        .trim_start_matches("error: ");
+    let env_hint = error
+        .get(ContextKind::InvalidArg)
+        .and_then(|arg| env_name_of(&arg.to_string()))
+        .map(|env| format!(" (environment variable {env})"))
+        .unwrap_or_default();
+    eprintln!("vaultdeck: {first_line}{env_hint}");
+    std::process::exit(2);
+}
+
+/// The environment variable of the flag named in a clap error, e.g. `--listen <LISTEN>`.
+fn env_name_of(flag: &str) -> Option<String> {
+    let long = flag.trim_start_matches("--").split([' ', '=']).next()?;
+    Config::command()
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
+        .and_then(|arg| arg.get_env())
+        .map(|env| env.to_string_lossy().into_owned())
+}
+
+fn parse_http_url(value: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("scheme must be http or https, not {other}")),
+    }
+}
+
+fn parse_base_path(value: &str) -> Result<BasePath, String> {
+    if value == "/" {
+        return Ok(BasePath(value.to_string()));
+    }
+    let trimmed = value.trim_end_matches('/');
+    let valid = trimmed.starts_with('/')
+        && trimmed[1..].split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c))
+        });
+    if valid {
+        Ok(BasePath(trimmed.to_string()))
+    } else {
+        Err("must be `/` or a path like `/ui` (letters, digits, `-_.~`, separated by `/`)".into())
+    }
+}
+
+/// Durations as Vault writes them: `90s`, `30m`, `1h`, `1h30m`, or plain seconds.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in value.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(format!("`{value}` is not a duration like 30s, 5m or 1h")),
+        };
+        let amount: u64 = number
+            .parse()
+            .map_err(|_| format!("`{value}` is not a duration like 30s, 5m or 1h"))?;
+        total += amount * unit;
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 && value.is_empty() {
+        return Err(format!("`{value}` is not a duration like 30s, 5m or 1h"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths() {
+        assert_eq!(parse_base_path("/ui").unwrap().prefix(), "/ui");
+        assert_eq!(parse_base_path("/ui/").unwrap().prefix(), "/ui");
+        assert_eq!(parse_base_path("/").unwrap().prefix(), "");
+        assert_eq!(parse_base_path("/a/b-c").unwrap().prefix(), "/a/b-c");
+        for bad in ["ui", "/ui//x", "/../x", "/a b", "/<script>"] {
+            assert!(parse_base_path(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("45").unwrap(), Duration::from_secs(45));
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn error_names_the_environment_variable() {
+        assert_eq!(
+            env_name_of("--listen <LISTEN>").as_deref(),
+            Some("VAULTDECK_LISTEN")
+        );
+        assert_eq!(
+            env_name_of("--vault-addr <VAULT_ADDR>").as_deref(),
+            Some("VAULT_ADDR")
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! Serving the app: server-rendered pages, the hashed WASM/JS/CSS bundle and static files.
+
+use crate::{middleware::content_security_policy, state::AppState};
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use leptos::prelude::*;
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
+use vaultdeck_app::{shell, BaseHref};
+
+/// `GET {base}` without the trailing slash: a relative redirect, so that whatever prefix a
+/// proxy put in front stays in the browser's URL.
+pub async fn redirect_to_base(State(state): State<AppState>) -> Redirect {
+    let last_segment = state.base_path().rsplit('/').next().unwrap_or_default();
+    Redirect::temporary(&format!("{last_segment}/"))
+}
+
+/// `GET /` when the base path is not `/`.
+pub async fn redirect_root_to_base(State(state): State<AppState>) -> Redirect {
+    Redirect::temporary(&format!("{}/", state.base_path().trim_start_matches('/')))
+}
+
+/// Any other `GET` under the base path: a file from the site directory if there is one,
+/// else the app, which renders the page for the path (or its not-found page, with 404).
+pub async fn serve_file_or_page(State(state): State<AppState>, request: Request) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    if let Some(file) = static_file(&state, method, &path).await {
+        return file;
+    }
+    render_page(state, request).await
+}
+
+async fn static_file(state: &AppState, method: Method, path: &str) -> Option<Response> {
+    let relative = path.strip_prefix(state.base_path())?;
+    if relative.is_empty() || relative == "/" {
+        return None;
+    }
+    let file_request = Request::builder()
+        .method(method)
+        .uri(relative)
+        .body(Body::empty())
+        .ok()?;
+    let files = ServeDir::new(&state.site.root).append_index_html_on_directories(false);
+    let response = files.oneshot(file_request).await.ok()?;
+    if response.status() == StatusCode::NOT_FOUND {
+        return None;
+    }
+    let mut response = response.map(Body::new);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    Some(response)
+}
+
+/// Server-renders the app for this request, with a per-response CSP nonce for the one
+/// inline hydration script.
+async fn render_page(state: AppState, mut request: Request) -> Response {
+    let prefix = forwarded_prefix(request.headers()).to_string();
+    let base_href = BaseHref(format!("{prefix}{}/", state.base_path()));
+    // The router matches the URL the browser sees, prefix included, as it will after hydration.
+    if !prefix.is_empty() {
+        if let Ok(uri) = format!("{prefix}{}", request.uri()).parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    let options = state.site.leptos_options.clone();
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        move || {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
+                let policy = content_security_policy(nonce.as_deref());
+                if let Ok(value) = HeaderValue::from_str(&policy) {
+                    response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+                }
+                response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+        },
+        move || shell(options.clone(), base_href.clone()),
+    );
+    handler(request).await.into_response()
+}
+
+/// The prefix a proxy put before our base path, from `X-Forwarded-Prefix`, when it is a
+/// plain path; `""` otherwise.
+fn forwarded_prefix(headers: &HeaderMap) -> &str {
+    headers
+        .get("x-forwarded-prefix")
+        .and_then(|v| v.to_str().ok())
+        .map(|p| p.trim_end_matches('/'))
+        .filter(|p| is_plain_path(p))
+        .unwrap_or("")
+}
+
+/// A path we are willing to write into `<base href>`: absolute, no scheme or host, no
+/// characters that could break out of the attribute or change its meaning.
+fn is_plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.split('/').any(|s| s == "..")
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.~:%@".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers_with_prefix(prefix: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-prefix", prefix.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_plain_forwarded_prefix_is_honoured() {
+        assert_eq!(forwarded_prefix(&HeaderMap::new()), "");
+        assert_eq!(
+            forwarded_prefix(&headers_with_prefix(
+                "/api/v1/namespaces/vault/services/vaultdeck:http/proxy/"
+            )),
+            "/api/v1/namespaces/vault/services/vaultdeck:http/proxy"
+        );
+    }
+
+    #[test]
+    fn hostile_forwarded_prefixes_are_ignored() {
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/a\"><script>",
+            "/a/../b",
+            "relative",
+        ] {
+            assert_eq!(
+                forwarded_prefix(&headers_with_prefix(hostile)),
+                "",
+                "{hostile}"
+            );
+        }
+    }
+}

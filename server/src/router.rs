@@ -1,0 +1,46 @@
+//! The one route table of the BFF. Everything lives under the base path (default `/ui`).
+
+use crate::{
+    handlers::{health, site, vault_proxy},
+    state::AppState,
+};
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{header, HeaderValue},
+    routing::{any, get},
+    Router,
+};
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
+
+pub fn routes(state: AppState) -> Router {
+    let base = state.base_path().to_string();
+    let api = Router::new()
+        .route("/health", get(health::get_health))
+        .route("/ready", get(health::get_readiness))
+        .route("/vault/v1/{*path}", any(vault_proxy::forward_to_vault))
+        .fallback(|| async { crate::error::ApiError::NotFound });
+
+    // The bundle's names carry a content hash, so browsers may keep them for a year.
+    let bundle = ServeDir::new(state.site.root.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let bundle = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
+        .service(bundle);
+
+    let mut router = Router::new()
+        .nest(&format!("{base}/api"), api)
+        .nest_service(&format!("{base}/pkg"), bundle)
+        .route(&format!("{base}/"), get(site::serve_file_or_page))
+        .route(&format!("{base}/{{*path}}"), get(site::serve_file_or_page));
+    if !base.is_empty() {
+        router = router
+            .route(&base, get(site::redirect_to_base))
+            .route("/", get(site::redirect_root_to_base));
+    }
+    // The body limit is enforced once, by the middleware stack, with a JSON 413.
+    router.layer(DefaultBodyLimit::disable()).with_state(state)
+}

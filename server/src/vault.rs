@@ -1,0 +1,171 @@
+//! The one client for Vault's HTTP API. It holds no token: callers pass the session's token
+//! per call, so one shared `reqwest::Client` serves every user.
+
+use crate::error::ApiError;
+use axum::http::{HeaderMap, Method};
+use bytes::Bytes;
+use std::{path::Path, time::Duration};
+
+/// A Vault token. `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct VaultToken(String);
+
+impl VaultToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        VaultToken(token.into())
+    }
+    /// The token itself, for the `X-Vault-Token` header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for VaultToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VaultToken(<redacted>)")
+    }
+}
+
+impl std::fmt::Display for VaultToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How to reach Vault: its address and TLS settings.
+#[derive(Clone, Debug)]
+pub struct VaultSettings {
+    pub addr: reqwest::Url,
+    pub ca_cert: Option<std::path::PathBuf>,
+    pub skip_verify: bool,
+    pub namespace: Option<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct VaultClient {
+    http: reqwest::Client,
+    addr: reqwest::Url,
+    namespace: Option<String>,
+    timeout: Duration,
+}
+
+/// One call to Vault, as the passthrough and the BFF's own handlers make it.
+pub struct VaultRequest<'a> {
+    pub method: Method,
+    /// Path below `/v1/`, e.g. `sys/seal-status`, without a leading slash.
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub token: Option<&'a VaultToken>,
+}
+
+impl VaultClient {
+    pub fn new(settings: &VaultSettings) -> anyhow::Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .danger_accept_invalid_certs(settings.skip_verify);
+        if let Some(path) = &settings.ca_cert {
+            for cert in read_ca_certs(path)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        Ok(VaultClient {
+            http: builder.build()?,
+            addr: settings.addr.clone(),
+            namespace: settings.namespace.clone(),
+            timeout: settings.timeout,
+        })
+    }
+
+    pub fn addr(&self) -> &reqwest::Url {
+        &self.addr
+    }
+
+    /// Sends one request to Vault. Transport failures become 502/504 errors naming the
+    /// address; Vault's own answers, errors included, are returned as they are.
+    pub async fn send(&self, request: VaultRequest<'_>) -> Result<reqwest::Response, ApiError> {
+        let mut url = self.addr.clone();
+        url.set_path(&format!("/v1/{}", request.path.trim_start_matches('/')));
+        url.set_query(request.query.filter(|q| !q.is_empty()));
+        let mut builder = self
+            .http
+            .request(request.method, url)
+            .headers(request.headers)
+            .body(request.body);
+        if let Some(token) = request.token {
+            builder = builder.header("X-Vault-Token", token.expose());
+        }
+        if let Some(namespace) = &self.namespace {
+            builder = builder.header("X-Vault-Namespace", namespace);
+        }
+        builder.send().await.map_err(|e| self.transport_error(&e))
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> ApiError {
+        let addr = self.addr.as_str().trim_end_matches('/').to_string();
+        if error.is_timeout() {
+            return ApiError::VaultTimeout {
+                addr,
+                seconds: self.timeout.as_secs(),
+            };
+        }
+        ApiError::VaultUnreachable {
+            addr,
+            detail: root_cause(error),
+        }
+    }
+
+    /// Whether Vault answers `sys/health` at all, whatever its seal state.
+    pub async fn reachable(&self) -> Result<(), ApiError> {
+        self.send(VaultRequest {
+            method: Method::GET,
+            path: "sys/health",
+            query: Some("standbyok=true&perfstandbyok=true&sealedcode=200&uninitcode=200"),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            token: None,
+        })
+        .await
+        .map(|_| ())
+    }
+}
+
+/// The innermost error message, e.g. "Connection refused (os error 111)".
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut source: &dyn std::error::Error = error;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
+fn read_ca_certs(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("VAULT_CACERT {}: {e}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        anyhow::anyhow!(
+            "VAULT_CACERT {}: not a PEM certificate: {e}",
+            path.display()
+        )
+    })?;
+    if certs.is_empty() {
+        anyhow::bail!("VAULT_CACERT {}: no certificate found", path.display());
+    }
+    Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_print() {
+        let token = VaultToken::new("hvs.very-secret");
+        assert_eq!(format!("{token:?}"), "VaultToken(<redacted>)");
+        assert_eq!(format!("{token}"), "<redacted>");
+    }
+}

@@ -1,0 +1,79 @@
+//! `cargo xtask`: the project's commands. Set-up, build, run, test and bench, driven from
+//! Rust so that nothing but registry packages is ever downloaded.
+
+mod paths;
+mod process;
+mod setup;
+mod site;
+mod test;
+
+use anyhow::{bail, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  setup            install what building and testing need (idempotent)
+  build [--release]
+                   build the site (WASM, JS, CSS) and the vaultdeck server
+  run [--release] [-- <vaultdeck flags>]
+                   build and start Vaultdeck at http://127.0.0.1:3000/ui
+                   (starts the embedded labvault when VAULT_ADDR is not set)
+  test [--rust-only | --e2e-only] [-- <playwright args>]
+                   every test: cargo test --workspace, then Playwright in Chromium
+
+environment:
+  CARGO_TARGET_DIR   build cache (default ~/.cache/vaultdeck/target)
+  VAULTDECK_TOOLS    tool cache  (default ~/.cache/vaultdeck/tools)
+";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(error) = dispatch(&args) {
+        eprintln!("xtask: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<()> {
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => {
+            print!("{USAGE}");
+            return Ok(());
+        }
+    };
+    let (options, passthrough) = split_at_double_dash(rest);
+    let release = options.iter().any(|o| o == "--release");
+    match command {
+        "setup" => setup::all(),
+        "build" => site::build_all(release).map(|_| ()),
+        "run" => run(release, passthrough),
+        "test" => test::run(&options, passthrough),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn split_at_double_dash(args: &[String]) -> (Vec<String>, &[String]) {
+    match args.iter().position(|a| a == "--") {
+        Some(i) => (args[..i].to_vec(), &args[i + 1..]),
+        None => (args.to_vec(), &[]),
+    }
+}
+
+fn run(release: bool, server_args: &[String]) -> Result<()> {
+    let built = site::build_all(release)?;
+    println!("\nStarting Vaultdeck: http://127.0.0.1:3000/ui (Ctrl-C to stop)\n");
+    let status = std::process::Command::new(&built.server_binary)
+        .args(server_args)
+        .env("VAULTDECK_SITE_DIR", &built.site_dir)
+        .status()?;
+    if !status.success() {
+        bail!("vaultdeck exited with {status}");
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! Building the site the way cargo-leptos does, without its downloads: the app for
+//! `wasm32-unknown-unknown` with `hydrate` in the size profile → `wasm-bindgen --target web`
+//! → `wasm-opt -Oz` → content-hashed names → CSS and static files → `.br`/`.gz` copies;
+//! then the server with `ssr`, with Leptos' `hash.txt` beside it.
+
+use crate::{paths, process, setup};
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+const OUTPUT_NAME: &str = "vaultdeck";
+const WASM_PROFILE: &str = "wasm-release";
+
+pub struct Built {
+    pub site_dir: PathBuf,
+    pub server_binary: PathBuf,
+}
+
+/// Content hashes of the bundle, in the `hash.txt` format Leptos reads.
+struct Hashes {
+    js: String,
+    wasm: String,
+    css: String,
+}
+
+impl Hashes {
+    fn file_text(&self) -> String {
+        format!("js: {}\nwasm: {}\ncss: {}\n", self.js, self.wasm, self.css)
+    }
+}
+
+pub fn build_all(release: bool) -> Result<Built> {
+    setup::build_tools()?;
+    let site_dir = build_site()?;
+    let server_binary = build_server(release, &site_dir)?;
+    Ok(Built {
+        site_dir,
+        server_binary,
+    })
+}
+
+fn build_site() -> Result<PathBuf> {
+    let root = paths::workspace_root();
+    let target = paths::target_dir();
+    process::run(process::cargo().current_dir(&root).args([
+        "build",
+        "--package",
+        "vaultdeck-app",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        WASM_PROFILE,
+        "--features",
+        "hydrate",
+    ]))?;
+    let compiled = target.join(format!(
+        "wasm32-unknown-unknown/{WASM_PROFILE}/vaultdeck_app.wasm"
+    ));
+
+    let staging = target.join("site.staging");
+    let _ = fs::remove_dir_all(&staging);
+    let pkg = staging.join("pkg");
+    fs::create_dir_all(&pkg)?;
+
+    process::run(
+        process::command("wasm-bindgen")
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                OUTPUT_NAME,
+                "--out-dir",
+            ])
+            .arg(&pkg)
+            .arg(&compiled),
+    )?;
+    let bindgen_wasm = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
+    let optimised = pkg.join(format!("{OUTPUT_NAME}.wasm"));
+    process::run(
+        process::command("wasm-opt")
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .args([
+                "--enable-sign-ext",
+                "--enable-reference-types",
+                "--enable-multivalue",
+            ])
+            .args(["--enable-mutable-globals"])
+            .arg(&bindgen_wasm)
+            .arg("-o")
+            .arg(&optimised),
+    )?;
+    report_sizes(&compiled, &bindgen_wasm, &optimised)?;
+    fs::remove_file(&bindgen_wasm)?;
+
+    let hashes = Hashes {
+        js: rename_with_hash(&pkg, "js")?,
+        wasm: rename_with_hash(&pkg, "wasm")?,
+        css: write_stylesheet(&root.join("style"), &pkg)?,
+    };
+    copy_dir(&root.join("public"), &staging)?;
+    precompress(&pkg)?;
+    fs::write(staging.join("hash.txt"), hashes.file_text())?;
+
+    let site = paths::site_dir();
+    let _ = fs::remove_dir_all(&site);
+    fs::rename(&staging, &site).context("moving the built site into place")?;
+    println!("site: built in {}", site.display());
+    Ok(site)
+}
+
+fn build_server(release: bool, site_dir: &Path) -> Result<PathBuf> {
+    let mut cargo = process::cargo();
+    cargo
+        .current_dir(paths::workspace_root())
+        .args(["build", "--package", "vaultdeck", "--bin", "vaultdeck"])
+        // What cargo-leptos sets: the server then asks for `vaultdeck.wasm`, not `_bg`.
+        .env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);
+    if release {
+        cargo.arg("--release");
+    }
+    process::run(&mut cargo)?;
+    let profile_dir = paths::target_dir().join(if release { "release" } else { "debug" });
+    // Leptos looks for the hashes beside the running executable.
+    fs::copy(site_dir.join("hash.txt"), profile_dir.join("hash.txt"))?;
+    Ok(profile_dir.join("vaultdeck"))
+}
+
+/// Hex of the first 8 bytes of SHA-256: short, and plenty to tell builds apart.
+pub fn short_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `pkg/vaultdeck.EXT` → `pkg/vaultdeck.HASH.EXT`; returns the hash.
+fn rename_with_hash(pkg: &Path, extension: &str) -> Result<String> {
+    let plain = pkg.join(format!("{OUTPUT_NAME}.{extension}"));
+    let hash = short_hash(&fs::read(&plain)?);
+    fs::rename(
+        &plain,
+        pkg.join(format!("{OUTPUT_NAME}.{hash}.{extension}")),
+    )?;
+    Ok(hash)
+}
+
+/// All of `style/*.css`, in name order, as one hashed stylesheet (plain CSS: nothing to
+/// download, nothing to compile).
+fn write_stylesheet(style_dir: &Path, pkg: &Path) -> Result<String> {
+    let mut sheets: Vec<PathBuf> = fs::read_dir(style_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "css"))
+        .collect();
+    sheets.sort();
+    let mut css = String::new();
+    for sheet in &sheets {
+        css.push_str(&fs::read_to_string(sheet)?);
+        css.push('\n');
+    }
+    let hash = short_hash(css.as_bytes());
+    fs::write(pkg.join(format!("{OUTPUT_NAME}.{hash}.css")), css)?;
+    Ok(hash)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            fs::create_dir_all(&target)?;
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Brotli and gzip copies beside every file, served as they are by the server.
+fn precompress(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            precompress(&path)?;
+            continue;
+        }
+        let data = fs::read(&path)?;
+        let mut brotli_out = Vec::new();
+        {
+            let mut writer = brotli::CompressorWriter::new(&mut brotli_out, 64 * 1024, 11, 22);
+            writer.write_all(&data)?;
+        }
+        fs::write(with_suffix(&path, "br"), &brotli_out)?;
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gzip.write_all(&data)?;
+        fs::write(with_suffix(&path, "gz"), gzip.finish()?)?;
+    }
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn report_sizes(compiled: &Path, bindgen: &Path, optimised: &Path) -> Result<()> {
+    let size = |p: &Path| fs::metadata(p).map(|m| m.len() / 1024);
+    println!(
+        "wasm: {} KiB from rustc, {} KiB after wasm-bindgen, {} KiB after wasm-opt -Oz",
+        size(compiled)?,
+        size(bindgen)?,
+        size(optimised)?
+    );
+    Ok(())
+}

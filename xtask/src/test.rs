@@ -1,0 +1,91 @@
+//! `cargo xtask test`: every test, in stages, with one summary at the end.
+
+use crate::{paths, process, setup, site};
+use anyhow::{bail, Result};
+use std::time::{Duration, Instant};
+
+struct Stage {
+    name: &'static str,
+    outcome: Result<()>,
+    took: Duration,
+}
+
+pub fn run(options: &[String], playwright_args: &[String]) -> Result<()> {
+    let rust = !options.iter().any(|o| o == "--e2e-only");
+    let e2e = !options.iter().any(|o| o == "--rust-only");
+    let mut stages = Vec::new();
+
+    stages.push(timed("setup", setup::all));
+    if stages[0].outcome.is_ok() {
+        if rust {
+            stages.push(timed("cargo test --workspace", cargo_test));
+        }
+        if e2e {
+            stages.push(timed("playwright (chromium)", || {
+                playwright(playwright_args)
+            }));
+        }
+    }
+    summarize(&stages)
+}
+
+fn timed(name: &'static str, work: impl FnOnce() -> Result<()>) -> Stage {
+    println!("\n==> {name}");
+    let started = Instant::now();
+    let outcome = work();
+    if let Err(error) = &outcome {
+        eprintln!("==> {name} failed: {error:#}");
+    }
+    Stage {
+        name,
+        outcome,
+        took: started.elapsed(),
+    }
+}
+
+fn cargo_test() -> Result<()> {
+    process::run(
+        process::cargo()
+            .current_dir(paths::workspace_root())
+            .args(["test", "--workspace"]),
+    )
+}
+
+fn playwright(args: &[String]) -> Result<()> {
+    let built = site::build_all(false)?;
+    process::run(
+        process::command("npx")
+            .current_dir(paths::workspace_root().join("end2end"))
+            .args(["playwright", "test"])
+            .args(args)
+            .env("VAULTDECK_BIN", &built.server_binary)
+            .env("VAULTDECK_SITE_DIR", &built.site_dir),
+    )
+}
+
+fn summarize(stages: &[Stage]) -> Result<()> {
+    println!("\n==> summary");
+    for stage in stages {
+        let verdict = if stage.outcome.is_ok() {
+            "passed"
+        } else {
+            "FAILED"
+        };
+        println!(
+            "  {verdict:<7} {:<26} {:>6.1} s",
+            stage.name,
+            stage.took.as_secs_f64()
+        );
+    }
+    let failed: Vec<&str> = stages
+        .iter()
+        .filter(|s| s.outcome.is_err())
+        .map(|s| s.name)
+        .collect();
+    if failed.is_empty() {
+        println!("all tests passed");
+        Ok(())
+    } else {
+        bail!("failed: {}", failed.join(", "))
+    }
+}
