@@ -1,0 +1,113 @@
+//! The engines behind mounts: what labvault implements, and routing a request to it.
+
+pub mod cubbyhole;
+pub mod kv;
+pub mod token;
+pub mod token_params;
+pub mod userpass;
+
+use crate::{
+    core::{Caller, Ctx, Unsealed},
+    mounts::{MountEntry, Table},
+    reply::{VaultError, VaultResult},
+    request::Request,
+    tokens::TokenEntry,
+};
+
+/// Whether labvault has an engine of this type (others are "not found in the catalog").
+pub fn implements(table: Table, kind: &str) -> bool {
+    match table {
+        Table::Secret => matches!(kind, "kv"),
+        Table::Auth => matches!(kind, "userpass"),
+    }
+}
+
+/// Login endpoints need no token.
+pub fn is_login_path(kind: &str, rest: &str, _request: &Request) -> bool {
+    match kind {
+        "userpass" => rest.starts_with("login/"),
+        _ => false,
+    }
+}
+
+pub fn requires_sudo(kind: &str, rest: &str) -> bool {
+    kind == "token" && token::requires_sudo(rest)
+}
+
+/// `Some(exists)` where a write is create-or-update for the ACL.
+pub fn exists(
+    vault: &Unsealed,
+    table: Table,
+    mount: &MountEntry,
+    rest: &str,
+    _request: &Request,
+    caller: &Caller,
+) -> VaultResult<Option<bool>> {
+    let prefix = table.data_prefix(&mount.uuid);
+    let barrier = &vault.barrier;
+    Ok(match (table, mount.kind.as_str()) {
+        (Table::Secret, "kv") => kv::exists(barrier, &prefix, mount, rest)?,
+        (Table::Secret, "cubbyhole") => {
+            Some(cubbyhole::exists(&caller.entry.id_hash, barrier, rest)?)
+        }
+        (Table::Auth, "userpass") => match rest.strip_prefix("users/") {
+            Some(name) if !name.is_empty() && !name.contains('/') => Some(
+                barrier
+                    .get(&format!("{prefix}user/{}", name.to_lowercase()))?
+                    .is_some(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+pub async fn handle(ctx: &Ctx<'_>, table: Table, mount: &MountEntry, rest: &str) -> VaultResult {
+    match (table, mount.kind.as_str()) {
+        (Table::Secret, "kv") => kv::handle(ctx, &table.data_prefix(&mount.uuid), mount, rest),
+        (Table::Secret, "cubbyhole") => cubbyhole::handle(ctx, rest),
+        (Table::Auth, "token") => token::handle(ctx, mount, rest).await,
+        (Table::Auth, "userpass") => userpass::handle(ctx, mount, rest),
+        _ => Err(VaultError::unsupported_path()),
+    }
+}
+
+/// The display name of a login token: the mount path with `/` as `-`, then the subject,
+/// e.g. `userpass-alice` for `auth/userpass/`.
+pub fn login_display_name(mount: &MountEntry, subject: &str) -> String {
+    let name = format!("{}{subject}", mount.path.replace('/', "-"));
+    name.trim_end_matches('-').to_string()
+}
+
+/// Before renewing a login token, the auth method re-checks its subject, as Vault's
+/// renew callbacks do. Returns the increment to apply.
+pub async fn login_renewal(ctx: &Ctx<'_>, entry: &TokenEntry, increment: u64) -> VaultResult<u64> {
+    let Some(login) = &entry.login else {
+        return Ok(increment);
+    };
+    let mount = ctx
+        .vault
+        .mounts
+        .read()
+        .find(Table::Auth, &login.mount)
+        .cloned();
+    let Some(mount) = mount else {
+        return Err(VaultError::bad_request(
+            "the auth method that issued this token no longer exists",
+        ));
+    };
+    match mount.kind.as_str() {
+        "userpass" => {
+            let prefix = Table::Auth.data_prefix(&mount.uuid);
+            let user = userpass::load_user(ctx, &prefix, &login.subject)?
+                .ok_or_else(|| VaultError::bad_request("user no longer exists, not renewing"))?;
+            if user.token_policies() != login.policies {
+                return Err(VaultError::bad_request(
+                    "policies have changed, not renewing",
+                ));
+            }
+            Ok(increment)
+        }
+        _ => Ok(increment),
+    }
+}

@@ -1,0 +1,287 @@
+//! The token auth method (`auth/token/…`): create, look up, renew and revoke tokens.
+
+use super::token_params::sanitize_policies;
+use crate::{
+    core::{Caller, Ctx},
+    mounts::MountEntry,
+    reply::{Reply, VaultError, VaultResult},
+    request::{Operation, Params},
+    tokens::{NewToken, TokenEntry},
+};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use vaultdeck_policy::Capability;
+
+/// Root-protected paths of the token backend.
+pub fn requires_sudo(rest: &str) -> bool {
+    rest.starts_with("revoke-orphan") || rest.starts_with("accessors")
+}
+
+pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
+    let op = ctx.request.operation;
+    let update = matches!(op, Operation::Create | Operation::Update);
+    match rest {
+        "create" | "create-orphan" if update => create(ctx, mount, rest == "create-orphan"),
+        "lookup-self" if op == Operation::Read || update => lookup_self(ctx),
+        "lookup" if op == Operation::Read || update => lookup(ctx),
+        "lookup-accessor" if update => lookup_accessor(ctx),
+        "renew-self" if update => {
+            let caller = ctx.caller()?;
+            renew(ctx, &caller.token, &caller.entry).await
+        }
+        "renew" if update => {
+            let token = required(ctx, "token", "missing token ID")?;
+            let entry = ctx
+                .vault
+                .tokens()
+                .lookup(&token)?
+                .ok_or_else(|| VaultError::bad_request("token not found"))?;
+            renew(ctx, &token, &entry).await
+        }
+        "revoke-self" if update => {
+            let caller = ctx.caller()?;
+            ctx.vault.tokens().revoke_tree(&caller.entry.id_hash)?;
+            Ok(Reply::NoContent)
+        }
+        "revoke" if update => {
+            let token = required(ctx, "token", "missing token ID")?;
+            if let Some(entry) = ctx.vault.tokens().lookup(&token)? {
+                ctx.vault.tokens().revoke_tree(&entry.id_hash)?;
+            }
+            Ok(Reply::NoContent)
+        }
+        "revoke-accessor" if update => {
+            let accessor = required(ctx, "accessor", "missing accessor")?;
+            let entry = ctx
+                .vault
+                .tokens()
+                .lookup_accessor(&accessor)?
+                .ok_or_else(|| VaultError::bad_request("token not found"))?;
+            ctx.vault.tokens().revoke_tree(&entry.id_hash)?;
+            Ok(Reply::NoContent)
+        }
+        "accessors/" if op == Operation::List => list_accessors(ctx),
+        _ => Err(VaultError::unsupported_path()),
+    }
+}
+
+fn required(ctx: &Ctx<'_>, key: &str, missing: &str) -> VaultResult<String> {
+    ctx.request
+        .data
+        .string(key)
+        .map_err(VaultError::bad_request)?
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| VaultError::bad_request(missing))
+}
+
+/// Whether the caller may do privileged things (orphans, periods, any policies).
+fn is_privileged(ctx: &Ctx<'_>, caller: &Caller, path: &str) -> VaultResult<bool> {
+    let acl = ctx.vault.acl(&caller.entry)?;
+    Ok(acl.is_root() || acl.decide(path, false).allows(Capability::Sudo))
+}
+
+/// `display_name` as Vault forms it: `token-NAME`, anything but `[a-zA-Z0-9-]` made `-`.
+fn display_name(given: &str) -> String {
+    if given.is_empty() {
+        return "token".into();
+    }
+    let cleaned: String = format!("token-{given}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    cleaned
+        .strip_suffix('-')
+        .map(str::to_string)
+        .unwrap_or(cleaned)
+}
+
+fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResult {
+    let caller = ctx.caller()?;
+    let data = &ctx.request.data;
+    let bad = VaultError::bad_request;
+    let privileged = is_privileged(ctx, caller, &ctx.request.path)?;
+    let parent = &caller.entry;
+    if data.has("id") {
+        return Err(VaultError::bad_request(
+            "custom token IDs are not supported by labvault",
+        ));
+    }
+    if data
+        .string("type")
+        .map_err(bad)?
+        .is_some_and(|t| t == "batch")
+    {
+        return Err(VaultError::bad_request(
+            "batch tokens are not supported by labvault",
+        ));
+    }
+    if parent.num_uses > 0 {
+        return Err(VaultError::bad_request(
+            "restricted use token cannot generate child tokens",
+        ));
+    }
+    let no_parent = data.bool("no_parent").map_err(bad)?.unwrap_or(false);
+    if no_parent && !privileged && !orphan_endpoint {
+        return Err(VaultError::bad_request(
+            "root or sudo privileges required to create orphan token",
+        ));
+    }
+    let period = data.duration("period").map_err(bad)?.unwrap_or(0);
+    if period > 0 && !privileged {
+        return Err(VaultError::bad_request(
+            "root or sudo privileges required to create periodic token",
+        ));
+    }
+    let no_default = data
+        .bool("no_default_policy")
+        .map_err(bad)?
+        .unwrap_or(false);
+    let policies = match data.strings("policies").map_err(bad)? {
+        Some(requested) if !requested.is_empty() => {
+            let add_default =
+                !no_default && (privileged || parent.policies.iter().any(|p| p == "default"));
+            let requested = sanitize_policies(&requested, add_default);
+            let subset = requested
+                .iter()
+                .all(|p| parent.policies.contains(p) || p == "default");
+            if !privileged && !parent.is_root() && !subset {
+                return Err(VaultError::bad_request(
+                    "child policies must be subset of parent",
+                ));
+            }
+            if requested.iter().any(|p| p == "root") && !parent.is_root() {
+                return Err(VaultError::bad_request(
+                    "root tokens may not be created without parent token being root",
+                ));
+            }
+            requested
+        }
+        // No policies: the child inherits the parent's, without adding `default`.
+        _ => parent.policies.clone(),
+    };
+    let mut warnings = Vec::new();
+    for name in policies.iter().filter(|p| *p != "root") {
+        if ctx.vault.policies.read(&ctx.vault.barrier, name)?.is_none() && name != "default" {
+            warnings.push(format!("Policy {name:?} does not exist"));
+        }
+    }
+    let meta: BTreeMap<String, String> = match data.object("meta").map_err(bad)? {
+        Some(map) => map
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let ttl = data.duration("ttl").map_err(bad)?.unwrap_or(0);
+    let is_root = policies.iter().any(|p| p == "root");
+    let (token, entry) = ctx.vault.tokens().create(NewToken {
+        path: ctx.request.path.clone(),
+        meta,
+        display_name: display_name(
+            &data
+                .string("display_name")
+                .map_err(bad)?
+                .unwrap_or_default(),
+        ),
+        num_uses: data.u64("num_uses").map_err(bad)?.unwrap_or(0),
+        ttl,
+        default_ttl: mount.config.default_lease_ttl,
+        max_ttl: mount.config.max_lease_ttl,
+        explicit_max_ttl: data.duration("explicit_max_ttl").map_err(bad)?.unwrap_or(0),
+        period,
+        renewable: data.bool("renewable").map_err(bad)?.unwrap_or(true),
+        parent_hash: (!no_parent && !orphan_endpoint).then(|| parent.id_hash.clone()),
+        no_expiry: is_root && ttl == 0 && period == 0 && parent.expire_time.is_none(),
+        login: None,
+        policies,
+    })?;
+    let mut reply = Reply::auth(entry.auth_block(&token));
+    for warning in warnings {
+        reply = reply.with_warning(warning);
+    }
+    Ok(reply)
+}
+
+fn lookup_self(ctx: &Ctx<'_>) -> VaultResult {
+    let caller = ctx.caller()?;
+    Ok(Reply::data(caller.entry.lookup_data(&caller.token)))
+}
+
+fn lookup(ctx: &Ctx<'_>) -> VaultResult {
+    let token = match ctx
+        .request
+        .data
+        .string("token")
+        .map_err(VaultError::bad_request)?
+        .filter(|t| !t.is_empty())
+    {
+        Some(token) => token,
+        None => return lookup_self(ctx),
+    };
+    let entry = ctx
+        .vault
+        .tokens()
+        .lookup(&token)?
+        .ok_or_else(|| VaultError::new(403, "bad token"))?;
+    Ok(Reply::data(entry.lookup_data(&token)))
+}
+
+fn lookup_accessor(ctx: &Ctx<'_>) -> VaultResult {
+    let accessor = required(ctx, "accessor", "missing accessor")?;
+    let entry = ctx
+        .vault
+        .tokens()
+        .lookup_accessor(&accessor)?
+        .ok_or_else(|| VaultError::bad_request("invalid accessor"))?;
+    Ok(Reply::data(entry.lookup_data("")))
+}
+
+async fn renew(ctx: &Ctx<'_>, token: &str, entry: &TokenEntry) -> VaultResult {
+    let increment = ctx
+        .request
+        .data
+        .duration("increment")
+        .map_err(VaultError::bad_request)?
+        .unwrap_or(0);
+    let increment = super::login_renewal(ctx, entry, increment).await?;
+    let _guard = ctx.vault.writes.lock();
+    let (renewed, warning) = ctx.vault.tokens().renew(entry, increment)?;
+    let mut reply = Reply::auth(renewed.auth_block(token));
+    if let Some(warning) = warning {
+        reply = reply.with_warning(warning);
+    }
+    Ok(reply)
+}
+
+fn list_accessors(ctx: &Ctx<'_>) -> VaultResult {
+    let accessors = ctx.vault.tokens().accessors()?;
+    if accessors.is_empty() {
+        return Err(VaultError::not_found());
+    }
+    Ok(Reply::data(
+        json!({ "keys": accessors.into_iter().map(Value::String).collect::<Vec<_>>() }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn display_names() {
+        assert_eq!(super::display_name(""), "token");
+        assert_eq!(super::display_name("base_token"), "token-base-token");
+        assert_eq!(super::display_name("ci job!"), "token-ci-job");
+    }
+}

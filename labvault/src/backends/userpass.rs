@@ -1,0 +1,265 @@
+//! The userpass auth method: users with bcrypt-hashed passwords, and login.
+
+use super::token_params::TokenParams;
+use crate::{
+    core::Ctx,
+    mounts::{MountEntry, Table},
+    reply::{Reply, VaultError, VaultResult},
+    request::{Operation, Params},
+    tokens::{LoginInfo, NewToken},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct User {
+    password_hash: String,
+    token: TokenParams,
+}
+
+impl User {
+    pub fn token_policies(&self) -> Vec<String> {
+        self.token.token_policies()
+    }
+}
+
+/// bcrypt's default cost, as Vault uses.
+const BCRYPT_COST: u32 = 10;
+
+fn user_key(prefix: &str, name: &str) -> String {
+    format!("{prefix}user/{}", name.to_lowercase())
+}
+
+/// Vault's rule for user names: word characters, `-` and `.`, not starting or ending with
+/// `.` or `-`.
+fn valid_name(name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut chars = name.chars();
+    match (chars.next(), name.chars().last()) {
+        (Some(first), Some(last)) => {
+            word(first) && word(last) && name.chars().all(|c| word(c) || c == '-' || c == '.')
+        }
+        _ => false,
+    }
+}
+
+pub fn load_user(ctx: &Ctx<'_>, prefix: &str, name: &str) -> VaultResult<Option<User>> {
+    Ok(ctx.vault.barrier.get_json(&user_key(prefix, name))?)
+}
+
+pub fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
+    let prefix = Table::Auth.data_prefix(&mount.uuid);
+    let op = ctx.request.operation;
+    let (area, name) = rest.split_once('/').unwrap_or((rest, ""));
+    match (area, name) {
+        ("login", name)
+            if !name.is_empty() && matches!(op, Operation::Create | Operation::Update) =>
+        {
+            login(ctx, mount, &prefix, name)
+        }
+        ("users", "") if op == Operation::List => {
+            let users = ctx.vault.barrier.list(&format!("{prefix}user/"))?;
+            if users.is_empty() {
+                return Err(VaultError::not_found());
+            }
+            Ok(Reply::data(json!({ "keys": users })))
+        }
+        ("users", name) if !name.is_empty() => {
+            if let Some((user, field)) = name.split_once('/') {
+                return update_field(ctx, &prefix, user, field);
+            }
+            match op {
+                Operation::Read => {
+                    let user = load_user(ctx, &prefix, name)?.ok_or_else(VaultError::not_found)?;
+                    Ok(Reply::data(Value::Object(user.token.to_json())))
+                }
+                Operation::Create | Operation::Update => write_user(ctx, &prefix, name),
+                Operation::Delete => {
+                    ctx.vault.barrier.delete(&user_key(&prefix, name))?;
+                    Ok(Reply::NoContent)
+                }
+                _ => Err(VaultError::unsupported_operation()),
+            }
+        }
+        _ => Err(VaultError::unsupported_path()),
+    }
+}
+
+fn hash_password(password: &str) -> VaultResult<String> {
+    bcrypt::hash(password, BCRYPT_COST)
+        .map_err(|e| VaultError::internal(format!("hashing the password: {e}")))
+}
+
+fn write_user(ctx: &Ctx<'_>, prefix: &str, name: &str) -> VaultResult {
+    if !valid_name(name) {
+        return Err(VaultError::bad_request(format!(
+            "invalid username {name:?}"
+        )));
+    }
+    let data = &ctx.request.data;
+    let password = data
+        .string("password")
+        .map_err(VaultError::bad_request)?
+        .filter(|p| !p.is_empty());
+    let password_hash = data
+        .string("password_hash")
+        .map_err(VaultError::bad_request)?
+        .filter(|p| !p.is_empty());
+    if password.is_some() && password_hash.is_some() {
+        return Err(VaultError::bad_request(
+            "\"password\" and \"password_hash\" cannot be supplied together",
+        ));
+    }
+    let _guard = ctx.vault.writes.lock();
+    let existing = load_user(ctx, prefix, name)?;
+    let new_hash = match (password, password_hash) {
+        (Some(password), _) => Some(hash_password(&password)?),
+        (_, Some(hash)) if hash.starts_with("$2") => Some(hash),
+        (_, Some(_)) => {
+            return Err(VaultError::bad_request(
+                "password_hash doesn't appear to be a valid bcrypt hash",
+            ))
+        }
+        _ => None,
+    };
+    let mut user = match (existing, new_hash) {
+        (Some(mut user), hash) => {
+            if let Some(hash) = hash {
+                user.password_hash = hash;
+            }
+            user
+        }
+        (None, Some(hash)) => User {
+            password_hash: hash,
+            token: TokenParams::default(),
+        },
+        (None, None) => {
+            return Err(VaultError::bad_request(
+                "\"password\" or \"password_hash\" must be supplied",
+            ))
+        }
+    };
+    user.token.update_from(data)?;
+    ctx.vault.barrier.put_json(&user_key(prefix, name), &user)?;
+    Ok(Reply::NoContent)
+}
+
+/// `users/:name/password` and `users/:name/policies`.
+fn update_field(ctx: &Ctx<'_>, prefix: &str, name: &str, field: &str) -> VaultResult {
+    if !matches!(ctx.request.operation, Operation::Create | Operation::Update) {
+        return Err(VaultError::unsupported_operation());
+    }
+    let _guard = ctx.vault.writes.lock();
+    let mut user = load_user(ctx, prefix, name)?
+        .ok_or_else(|| VaultError::internal(crate::reply::multierror("username does not exist")))?;
+    let data = &ctx.request.data;
+    match field {
+        "password" => {
+            let password = data
+                .string("password")
+                .map_err(VaultError::bad_request)?
+                .filter(|p| !p.is_empty());
+            let hash = data
+                .string("password_hash")
+                .map_err(VaultError::bad_request)?
+                .filter(|p| !p.is_empty());
+            user.password_hash = match (password, hash) {
+                (Some(_), Some(_)) => {
+                    return Err(VaultError::bad_request(
+                        "can't provide both password and password_hash",
+                    ))
+                }
+                (Some(password), None) => hash_password(&password)?,
+                (None, Some(hash)) => hash,
+                (None, None) => {
+                    return Err(VaultError::bad_request("missing password or password_hash"))
+                }
+            };
+        }
+        "policies" => {
+            let mut params = user.token.clone();
+            let only_policies: serde_json::Map<String, Value> = data
+                .iter()
+                .filter(|(k, _)| *k == "token_policies" || *k == "policies")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            params.update_from(&only_policies)?;
+            user.token = params;
+        }
+        _ => return Err(VaultError::unsupported_path()),
+    }
+    ctx.vault.barrier.put_json(&user_key(prefix, name), &user)?;
+    Ok(Reply::NoContent)
+}
+
+/// A hash to compare against when the user does not exist, so that answering "no such
+/// user" takes as long as "wrong password".
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| bcrypt::hash("dummy", BCRYPT_COST).unwrap_or_default())
+}
+
+fn login(ctx: &Ctx<'_>, mount: &MountEntry, prefix: &str, name: &str) -> VaultResult {
+    let invalid = || VaultError::bad_request("invalid username or password");
+    let password = ctx
+        .request
+        .data
+        .string("password")
+        .map_err(VaultError::bad_request)?
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| VaultError::bad_request("invalid credentials"))?;
+    let name = name.to_lowercase();
+    let user = load_user(ctx, prefix, &name)?;
+    let hash = user
+        .as_ref()
+        .map_or(dummy_hash(), |u| u.password_hash.as_str());
+    let matches = bcrypt::verify(&password, hash).unwrap_or(false);
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(invalid());
+    };
+    let policies = user.token.token_policies();
+    if policies.iter().any(|p| p == "root") {
+        return Err(VaultError::bad_request(
+            "auth methods cannot create root tokens",
+        ));
+    }
+    let (token, entry) = ctx.vault.tokens().create(NewToken {
+        policies: policies.clone(),
+        path: format!("auth/{}login/{name}", mount.path),
+        meta: BTreeMap::from([("username".to_string(), name.clone())]),
+        display_name: super::login_display_name(mount, &name),
+        num_uses: user.token.num_uses,
+        ttl: user.token.ttl,
+        default_ttl: mount.config.default_lease_ttl,
+        max_ttl: if user.token.max_ttl > 0 {
+            user.token.max_ttl
+        } else {
+            mount.config.max_lease_ttl
+        },
+        explicit_max_ttl: user.token.explicit_max_ttl,
+        period: user.token.period,
+        renewable: true,
+        parent_hash: None,
+        no_expiry: false,
+        login: Some(LoginInfo {
+            mount: mount.path.clone(),
+            subject: name,
+            policies,
+        }),
+    })?;
+    Ok(Reply::auth(entry.auth_block(&token)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_names() {
+        for good in ["alice", "a", "web-app.one", "x_y"] {
+            assert!(super::valid_name(good), "{good}");
+        }
+        for bad in ["", "-a", "a.", ".a", "a b", "a/b"] {
+            assert!(!super::valid_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! What the core answers: Vault's response envelope, raw JSON for the `sys` endpoints that
+//! answer without it, `204 No Content`, or an error `{"errors": [...]}`.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// The `auth` block of a login or token-creation response.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuthBlock {
+    pub client_token: String,
+    pub accessor: String,
+    pub policies: Vec<String>,
+    pub token_policies: Vec<String>,
+    pub identity_policies: Option<Vec<String>>,
+    pub metadata: Option<serde_json::Map<String, Value>>,
+    pub lease_duration: u64,
+    pub renewable: bool,
+    pub entity_id: String,
+    pub token_type: String,
+    pub orphan: bool,
+    pub mfa_requirement: Option<Value>,
+    pub num_uses: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// The standard envelope around `data` (and `auth`, `warnings`).
+    Envelope {
+        status: u16,
+        data: Option<Value>,
+        auth: Option<AuthBlock>,
+        warnings: Vec<String>,
+        lease_duration: u64,
+        renewable: bool,
+    },
+    /// A body without the envelope (`sys/seal-status`, `sys/init`, `sys/health`, …).
+    Raw { status: u16, body: Value },
+    /// 204 No Content.
+    NoContent,
+}
+
+impl Reply {
+    pub fn data(data: Value) -> Reply {
+        Reply::Envelope {
+            status: 200,
+            data: Some(data),
+            auth: None,
+            warnings: Vec::new(),
+            lease_duration: 0,
+            renewable: false,
+        }
+    }
+
+    pub fn auth(auth: AuthBlock) -> Reply {
+        Reply::Envelope {
+            status: 200,
+            data: None,
+            auth: Some(auth),
+            warnings: Vec::new(),
+            lease_duration: 0,
+            renewable: false,
+        }
+    }
+
+    pub fn raw(body: Value) -> Reply {
+        Reply::Raw { status: 200, body }
+    }
+
+    pub fn with_warning(mut self, warning: impl Into<String>) -> Reply {
+        if let Reply::Envelope { warnings, .. } = &mut self {
+            warnings.push(warning.into());
+        }
+        self
+    }
+
+    pub fn with_status(mut self, new_status: u16) -> Reply {
+        match &mut self {
+            Reply::Envelope { status, .. } | Reply::Raw { status, .. } => *status = new_status,
+            Reply::NoContent => {}
+        }
+        self
+    }
+
+    /// The status code and JSON body to send (no body for 204).
+    pub fn render(self, request_id: &str, mount_type: &str) -> (u16, Option<Value>) {
+        match self {
+            Reply::NoContent => (204, None),
+            Reply::Raw { status, body } => (status, Some(body)),
+            Reply::Envelope {
+                status,
+                data,
+                auth,
+                warnings,
+                lease_duration,
+                renewable,
+            } => {
+                let body = json!({
+                    "request_id": request_id,
+                    "lease_id": "",
+                    "renewable": renewable,
+                    "lease_duration": lease_duration,
+                    "data": data,
+                    "wrap_info": null,
+                    "warnings": if warnings.is_empty() { Value::Null } else { json!(warnings) },
+                    "auth": auth,
+                    "mount_type": mount_type,
+                });
+                (status, Some(body))
+            }
+        }
+    }
+}
+
+/// An error answer: a status and Vault's `{"errors": [...]}`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{status}: {}", errors.join("; "))]
+pub struct VaultError {
+    pub status: u16,
+    pub errors: Vec<String>,
+}
+
+impl VaultError {
+    pub fn new(status: u16, message: impl Into<String>) -> VaultError {
+        VaultError {
+            status,
+            errors: vec![message.into()],
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> VaultError {
+        VaultError::new(400, message)
+    }
+    /// No token where one is needed.
+    pub fn permission_denied() -> VaultError {
+        VaultError::new(403, "permission denied")
+    }
+    /// A token that does not exist (never did, revoked, or expired).
+    pub fn invalid_token() -> VaultError {
+        VaultError {
+            status: 403,
+            errors: vec!["permission denied".into(), "invalid token".into()],
+        }
+    }
+    /// A valid token whose policies do not allow the request. Vault wraps this one in
+    /// go-multierror's text, and clients see it that way.
+    pub fn denied_by_policy() -> VaultError {
+        VaultError::new(403, multierror("permission denied"))
+    }
+    /// 404 with an empty error list, as Vault answers a read of a missing secret.
+    pub fn not_found() -> VaultError {
+        VaultError {
+            status: 404,
+            errors: Vec::new(),
+        }
+    }
+    pub fn unsupported_path() -> VaultError {
+        VaultError::new(404, multierror("unsupported path"))
+    }
+    pub fn unsupported_operation() -> VaultError {
+        VaultError::new(405, multierror("unsupported operation"))
+    }
+    pub fn sealed() -> VaultError {
+        VaultError::new(503, "Vault is sealed")
+    }
+    pub fn internal(message: impl Into<String>) -> VaultError {
+        VaultError::new(500, message)
+    }
+
+    pub fn body(&self) -> Value {
+        json!({ "errors": self.errors })
+    }
+}
+
+/// go-multierror's rendering of a single error, which Vault sends for errors a backend
+/// returned rather than built as a response.
+pub fn multierror(message: &str) -> String {
+    format!("1 error occurred:\n\t* {message}\n\n")
+}
+
+impl From<crate::storage::StorageError> for VaultError {
+    fn from(error: crate::storage::StorageError) -> Self {
+        tracing::error!("{error}");
+        VaultError::internal(error.to_string())
+    }
+}
+
+pub type VaultResult<T = Reply> = Result<T, VaultError>;

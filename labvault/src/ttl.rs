@@ -1,0 +1,97 @@
+//! Durations as Vault reads and writes them, and timestamps.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Vault's system default and maximum lease TTL: 768h (32 days).
+pub const SYSTEM_DEFAULT_TTL: u64 = 768 * 3600;
+pub const SYSTEM_MAX_TTL: u64 = 768 * 3600;
+
+/// Parses Go's duration syntax as Vault accepts it: `"300"`, `"90s"`, `"5m"`, `"1h30m"`,
+/// `"1.5h"`, `"768h"`, and `"7d"` (which Vault's parser also takes).
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(seconds);
+    }
+    let invalid = || format!("time: invalid duration \"{text}\"");
+    let mut total = 0f64;
+    let mut number = String::new();
+    let mut chars = text.chars().peekable();
+    let mut saw_unit = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            continue;
+        }
+        let unit = match (c, chars.peek()) {
+            ('m', Some('s')) => {
+                chars.next();
+                0.001
+            }
+            ('s', _) => 1.0,
+            ('m', _) => 60.0,
+            ('h', _) => 3600.0,
+            ('d', _) => 86400.0,
+            _ => return Err(invalid()),
+        };
+        let amount: f64 = number.parse().map_err(|_| invalid())?;
+        total += amount * unit;
+        number.clear();
+        saw_unit = true;
+    }
+    if !number.is_empty() || !saw_unit {
+        return Err(invalid());
+    }
+    Ok(total as u64)
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// RFC 3339 with nanoseconds, as Vault writes `created_time` and friends.
+pub fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+pub fn rfc3339_of_unix(seconds: i64) -> String {
+    rfc3339(DateTime::from_timestamp(seconds, 0).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_duration("300").unwrap(), 300);
+        assert_eq!(parse_duration("90s").unwrap(), 90);
+        assert_eq!(parse_duration("1h30m").unwrap(), 5400);
+        assert_eq!(parse_duration("768h").unwrap(), SYSTEM_MAX_TTL);
+        assert_eq!(parse_duration("1.5h").unwrap(), 5400);
+        assert!(parse_duration("1x").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+}
+
+/// Go's `Duration.String()` for whole seconds: `"0s"`, `"1h0m0s"`, `"3h25m19s"`, `"90s"` → `"1m30s"`.
+pub fn go_duration(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m{s}s"),
+        _ => format!("{h}h{m}m{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod go_duration_tests {
+    #[test]
+    fn formats_like_go() {
+        assert_eq!(super::go_duration(0), "0s");
+        assert_eq!(super::go_duration(90), "1m30s");
+        assert_eq!(super::go_duration(3600), "1h0m0s");
+        assert_eq!(super::go_duration(12319), "3h25m19s");
+    }
+}

@@ -1,0 +1,490 @@
+//! Initialization, unsealing and sealing, health, across restarts — against Vault's docs.
+
+mod common;
+
+use common::{call_at, data_dir, start, Lab};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_new_server_is_uninitialized_and_sealed() {
+    let server = start(labvault::Storage::Memory).await;
+    let http = reqwest::Client::new();
+    let status = call_at(&http, &server.url(), "GET", "sys/seal-status", None, None)
+        .await
+        .expect(200);
+    for field in [
+        "type",
+        "initialized",
+        "sealed",
+        "t",
+        "n",
+        "progress",
+        "nonce",
+        "version",
+        "build_date",
+        "migration",
+        "recovery_seal",
+        "storage_type",
+    ] {
+        assert!(
+            status.body.get(field).is_some(),
+            "seal-status lacks {field}: {}",
+            status.body
+        );
+    }
+    assert_eq!(status.body["initialized"], false);
+    assert_eq!(status.body["sealed"], true);
+    assert_eq!(status.body["type"], "shamir");
+    assert!(status.body.get("cluster_name").is_none());
+    let init = call_at(&http, &server.url(), "GET", "sys/init", None, None)
+        .await
+        .expect(200);
+    assert_eq!(init.body, json!({ "initialized": false }));
+    call_at(&http, &server.url(), "GET", "sys/health", None, None)
+        .await
+        .expect(501);
+    let sealed = call_at(&http, &server.url(), "GET", "secret/foo", None, None)
+        .await
+        .expect(503);
+    assert_eq!(sealed.errors(), vec!["Vault is sealed"]);
+}
+
+#[tokio::test]
+async fn init_validates_like_vault() {
+    let server = start(labvault::Storage::Memory).await;
+    let http = reqwest::Client::new();
+    let cases = [
+        (
+            json!({ "secret_shares": 5, "secret_threshold": 1 }),
+            "invalid seal configuration: threshold must be greater than one for multiple shares",
+        ),
+        (
+            json!({ "secret_shares": 3, "secret_threshold": 4 }),
+            "invalid seal configuration: threshold cannot be larger than shares",
+        ),
+        (
+            json!({ "secret_shares": 256, "secret_threshold": 3 }),
+            "invalid seal configuration: shares must be less than 256",
+        ),
+        (
+            json!({ "secret_shares": 0, "secret_threshold": 0 }),
+            "invalid seal configuration: shares must be at least one",
+        ),
+    ];
+    for (body, message) in cases {
+        let answer = call_at(&http, &server.url(), "PUT", "sys/init", None, Some(body))
+            .await
+            .expect(400);
+        assert_eq!(answer.errors(), vec![message]);
+    }
+    let pgp = call_at(
+        &http,
+        &server.url(),
+        "PUT",
+        "sys/init",
+        None,
+        Some(json!({ "secret_shares": 1, "secret_threshold": 1, "pgp_keys": ["x"] })),
+    )
+    .await
+    .expect(400);
+    assert!(pgp.errors()[0].contains("not supported by labvault"));
+}
+
+#[tokio::test]
+async fn init_gives_keys_and_a_root_token_and_stays_sealed() {
+    let server = start(labvault::Storage::Memory).await;
+    let http = reqwest::Client::new();
+    let init = call_at(
+        &http,
+        &server.url(),
+        "PUT",
+        "sys/init",
+        None,
+        Some(json!({ "secret_shares": 5, "secret_threshold": 3 })),
+    )
+    .await
+    .expect(200);
+    let keys = init.body["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 5);
+    assert!(
+        keys.iter().all(|k| k.as_str().unwrap().len() == 66),
+        "33-byte shares in hex"
+    );
+    assert_eq!(init.body["keys_base64"].as_array().unwrap().len(), 5);
+    assert!(init.body["root_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("hvs."));
+    let status = call_at(&http, &server.url(), "GET", "sys/seal-status", None, None)
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            status.body["initialized"].clone(),
+            status.body["sealed"].clone(),
+            status.body["t"].clone(),
+            status.body["n"].clone()
+        ),
+        (json!(true), json!(true), json!(3), json!(5))
+    );
+    let again = call_at(
+        &http,
+        &server.url(),
+        "PUT",
+        "sys/init",
+        None,
+        Some(json!({ "secret_shares": 1, "secret_threshold": 1 })),
+    )
+    .await
+    .expect(400);
+    assert_eq!(again.errors(), vec!["Vault is already initialized"]);
+    call_at(&http, &server.url(), "GET", "sys/health", None, None)
+        .await
+        .expect(503);
+    let custom = call_at(
+        &http,
+        &server.url(),
+        "GET",
+        "sys/health?sealedcode=299",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(custom.status, 299);
+}
+
+#[tokio::test]
+async fn unsealing_counts_progress_ignores_repeats_and_resets() {
+    let server = start(labvault::Storage::Memory).await;
+    let http = reqwest::Client::new();
+    let url = server.url();
+    let init = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/init",
+        None,
+        Some(json!({ "secret_shares": 5, "secret_threshold": 3 })),
+    )
+    .await
+    .expect(200);
+    let hex: Vec<String> = init.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    let b64: Vec<String> = init.body["keys_base64"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+
+    let first = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "key": hex[0] })),
+    )
+    .await
+    .expect(200);
+    assert_eq!(first.body["progress"], 1);
+    let nonce = first.body["nonce"].as_str().unwrap().to_string();
+    assert!(!nonce.is_empty());
+    let repeated = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "key": hex[0] })),
+    )
+    .await
+    .expect(200);
+    assert_eq!(repeated.body["progress"], 1, "a repeated share is ignored");
+    assert_eq!(repeated.body["nonce"], nonce);
+
+    let reset = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "reset": true })),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        (reset.body["progress"].clone(), reset.body["nonce"].clone()),
+        (json!(0), json!(""))
+    );
+
+    let bad = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "key": "not a key" })),
+    )
+    .await
+    .expect(400);
+    assert_eq!(
+        bad.errors(),
+        vec!["'key' must be a valid hex or base64 string"]
+    );
+    let missing = call_at(&http, &url, "PUT", "sys/unseal", None, Some(json!({})))
+        .await
+        .expect(400);
+    assert_eq!(
+        missing.errors(),
+        vec!["'key' must be specified in request body as JSON, or 'reset' set to true"]
+    );
+
+    // Hex and base64 shares mix freely.
+    call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "key": b64[1] })),
+    )
+    .await
+    .expect(200);
+    let second = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "key": hex[3] })),
+    )
+    .await
+    .expect(200);
+    assert_eq!(second.body["progress"], 2);
+    let done = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "key": hex[4] })),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        (done.body["sealed"].clone(), done.body["progress"].clone()),
+        (json!(false), json!(0))
+    );
+    assert!(done.body["cluster_name"]
+        .as_str()
+        .unwrap()
+        .starts_with("vault-cluster-"));
+    call_at(&http, &url, "GET", "sys/health", None, None)
+        .await
+        .expect(200);
+    let reset_unsealed = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "reset": true })),
+    )
+    .await
+    .expect(400);
+    assert_eq!(reset_unsealed.errors(), vec!["vault is unsealed"]);
+}
+
+#[tokio::test]
+async fn wrong_shares_fail_at_the_threshold_and_start_over() {
+    let other = Lab::initialized(labvault::Storage::Memory, 3, 2).await;
+    let server = start(labvault::Storage::Memory).await;
+    let http = reqwest::Client::new();
+    let url = server.url();
+    let init = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/init",
+        None,
+        Some(json!({ "secret_shares": 3, "secret_threshold": 2 })),
+    )
+    .await
+    .expect(200);
+    let mine = init.body["keys"][0].as_str().unwrap().to_string();
+    call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "key": mine })),
+    )
+    .await
+    .expect(200);
+    let wrong = call_at(
+        &http,
+        &url,
+        "PUT",
+        "sys/unseal",
+        None,
+        Some(json!({ "key": other.keys[1] })),
+    )
+    .await
+    .expect(400);
+    assert!(
+        wrong.errors()[0].contains("message authentication failed"),
+        "{:?}",
+        wrong.errors()
+    );
+    let status = call_at(&http, &url, "GET", "sys/seal-status", None, None)
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            status.body["sealed"].clone(),
+            status.body["progress"].clone()
+        ),
+        (json!(true), json!(0))
+    );
+}
+
+#[tokio::test]
+async fn sealing_needs_sudo_and_data_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = Lab::initialized(data_dir(dir.path()), 3, 2).await;
+    lab.enable_kv("kv", 2).await;
+    lab.root(
+        "POST",
+        "kv/data/app",
+        Some(json!({ "data": { "password": "hunter2" } })),
+    )
+    .await
+    .expect(200);
+
+    lab.write_policy(
+        "seal-no-sudo",
+        r#"path "sys/seal" { capabilities = ["update"] }"#,
+    )
+    .await;
+    let weak = lab.token_with(&["seal-no-sudo"]).await;
+    let denied = lab
+        .call("PUT", "sys/seal", Some(&weak), None)
+        .await
+        .expect(403);
+    assert_eq!(
+        denied.errors(),
+        vec!["1 error occurred:\n\t* permission denied\n\n"]
+    );
+    lab.call("PUT", "sys/seal", None, None).await.expect(403);
+    lab.root("PUT", "sys/seal", None).await.expect(204);
+    lab.root("GET", "kv/data/app", None).await.expect(503);
+
+    let keys = lab.keys.clone();
+    let root = lab.root.clone();
+    lab.server.stop().await;
+
+    let restarted = start(data_dir(dir.path())).await;
+    let http = reqwest::Client::new();
+    let url = restarted.url();
+    let status = call_at(&http, &url, "GET", "sys/seal-status", None, None)
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            status.body["initialized"].clone(),
+            status.body["sealed"].clone()
+        ),
+        (json!(true), json!(true)),
+        "sealed at every start"
+    );
+    for key in &keys[1..3] {
+        call_at(
+            &http,
+            &url,
+            "PUT",
+            "sys/unseal",
+            None,
+            Some(json!({ "key": key })),
+        )
+        .await
+        .expect(200);
+    }
+    let secret = call_at(&http, &url, "GET", "kv/data/app", Some(&root), None)
+        .await
+        .expect(200);
+    assert_eq!(secret.data()["data"]["password"], "hunter2");
+}
+
+#[tokio::test]
+async fn corrupted_or_truncated_storage_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = Lab::initialized(data_dir(dir.path()), 1, 1).await;
+    lab.enable_kv("kv", 1).await;
+    lab.root("POST", "kv/app", Some(json!({ "password": "hunter2" })))
+        .await
+        .expect(204);
+    let file = find_file(dir.path(), "_app").expect("the entry's file exists");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(
+        !bytes.windows(7).any(|w| w == b"hunter2"),
+        "stored encrypted"
+    );
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let answer = lab.root("GET", "kv/app", None).await.expect(500);
+    assert!(
+        answer.errors()[0].contains("corrupt or truncated"),
+        "{:?}",
+        answer.errors()
+    );
+    assert!(!answer.errors()[0].contains("hunter2"));
+}
+
+fn find_file(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()? {
+        let path = entry.ok()?.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == name) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn leader_and_health_shapes() {
+    let lab = Lab::new().await;
+    let leader = lab.call("GET", "sys/leader", None, None).await.expect(200);
+    assert_eq!(leader.body["ha_enabled"], false);
+    let health = lab.call("GET", "sys/health", None, None).await.expect(200);
+    for field in [
+        "initialized",
+        "sealed",
+        "standby",
+        "performance_standby",
+        "replication_performance_mode",
+        "replication_dr_mode",
+        "server_time_utc",
+        "version",
+        "cluster_name",
+        "cluster_id",
+    ] {
+        assert!(health.body.get(field).is_some(), "health lacks {field}");
+    }
+    let head = lab
+        .http
+        .head(format!("{}/v1/sys/health", lab.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(head.text().await.unwrap(), "");
+}

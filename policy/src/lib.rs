@@ -1,0 +1,18 @@
+//! Vault ACL policies, shared by `labvault` (which enforces them) and the app (whose editor
+//! validates them and whose tester evaluates them in the browser). One implementation, so
+//! the tester and the lab server can never disagree.
+//!
+//! - [`parse`]: policy text (HCL, or Vault's JSON form) into [`Policy`], errors with line
+//!   and column;
+//! - [`Acl`]: policies merged and evaluated with Vault's rules: an exact path wins, then the
+//!   highest-priority glob (`*` suffix) or wildcard (`+` segment) rule; `deny` beats all.
+
+mod acl;
+mod capability;
+mod parse;
+mod pattern;
+
+pub use acl::{Acl, Decision, MatchKind};
+pub use capability::{Capability, CapabilitySet};
+pub use parse::{parse, ParseError, PathRule, Policy, Position};
+pub use pattern::{higher_priority, pattern_matches};
