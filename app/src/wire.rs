@@ -66,3 +66,105 @@ pub struct Readiness {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+/// A secret on the wire (a password, a token, a JWT). `Debug` never shows it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// `POST api/session`: how to log in. `mount` defaults to the method's name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+pub enum LoginRequest {
+    Token {
+        token: Secret,
+    },
+    Userpass {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mount: Option<String>,
+        username: String,
+        password: Secret,
+    },
+    Approle {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mount: Option<String>,
+        role_id: String,
+        secret_id: Secret,
+    },
+    Kubernetes {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mount: Option<String>,
+        role: String,
+        jwt: Secret,
+    },
+    Jwt {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mount: Option<String>,
+        role: String,
+        jwt: Secret,
+    },
+}
+
+impl LoginRequest {
+    /// The method's name as the API spells it.
+    pub fn method(&self) -> &'static str {
+        match self {
+            LoginRequest::Token { .. } => "token",
+            LoginRequest::Userpass { .. } => "userpass",
+            LoginRequest::Approle { .. } => "approle",
+            LoginRequest::Kubernetes { .. } => "kubernetes",
+            LoginRequest::Jwt { .. } => "jwt",
+        }
+    }
+}
+
+/// `GET api/session`: who is logged in. Never the token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The token's `display_name` (e.g. `userpass-alice`, `root`).
+    pub display_name: String,
+    /// The token's `policies`.
+    pub policies: Vec<String>,
+    /// How the user logged in: `token`, `userpass`, …
+    pub method: String,
+    /// The auth mount used (empty for a token login).
+    pub mount: String,
+    /// RFC 3339 time the token expires; `None` for tokens that never expire.
+    pub expire_time: Option<String>,
+    /// Seconds until the token expires (0 when it never does).
+    pub ttl: u64,
+    /// Whether Vaultdeck keeps renewing the token while the user is active.
+    pub renewable: bool,
+    /// Seconds of inactivity after which the session ends.
+    pub idle_timeout: u64,
+}
+
+/// `DELETE api/session`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogoutResult {
+    /// Whether Vault revoked the token.
+    pub revoked: bool,
+    /// Why it could not be revoked, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// The body of a 401 from the BFF: why the session is over, for the login page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionEnded {
+    pub errors: Vec<String>,
+    /// `expired`, `idle`, `revoked` or `missing`.
+    pub session: String,
+}

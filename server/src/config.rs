@@ -53,6 +53,77 @@ pub struct Config {
     /// Largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "VAULTDECK_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Where the embedded lab server keeps its (encrypted) data when `VAULT_ADDR` is unset.
+    /// Defaults to `vaultdeck` in the user's data directory.
+    #[arg(long, env = "VAULTDECK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Where sessions live: `memory` (one replica) or `redis://host:6379/0` (shared by
+    /// several replicas).
+    #[arg(long, env = "VAULTDECK_SESSION_STORE", default_value = "memory", value_parser = parse_session_store)]
+    pub session_store: SessionStoreUrl,
+
+    /// A session ends after this long without activity (e.g. `30m`, `8h`).
+    #[arg(long, env = "VAULTDECK_SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = parse_duration)]
+    pub session_idle_timeout: Duration,
+
+    /// The session cookie's `Secure` flag: `auto` (on unless listening on loopback over
+    /// plain HTTP), `true` or `false`.
+    #[arg(
+        long,
+        env = "VAULTDECK_COOKIE_SECURE",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub cookie_secure: CookieSecure,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CookieSecure {
+    Auto,
+    True,
+    False,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionStoreUrl {
+    Memory,
+    Redis(String),
+}
+
+fn parse_session_store(value: &str) -> Result<SessionStoreUrl, String> {
+    match value {
+        "memory" | "" => Ok(SessionStoreUrl::Memory),
+        url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Ok(SessionStoreUrl::Redis(url.to_string()))
+        }
+        _ => Err("must be `memory` or a `redis://` URL".into()),
+    }
+}
+
+impl Config {
+    /// Whether the session cookie carries `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        match self.cookie_secure {
+            CookieSecure::True => true,
+            CookieSecure::False => false,
+            CookieSecure::Auto => !self.listen.ip().is_loopback(),
+        }
+    }
+
+    /// The lab server's data directory: the flag, else `$XDG_DATA_HOME/vaultdeck`, else
+    /// `~/.local/share/vaultdeck`.
+    pub fn lab_data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .unwrap_or_else(|| PathBuf::from("."));
+        base.join("vaultdeck")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -201,6 +272,19 @@ mod tests {
         assert!(parse_duration("10x").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn session_stores() {
+        assert_eq!(
+            parse_session_store("memory").unwrap(),
+            SessionStoreUrl::Memory
+        );
+        assert!(matches!(
+            parse_session_store("redis://127.0.0.1:6379/0").unwrap(),
+            SessionStoreUrl::Redis(_)
+        ));
+        assert!(parse_session_store("postgres://x").is_err());
     }
 
     #[test]

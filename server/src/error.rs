@@ -2,12 +2,13 @@
 //! a status that says what happened: Vault's own status when Vault answered, 502 when it
 //! could not be reached, 504 when it did not answer in time.
 
+use crate::session::SessionEnd;
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
-use vaultdeck_app::wire::ErrorBody;
+use vaultdeck_app::wire::{ErrorBody, SessionEnded as SessionEndedBody};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -21,6 +22,16 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Internal(String),
+    /// Vault refused: its status and its own error text, passed on unchanged.
+    #[error("{}", errors.join("; "))]
+    Vault { status: u16, errors: Vec<String> },
+    /// The request's session is over (401), with the reason.
+    #[error("{}", .0.message())]
+    SessionEnded(SessionEnd),
+    #[error(
+        "cross-site request refused: state-changing requests must come from Vaultdeck's own pages"
+    )]
+    Csrf,
 }
 
 impl ApiError {
@@ -31,13 +42,31 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Vault { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
+            ApiError::SessionEnded(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Csrf => StatusCode::FORBIDDEN,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        error_response(self.status(), self.to_string())
+        match self {
+            ApiError::SessionEnded(end) => {
+                let body = SessionEndedBody {
+                    errors: vec![end.message().to_string()],
+                    session: end.code().to_string(),
+                };
+                (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+            }
+            ApiError::Vault { status, errors } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                (status, Json(ErrorBody { errors })).into_response()
+            }
+            other => error_response(other.status(), other.to_string()),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The one middleware stack, in one place, applied to every route.
 
-use crate::error::error_response;
+use crate::error::{error_response, ApiError};
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::Response,
@@ -69,6 +69,52 @@ fn security_header(
     SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
 }
 
+/// CSRF: a state-changing API request must come from our own pages. Browsers say where a
+/// request comes from in `Sec-Fetch-Site` (or, older ones, `Origin`); and the app always
+/// sends `X-Requested-With: vaultdeck`, a header no cross-site form can set and no
+/// cross-site script can send without a CORS preflight we never grant.
+pub async fn refuse_cross_site(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, ApiError> {
+    use axum::http::Method;
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return Ok(next.run(request).await);
+    }
+    let headers = request.headers();
+    let marked = headers
+        .get("x-requested-with")
+        .is_some_and(|v| v == "vaultdeck");
+    let same_origin = match headers.get("sec-fetch-site") {
+        Some(site) => site == "same-origin",
+        None => origin_matches_host(headers),
+    };
+    if marked && same_origin {
+        Ok(next.run(request).await)
+    } else {
+        tracing::warn!(method = %request.method(), path = %request.uri().path(), "refused a cross-site request");
+        Err(ApiError::Csrf)
+    }
+}
+
+/// Without `Sec-Fetch-Site`: an `Origin`, if any, must name the host the request was sent to.
+fn origin_matches_host(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
+    ["x-forwarded-host", "host"]
+        .iter()
+        .filter_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()))
+        .any(|host| host.eq_ignore_ascii_case(origin_host))
+}
+
 /// Statuses produced by layers (body too large, timeout) arrive with a plain-text or empty
 /// body; give them Vault's JSON error shape like every other error.
 async fn errors_as_json(response: Response) -> Response {
@@ -85,4 +131,94 @@ async fn errors_as_json(response: Response) -> Response {
         return response;
     }
     error_response(response.status(), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::{
+        body::Body,
+        http::Request,
+        routing::{get, post},
+    };
+    use tower::ServiceExt;
+
+    fn app() -> Router {
+        let routes = Router::new()
+            .route("/boom", get(buggy_handler))
+            .route("/ok", get(|| async { "ok" }))
+            .route("/echo", post(|body: String| async move { body }));
+        apply(routes, Duration::from_secs(5), 1024)
+    }
+
+    async fn buggy_handler() -> &'static str {
+        panic!("a handler bug")
+    }
+
+    async fn body_text(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_json_500_and_serving_goes_on() {
+        let app = app();
+        let response = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = body_text(response).await;
+        assert!(text.starts_with(r#"{"errors":["#), "{text}");
+        assert!(
+            !text.contains("a handler bug"),
+            "panic messages stay in the logs"
+        );
+        let response = app
+            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn oversize_bodies_get_a_json_413() {
+        let request = Request::post("/echo")
+            .header("content-length", "2048")
+            .body(Body::from(vec![b'x'; 2048]))
+            .unwrap();
+        let response = app().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            body_text(response).await,
+            r#"{"errors":["request body too large"]}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn every_response_carries_the_security_headers() {
+        let response = app()
+            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["content-security-policy"], API_CSP);
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+
+    #[test]
+    fn page_csp_allows_wasm_and_the_nonce_only() {
+        let policy = content_security_policy(Some("abc"));
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'nonce-abc'"));
+        assert!(
+            !policy.contains("unsafe-inline'; script")
+                && !policy.contains("script-src 'self' 'unsafe-inline'")
+        );
+        assert!(policy.contains("frame-ancestors 'none'"));
+    }
 }

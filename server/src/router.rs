@@ -1,7 +1,8 @@
 //! The one route table of the BFF. Everything lives under the base path (default `/ui`).
 
 use crate::{
-    handlers::{health, site, vault_proxy},
+    handlers::{health, session, site, vault_proxy},
+    middleware::refuse_cross_site,
     state::AppState,
 };
 use axum::{
@@ -17,8 +18,15 @@ pub fn routes(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(health::get_health))
         .route("/ready", get(health::get_readiness))
+        .route(
+            "/session",
+            get(session::get_session)
+                .post(session::create_session)
+                .delete(session::delete_session),
+        )
         .route("/vault/v1/{*path}", any(vault_proxy::forward_to_vault))
-        .fallback(|| async { crate::error::ApiError::NotFound });
+        .fallback(|| async { crate::error::ApiError::NotFound })
+        .layer(axum::middleware::from_fn(refuse_cross_site));
 
     // The bundle's names carry a content hash, so browsers may keep them for a year.
     let bundle = ServeDir::new(state.site.root.join("pkg"))

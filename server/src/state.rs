@@ -1,6 +1,12 @@
 //! What every handler shares.
 
-use crate::{config::Config, vault::VaultClient};
+use crate::{
+    config::Config,
+    prefix::{forwarded_prefix, is_plain_path},
+    session::Sessions,
+    vault::VaultClient,
+};
+use axum::http::HeaderMap;
 use leptos::config::LeptosOptions;
 use std::{path::PathBuf, sync::Arc};
 
@@ -9,6 +15,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub vault: VaultClient,
     pub site: Arc<Site>,
+    pub sessions: Arc<Sessions>,
 }
 
 /// The built front end: where its files are and how Leptos should refer to them.
@@ -21,6 +28,27 @@ impl AppState {
     /// The base path routes live under: `""` or e.g. `/ui`.
     pub fn base_path(&self) -> &str {
         self.config.base_path.prefix()
+    }
+
+    /// The session cookie's `Path`: the base path as the browser sees it. The app tells us
+    /// (`X-Vaultdeck-Base`: its document base), since `kubectl proxy` adds a prefix no
+    /// header reveals; otherwise `X-Forwarded-Prefix` and the base path.
+    pub fn cookie_path(&self, headers: &HeaderMap) -> String {
+        let base = self.base_path();
+        let seen = headers
+            .get("x-vaultdeck-base")
+            .and_then(|v| v.to_str().ok())
+            .map(|p| p.trim_end_matches('/'))
+            .filter(|p| (p.is_empty() || is_plain_path(p)) && p.ends_with(base));
+        let path = match seen {
+            Some(seen) => seen.to_string(),
+            None => format!("{}{base}", forwarded_prefix(headers)),
+        };
+        if path.is_empty() {
+            "/".into()
+        } else {
+            path
+        }
     }
 
     /// The full path of a BFF API route, e.g. `/ui/api/vault/v1/`.

@@ -119,6 +119,51 @@ impl VaultClient {
         }
     }
 
+    /// A JSON call the BFF makes itself (login, lookup, renewal, revocation).
+    pub async fn call_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&VaultToken>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<VaultAnswer, ApiError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            "application/json".parse().expect("static header"),
+        );
+        let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        let response = self
+            .send(VaultRequest {
+                method,
+                path,
+                query: None,
+                headers,
+                body,
+                token,
+            })
+            .await?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Ok(VaultAnswer { status, body })
+    }
+
+    /// `Some(false)` when Vault says the token does not exist; `None` when it cannot tell.
+    pub async fn token_is_valid(&self, token: &VaultToken) -> Option<bool> {
+        match self
+            .call_json(Method::GET, "auth/token/lookup-self", Some(token), None)
+            .await
+        {
+            Ok(answer) if answer.status == 200 => Some(true),
+            Ok(answer) if answer.status == 403 => Some(false),
+            _ => None,
+        }
+    }
+
     /// Whether Vault answers `sys/health` at all, whatever its seal state.
     pub async fn reachable(&self) -> Result<(), ApiError> {
         self.send(VaultRequest {
@@ -131,6 +176,28 @@ impl VaultClient {
         })
         .await
         .map(|_| ())
+    }
+}
+
+/// Vault's answer to a call the BFF made itself.
+#[derive(Debug)]
+pub struct VaultAnswer {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl VaultAnswer {
+    /// Vault's error messages, for passing on.
+    pub fn errors(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

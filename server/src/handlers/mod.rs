@@ -1,5 +1,6 @@
 //! Request handlers, one module per area of the BFF's API. Handlers are named verb_noun.
 
 pub mod health;
+pub mod session;
 pub mod site;
 pub mod vault_proxy;

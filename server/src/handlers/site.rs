@@ -1,10 +1,10 @@
 //! Serving the app: server-rendered pages, the hashed WASM/JS/CSS bundle and static files.
 
-use crate::{middleware::content_security_policy, state::AppState};
+use crate::{middleware::content_security_policy, prefix::forwarded_prefix, state::AppState};
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    http::{header, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use leptos::prelude::*;
@@ -87,65 +87,4 @@ async fn render_page(state: AppState, mut request: Request) -> Response {
         move || shell(options.clone(), base_href.clone()),
     );
     handler(request).await.into_response()
-}
-
-/// The prefix a proxy put before our base path, from `X-Forwarded-Prefix`, when it is a
-/// plain path; `""` otherwise.
-fn forwarded_prefix(headers: &HeaderMap) -> &str {
-    headers
-        .get("x-forwarded-prefix")
-        .and_then(|v| v.to_str().ok())
-        .map(|p| p.trim_end_matches('/'))
-        .filter(|p| is_plain_path(p))
-        .unwrap_or("")
-}
-
-/// A path we are willing to write into `<base href>`: absolute, no scheme or host, no
-/// characters that could break out of the attribute or change its meaning.
-fn is_plain_path(path: &str) -> bool {
-    path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.split('/').any(|s| s == "..")
-        && path
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/-_.~:%@".contains(c))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers_with_prefix(prefix: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-prefix", prefix.parse().unwrap());
-        headers
-    }
-
-    #[test]
-    fn a_plain_forwarded_prefix_is_honoured() {
-        assert_eq!(forwarded_prefix(&HeaderMap::new()), "");
-        assert_eq!(
-            forwarded_prefix(&headers_with_prefix(
-                "/api/v1/namespaces/vault/services/vaultdeck:http/proxy/"
-            )),
-            "/api/v1/namespaces/vault/services/vaultdeck:http/proxy"
-        );
-    }
-
-    #[test]
-    fn hostile_forwarded_prefixes_are_ignored() {
-        for hostile in [
-            "//evil.example",
-            "https://evil.example",
-            "/a\"><script>",
-            "/a/../b",
-            "relative",
-        ] {
-            assert_eq!(
-                forwarded_prefix(&headers_with_prefix(hostile)),
-                "",
-                "{hostile}"
-            );
-        }
-    }
 }

@@ -4,7 +4,12 @@
 //! credentials (`X-Vault-Token`, `Authorization`, cookies) never do. Vault's status and body
 //! come back as they are.
 
-use crate::{error::ApiError, state::AppState, vault::VaultRequest};
+use crate::{
+    error::ApiError,
+    session::{CurrentSession, SessionEnd},
+    state::AppState,
+    vault::VaultRequest,
+};
 use axum::{
     body::Body,
     extract::{OriginalUri, State},
@@ -28,12 +33,14 @@ const RELAYED_RESPONSE_HEADERS: &[&str] = &["content-type", "retry-after", "x-va
 
 pub async fn forward_to_vault(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let path = vault_path(&state.api_prefix("vault/v1/"), &uri).ok_or(ApiError::NotFound)?;
+    let token = session.as_ref().map(|s| &s.record.token);
     let response = state
         .vault
         .send(VaultRequest {
@@ -42,9 +49,17 @@ pub async fn forward_to_vault(
             query: uri.query(),
             headers: forwardable(&headers),
             body,
-            token: None,
+            token,
         })
         .await?;
+    // A 403 may mean the token was revoked elsewhere: then the session is over, and the
+    // app should send the user to log in rather than show "permission denied".
+    if let (Some(active), 403) = (&session, response.status().as_u16()) {
+        if state.vault.token_is_valid(&active.record.token).await == Some(false) {
+            state.sessions.end(&active.id).await?;
+            return Err(ApiError::SessionEnded(SessionEnd::Revoked));
+        }
+    }
     Ok(relay(response))
 }
 

@@ -1,0 +1,75 @@
+//! The session cookie: `HttpOnly`, `SameSite=Strict`, `Path` = the app's base path as the
+//! browser sees it, `Secure` unless configured off for plain HTTP on loopback.
+
+use super::SessionId;
+use axum::http::{header, HeaderMap, HeaderValue};
+use cookie::{Cookie, SameSite};
+
+const COOKIE_NAME: &str = "vaultdeck_session";
+
+pub fn session_id_from(headers: &HeaderMap) -> Option<SessionId> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE_NAME)
+        .and_then(|c| SessionId::from_cookie(c.value()))
+}
+
+fn build(value: String, path: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build((COOKIE_NAME, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path(path.to_string())
+        .build()
+}
+
+pub fn session_cookie(id: &SessionId, path: &str, secure: bool) -> HeaderValue {
+    let cookie = build(id.cookie_value().to_string(), path, secure);
+    HeaderValue::from_str(&cookie.to_string()).expect("a session cookie is a valid header")
+}
+
+/// Tells the browser to drop the cookie (same name and path, expired).
+pub fn clear_cookie(path: &str, secure: bool) -> HeaderValue {
+    let mut cookie = build(String::new(), path, secure);
+    cookie.make_removal();
+    HeaderValue::from_str(&cookie.to_string()).expect("a removal cookie is a valid header")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_locked_down() {
+        let id = SessionId::generate();
+        let text = session_cookie(&id, "/ui", true)
+            .to_str()
+            .unwrap()
+            .to_string();
+        for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/ui"] {
+            assert!(text.contains(part), "{text} lacks {part}");
+        }
+        let plain = session_cookie(&id, "/ui", false)
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(!plain.contains("Secure"));
+    }
+
+    #[test]
+    fn the_id_is_read_back_among_other_cookies() {
+        let id = SessionId::generate();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            format!("other=1; {COOKIE_NAME}={}", id.cookie_value())
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(session_id_from(&headers), Some(id));
+    }
+}

@@ -1,0 +1,228 @@
+//! The life of a session: begun at login, resumed on each request (ending it when its token
+//! expires, it idles too long, or Vault no longer knows the token), renewed at half-life
+//! while the user is active, ended at logout.
+
+use super::{now_unix, session_id_from, SessionId, SessionRecord, SessionStore};
+use crate::{error::ApiError, state::AppState, vault::VaultClient};
+use axum::{extract::FromRequestParts, http::request::Parts};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Why a request's session is over; the 401 says which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The cookie names no session (logged out, idled out of the store, or a restart).
+    Missing,
+    /// The Vault token reached its expiry.
+    Expired,
+    /// No activity for longer than the idle timeout.
+    Idle,
+    /// Vault no longer accepts the token (revoked elsewhere).
+    Revoked,
+}
+
+impl SessionEnd {
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionEnd::Missing => "missing",
+            SessionEnd::Expired => "expired",
+            SessionEnd::Idle => "idle",
+            SessionEnd::Revoked => "revoked",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            SessionEnd::Missing => "You are not logged in, or your session has ended.",
+            SessionEnd::Expired => "Your Vault token expired. Log in again to continue.",
+            SessionEnd::Idle => {
+                "Your session ended after a period of inactivity. Log in again to continue."
+            }
+            SessionEnd::Revoked => {
+                "Your Vault token is no longer valid (it was revoked). Log in again to continue."
+            }
+        }
+    }
+}
+
+pub struct ActiveSession {
+    pub id: SessionId,
+    pub record: SessionRecord,
+}
+
+/// Activity is written back at most this often, not on every request.
+const TOUCH_EVERY: i64 = 15;
+
+/// Records stay in the store this long after the session is over, so that the next
+/// request can be told why (expired, idle) instead of only "not logged in". `resume`
+/// refuses them all the same.
+const REMEMBER_WHY: Duration = Duration::from_secs(600);
+
+pub struct Sessions {
+    pub store: SessionStore,
+    pub idle_timeout: Duration,
+}
+
+impl Sessions {
+    /// How long the store keeps a record: until it idles out or its token expires, and a
+    /// little longer to remember why.
+    fn store_ttl(&self, record: &SessionRecord, now: i64) -> Duration {
+        let idle = self.idle_timeout;
+        let lifetime = match record.expire_time {
+            Some(expiry) => idle.min(Duration::from_secs((expiry - now).max(1) as u64)),
+            None => idle,
+        };
+        lifetime + REMEMBER_WHY
+    }
+
+    pub async fn begin(&self, record: SessionRecord) -> Result<SessionId, ApiError> {
+        let id = SessionId::generate();
+        self.store
+            .save(&id, &record, self.store_ttl(&record, now_unix()))
+            .await
+            .map_err(store_error)?;
+        Ok(id)
+    }
+
+    pub async fn end(&self, id: &SessionId) -> Result<(), ApiError> {
+        self.store.delete(id).await.map_err(store_error)
+    }
+
+    /// The live session for `id`, renewed and touched; or why there is none.
+    pub async fn resume(
+        &self,
+        id: SessionId,
+        vault: &VaultClient,
+    ) -> Result<ActiveSession, ApiError> {
+        let mut record = self
+            .store
+            .load(&id)
+            .await
+            .map_err(store_error)?
+            .ok_or(ApiError::SessionEnded(SessionEnd::Missing))?;
+        let now = now_unix();
+        let ended = if record.expire_time.is_some_and(|t| t <= now) {
+            Some(SessionEnd::Expired)
+        } else if now - record.last_active > self.idle_timeout.as_secs() as i64 {
+            Some(SessionEnd::Idle)
+        } else {
+            None
+        };
+        if let Some(end) = ended {
+            self.end(&id).await?;
+            return Err(ApiError::SessionEnded(end));
+        }
+        let mut changed = now - record.last_active >= TOUCH_EVERY;
+        record.last_active = now;
+        if record.renewable && now >= record.renewed_at + (record.granted_ttl / 2) as i64 {
+            match renew(vault, &record).await {
+                Renewal::Renewed { ttl, renewable } => {
+                    record.expire_time = Some(now + ttl as i64);
+                    record.granted_ttl = ttl;
+                    record.renewable = renewable;
+                    record.renewed_at = now;
+                    changed = true;
+                }
+                Renewal::TokenInvalid => {
+                    self.end(&id).await?;
+                    return Err(ApiError::SessionEnded(SessionEnd::Revoked));
+                }
+                Renewal::CannotRenew => {
+                    record.renewable = false;
+                    changed = true;
+                }
+                // Vault unreachable or refusing: keep the session; a later request retries.
+                Renewal::NotNow => {}
+            }
+        }
+        if changed {
+            self.store
+                .save(&id, &record, self.store_ttl(&record, now))
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(ActiveSession { id, record })
+    }
+}
+
+enum Renewal {
+    Renewed {
+        ttl: u64,
+        renewable: bool,
+    },
+    TokenInvalid,
+    /// The token is valid but may not renew itself: stop trying.
+    CannotRenew,
+    NotNow,
+}
+
+async fn renew(vault: &VaultClient, record: &SessionRecord) -> Renewal {
+    match vault
+        .call_json(
+            axum::http::Method::POST,
+            "auth/token/renew-self",
+            Some(&record.token),
+            None,
+        )
+        .await
+    {
+        Ok(answer) if answer.status == 200 => {
+            let auth = &answer.body["auth"];
+            match auth["lease_duration"].as_u64() {
+                Some(ttl) => Renewal::Renewed {
+                    ttl,
+                    renewable: auth["renewable"].as_bool().unwrap_or(false),
+                },
+                None => Renewal::NotNow,
+            }
+        }
+        // 403: either the token is gone, or its policies do not allow renew-self.
+        Ok(answer) if answer.status == 403 => match vault.token_is_valid(&record.token).await {
+            Some(false) => Renewal::TokenInvalid,
+            _ => Renewal::CannotRenew,
+        },
+        Ok(answer) => {
+            tracing::warn!(
+                "renewing a session's token failed with {}: {}",
+                answer.status,
+                first_error(&answer.body)
+            );
+            Renewal::NotNow
+        }
+        Err(error) => {
+            tracing::warn!("renewing a session's token failed: {error}");
+            Renewal::NotNow
+        }
+    }
+}
+
+fn first_error(body: &Value) -> String {
+    body["errors"][0].as_str().unwrap_or_default().to_string()
+}
+
+fn store_error(error: super::store::StoreError) -> ApiError {
+    tracing::error!("{error}");
+    ApiError::Internal("the session store is unavailable".into())
+}
+
+/// The request's session, if its cookie names one. A cookie whose session is over is an
+/// error (401 with the reason), so that the app can send the user back to log in.
+pub struct CurrentSession(pub Option<ActiveSession>);
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match session_id_from(&parts.headers) {
+            None => Ok(CurrentSession(None)),
+            Some(id) => state
+                .sessions
+                .resume(id, &state.vault)
+                .await
+                .map(|s| CurrentSession(Some(s))),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Where session records live: in this process's memory, or in Redis so that several
+//! replicas (and restarts) share them. Records expire in the store on their own.
+
+use super::{SessionId, SessionRecord};
+use crate::config::SessionStoreUrl;
+use parking_lot::Mutex;
+use redis::AsyncCommands;
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+#[derive(Debug, thiserror::Error)]
+#[error("session store: {0}")]
+pub struct StoreError(String);
+
+pub enum SessionStore {
+    Memory(Mutex<HashMap<String, (SessionRecord, Instant)>>),
+    Redis(redis::aio::ConnectionManager),
+}
+
+impl SessionStore {
+    pub async fn connect(url: &SessionStoreUrl) -> anyhow::Result<SessionStore> {
+        match url {
+            SessionStoreUrl::Memory => Ok(SessionStore::Memory(Mutex::new(HashMap::new()))),
+            SessionStoreUrl::Redis(url) => {
+                let client = redis::Client::open(url.as_str())
+                    .map_err(|e| anyhow::anyhow!("VAULTDECK_SESSION_STORE: {e}"))?;
+                let manager = redis::aio::ConnectionManager::new(client)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("VAULTDECK_SESSION_STORE: cannot reach Redis: {e}")
+                    })?;
+                Ok(SessionStore::Redis(manager))
+            }
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SessionStore::Memory(_) => "memory",
+            SessionStore::Redis(_) => "redis",
+        }
+    }
+
+    pub async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        match self {
+            SessionStore::Memory(sessions) => {
+                let mut sessions = sessions.lock();
+                let key = id.storage_key();
+                match sessions.get(&key) {
+                    Some((record, deadline)) if *deadline > Instant::now() => {
+                        Ok(Some(record.clone()))
+                    }
+                    Some(_) => {
+                        sessions.remove(&key);
+                        Ok(None)
+                    }
+                    None => Ok(None),
+                }
+            }
+            SessionStore::Redis(manager) => {
+                let mut connection = manager.clone();
+                let json: Option<String> = connection
+                    .get(id.storage_key())
+                    .await
+                    .map_err(|e| StoreError(e.to_string()))?;
+                Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+            }
+        }
+    }
+
+    /// Stores the record for `ttl`; it disappears from the store afterwards.
+    pub async fn save(
+        &self,
+        id: &SessionId,
+        record: &SessionRecord,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let ttl = ttl.max(Duration::from_secs(1));
+        match self {
+            SessionStore::Memory(sessions) => {
+                let mut sessions = sessions.lock();
+                let now = Instant::now();
+                sessions.retain(|_, (_, deadline)| *deadline > now);
+                sessions.insert(id.storage_key(), (record.clone(), now + ttl));
+                Ok(())
+            }
+            SessionStore::Redis(manager) => {
+                let json = serde_json::to_string(record).map_err(|e| StoreError(e.to_string()))?;
+                let mut connection = manager.clone();
+                connection
+                    .set_ex::<_, _, ()>(id.storage_key(), json, ttl.as_secs())
+                    .await
+                    .map_err(|e| StoreError(e.to_string()))
+            }
+        }
+    }
+
+    pub async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        match self {
+            SessionStore::Memory(sessions) => {
+                sessions.lock().remove(&id.storage_key());
+                Ok(())
+            }
+            SessionStore::Redis(manager) => {
+                let mut connection = manager.clone();
+                connection
+                    .del::<_, ()>(id.storage_key())
+                    .await
+                    .map_err(|e| StoreError(e.to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The BFF's integration harness: a real labvault, a real vaultdeck, HTTP between them.
+
+#![allow(dead_code)]
+
+use clap::Parser;
+use reqwest::{header, Method};
+use serde_json::{json, Value};
+use vaultdeck::{config::Config, Running};
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Answer {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+}
+
+/// A labvault in dev mode: initialized, unsealed, `secret/` as KV v2, root token known.
+pub async fn lab() -> (labvault::Server, String) {
+    let server = labvault::Server::start(labvault::ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        storage: labvault::Storage::Memory,
+        dev: true,
+    })
+    .await
+    .unwrap();
+    let root = server.dev.as_ref().unwrap().root_token.clone();
+    (server, root)
+}
+
+/// A site directory with an empty bundle: enough for the API.
+pub fn site_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("pkg")).unwrap();
+    dir
+}
+
+pub struct Deck {
+    pub running: Running,
+    pub base: String,
+    pub http: reqwest::Client,
+    _site: tempfile::TempDir,
+}
+
+pub async fn vaultdeck(vault_addr: &str, extra: &[&str]) -> Deck {
+    let site = site_dir();
+    let mut args = vec![
+        "vaultdeck",
+        "--vault-addr",
+        vault_addr,
+        "--listen",
+        "127.0.0.1:0",
+        "--site-dir",
+        site.path().to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let config = Config::try_parse_from(args).expect("valid test configuration");
+    let running = vaultdeck::start(config).await.expect("vaultdeck starts");
+    let base = format!("http://{}/ui/api", running.addr);
+    Deck {
+        running,
+        base,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        _site: site,
+    }
+}
+
+impl Deck {
+    /// A request as the app sends it (with the CSRF header), with an optional session cookie.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .http
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}/{path}", self.base),
+            )
+            .header("X-Requested-With", "vaultdeck");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("vaultdeck answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        Answer {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// Logs in and returns the `Cookie` header value for the new session.
+    pub async fn login(&self, body: Value) -> String {
+        let answer = self
+            .call("POST", "session", None, Some(body))
+            .await
+            .expect(200);
+        cookie_pair(&answer.set_cookie().expect("a session cookie"))
+    }
+
+    pub async fn login_with_token(&self, token: &str) -> String {
+        self.login(json!({ "method": "token", "token": token }))
+            .await
+    }
+}
+
+/// `name=value` from a `Set-Cookie` header.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().trim().to_string()
+}
+
+/// Calls labvault directly (as an operator's CLI would).
+pub async fn vault(
+    lab_url: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut request = client.request(
+        Method::from_bytes(method.as_bytes()).unwrap(),
+        format!("{lab_url}/v1/{path}"),
+    );
+    if let Some(token) = token {
+        request = request.header("X-Vault-Token", token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A token created directly in labvault with the given parameters.
+pub async fn create_token(lab_url: &str, root: &str, params: Value) -> String {
+    let (status, body) = vault(
+        lab_url,
+        "POST",
+        "auth/token/create",
+        Some(root),
+        Some(params),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["auth"]["client_token"].as_str().unwrap().to_string()
+}

@@ -1,0 +1,96 @@
+//! Sessions in Redis survive a restart of the BFF (and are shared by replicas), against a
+//! real `redis-server` from Debian (installed by `cargo xtask setup`).
+
+mod common;
+
+use common::{lab, vaultdeck};
+use std::process::{Child, Command, Stdio};
+
+struct RedisServer {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn redis_server() -> RedisServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server is installed (cargo xtask setup installs Debian's redis-server)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return RedisServer {
+                child,
+                port,
+                _dir: dir,
+            };
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("redis-server did not start on port {port}");
+}
+
+#[tokio::test]
+async fn a_session_outlives_the_bff_that_created_it() {
+    let redis = redis_server().await;
+    let store = format!("redis://127.0.0.1:{}/0", redis.port);
+    let (lab, root) = lab().await;
+
+    let first = vaultdeck(&lab.url(), &["--session-store", &store]).await;
+    let cookie = first.login_with_token(&root).await;
+    first
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(200);
+    first.running.stop().await.unwrap();
+
+    let second = vaultdeck(&lab.url(), &["--session-store", &store]).await;
+    let who = second
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(who["display_name"], "root");
+    second
+        .call(
+            "GET",
+            "vault/v1/auth/token/lookup-self",
+            Some(&cookie),
+            None,
+        )
+        .await
+        .expect(200);
+    second
+        .call("DELETE", "session", Some(&cookie), None)
+        .await
+        .expect(200);
+    second
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(401);
+}

@@ -1,0 +1,522 @@
+//! Sessions, login and logout, and the Vault passthrough, over HTTP against labvault.
+
+mod common;
+
+use common::{create_token, lab, vault, vaultdeck};
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn token_login_sets_a_locked_down_cookie_and_never_returns_the_token() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let answer = deck
+        .call(
+            "POST",
+            "session",
+            None,
+            Some(json!({ "method": "token", "token": root })),
+        )
+        .await
+        .expect(200);
+    assert!(
+        !answer.text.contains(&root),
+        "the token leaked into the body"
+    );
+    assert!(
+        answer
+            .headers
+            .values()
+            .all(|v| !v.to_str().unwrap_or("").contains(&root)),
+        "the token leaked into a header"
+    );
+    let info = answer.json();
+    assert_eq!(info["display_name"], "root");
+    assert_eq!(info["policies"], json!(["root"]));
+    assert_eq!(info["expire_time"], serde_json::Value::Null);
+    let cookie = answer.set_cookie().unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/ui"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP on loopback: no Secure flag by default"
+    );
+    let who = deck
+        .call("GET", "session", Some(&common::cookie_pair(&cookie)), None)
+        .await
+        .expect(200);
+    assert_eq!(who.json()["method"], "token");
+}
+
+#[tokio::test]
+async fn the_cookie_path_follows_the_prefix_the_browser_sees() {
+    let (lab, _) = lab().await;
+    let deck = vaultdeck(&lab.url(), &["--cookie-secure", "true"]).await;
+    let root = lab.dev.as_ref().unwrap().root_token.clone();
+    let answer = deck
+        .http
+        .post(format!("{}/session", deck.base))
+        .header("X-Requested-With", "vaultdeck")
+        .header(
+            "X-Vaultdeck-Base",
+            "/api/v1/namespaces/vault/services/vaultdeck:http/proxy/ui/",
+        )
+        .json(&json!({ "method": "token", "token": root }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("Path=/api/v1/namespaces/vault/services/vaultdeck:http/proxy/ui"),
+        "{cookie}"
+    );
+    assert!(cookie.contains("Secure"));
+}
+
+#[tokio::test]
+async fn bad_logins_get_vaults_own_status_and_words() {
+    let (lab, root) = lab().await;
+    vault(
+        &lab.url(),
+        "POST",
+        "sys/auth/userpass",
+        Some(&root),
+        Some(json!({ "type": "userpass" })),
+    )
+    .await;
+    vault(
+        &lab.url(),
+        "POST",
+        "auth/userpass/users/alice",
+        Some(&root),
+        Some(json!({ "password": "right", "token_policies": "reader" })),
+    )
+    .await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+
+    let wrong = deck
+        .call(
+            "POST",
+            "session",
+            None,
+            Some(json!({ "method": "userpass", "username": "alice", "password": "wrong" })),
+        )
+        .await
+        .expect(400);
+    assert_eq!(
+        wrong.json()["errors"],
+        json!(["invalid username or password"])
+    );
+    assert!(wrong.set_cookie().is_none());
+
+    let bad_token = deck
+        .call(
+            "POST",
+            "session",
+            None,
+            Some(json!({ "method": "token", "token": "hvs.not-a-token" })),
+        )
+        .await
+        .expect(403);
+    assert!(bad_token.json()["errors"]
+        .to_string()
+        .contains("permission denied"));
+
+    let unknown_mount = deck.call("POST", "session", None, Some(json!({ "method": "userpass", "mount": "nope", "username": "alice", "password": "right" }))).await;
+    assert_eq!(unknown_mount.status, 404, "{}", unknown_mount.text);
+
+    let cookie = deck
+        .login(json!({ "method": "userpass", "username": "alice", "password": "right" }))
+        .await;
+    let who = deck
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(who["display_name"], "userpass-alice");
+    assert_eq!(who["policies"], json!(["default", "reader"]));
+    assert_eq!(
+        (who["method"].clone(), who["mount"].clone()),
+        (json!("userpass"), json!("userpass"))
+    );
+    assert!(who["ttl"].as_u64().unwrap() > 0);
+    assert_eq!(who["renewable"], true);
+}
+
+#[tokio::test]
+async fn the_passthrough_adds_the_sessions_token_and_only_that() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    // Without a session: unauthenticated endpoints work, others are denied.
+    let status = deck
+        .call("GET", "vault/v1/sys/seal-status", None, None)
+        .await
+        .expect(200);
+    assert_eq!(status.json()["sealed"], false);
+    // A token the browser sends itself is stripped.
+    let sneaky = deck
+        .http
+        .get(format!("{}/vault/v1/auth/token/lookup-self", deck.base))
+        .header("X-Vault-Token", &root)
+        .header("Authorization", format!("Bearer {root}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sneaky.status().as_u16(), 403);
+
+    let cookie = deck.login_with_token(&root).await;
+    let me = deck
+        .call(
+            "GET",
+            "vault/v1/auth/token/lookup-self",
+            Some(&cookie),
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(me.json()["data"]["display_name"], "root");
+    deck.call(
+        "POST",
+        "vault/v1/secret/data/app",
+        Some(&cookie),
+        Some(json!({ "data": { "k": "v" } })),
+    )
+    .await
+    .expect(200);
+    let listed = deck
+        .call("LIST", "vault/v1/secret/metadata", Some(&cookie), None)
+        .await
+        .expect(200);
+    assert_eq!(listed.json()["data"]["keys"], json!(["app"]));
+    let queried = deck
+        .call(
+            "GET",
+            "vault/v1/secret/metadata/?list=true",
+            Some(&cookie),
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(queried.json()["data"]["keys"], json!(["app"]));
+    // Vault's statuses and bodies come back unchanged.
+    let missing = deck
+        .call("GET", "vault/v1/secret/data/nothing", Some(&cookie), None)
+        .await
+        .expect(404);
+    assert_eq!(missing.text, r#"{"errors":[]}"#);
+    deck.call(
+        "DELETE",
+        "vault/v1/secret/metadata/app",
+        Some(&cookie),
+        None,
+    )
+    .await
+    .expect(204);
+    let error = deck
+        .call(
+            "POST",
+            "vault/v1/sys/mounts/x",
+            Some(&cookie),
+            Some(json!({ "type": "nosuch" })),
+        )
+        .await
+        .expect(400);
+    assert_eq!(
+        error.json()["errors"],
+        json!(["plugin not found in the catalog: nosuch"])
+    );
+}
+
+#[tokio::test]
+async fn logout_revokes_the_token_in_vault() {
+    let (lab, root) = lab().await;
+    let token = create_token(&lab.url(), &root, json!({ "policies": ["default"] })).await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&token).await;
+    let out = deck
+        .call("DELETE", "session", Some(&cookie), None)
+        .await
+        .expect(200);
+    assert_eq!(out.json(), json!({ "revoked": true }));
+    assert!(out.set_cookie().unwrap().contains("Max-Age=0"));
+    let (status, _) = vault(
+        &lab.url(),
+        "GET",
+        "auth/token/lookup-self",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "the token still works after logout");
+    let after = deck
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(401);
+    assert_eq!(after.json()["session"], "missing");
+}
+
+#[tokio::test]
+async fn logout_forgets_the_session_even_when_vault_is_down() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&root).await;
+    lab.stop().await;
+    let out = deck
+        .call("DELETE", "session", Some(&cookie), None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(out["revoked"], false);
+    assert!(
+        out["warning"]
+            .as_str()
+            .unwrap()
+            .contains("could not be revoked"),
+        "{out}"
+    );
+    deck.call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(401);
+}
+
+#[tokio::test]
+async fn an_expired_token_ends_the_session_with_a_reason() {
+    let (lab, root) = lab().await;
+    let token = create_token(
+        &lab.url(),
+        &root,
+        json!({ "policies": ["default"], "ttl": "2s", "renewable": false }),
+    )
+    .await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&token).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let ended = deck
+        .call(
+            "GET",
+            "vault/v1/auth/token/lookup-self",
+            Some(&cookie),
+            None,
+        )
+        .await
+        .expect(401)
+        .json();
+    assert_eq!(ended["session"], "expired");
+    assert!(ended["errors"][0].as_str().unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn active_sessions_renew_their_token_at_half_life() {
+    let (lab, root) = lab().await;
+    let token = create_token(
+        &lab.url(),
+        &root,
+        json!({ "policies": ["default"], "ttl": "4s", "explicit_max_ttl": "1h" }),
+    )
+    .await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&token).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Past half of its 4 s: this request renews it, for another 4 s from now.
+    let who = deck
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(200)
+        .json();
+    assert!(who["ttl"].as_u64().unwrap() >= 3, "not renewed: {who}");
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    // 4.5 s after login: without the renewal the token would be gone.
+    let (status, _) = vault(
+        &lab.url(),
+        "GET",
+        "auth/token/lookup-self",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    deck.call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn a_token_revoked_elsewhere_ends_the_session() {
+    let (lab, root) = lab().await;
+    let token = create_token(&lab.url(), &root, json!({ "policies": ["default"] })).await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&token).await;
+    vault(
+        &lab.url(),
+        "POST",
+        "auth/token/revoke",
+        Some(&root),
+        Some(json!({ "token": token })),
+    )
+    .await;
+    let ended = deck
+        .call("GET", "vault/v1/secret/data/anything", Some(&cookie), None)
+        .await
+        .expect(401)
+        .json();
+    assert_eq!(ended["session"], "revoked");
+    // A policy denial with a valid token stays a 403 from Vault.
+    let other = create_token(&lab.url(), &root, json!({ "policies": ["default"] })).await;
+    let cookie = deck.login_with_token(&other).await;
+    let denied = deck
+        .call("GET", "vault/v1/secret/data/anything", Some(&cookie), None)
+        .await
+        .expect(403);
+    assert!(denied.text.contains("permission denied"));
+}
+
+#[tokio::test]
+async fn idle_sessions_end() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &["--session-idle-timeout", "1s"]).await;
+    let cookie = deck.login_with_token(&root).await;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let ended = deck
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(401)
+        .json();
+    assert_eq!(ended["session"], "idle");
+    assert!(ended["errors"][0].as_str().unwrap().contains("inactivity"));
+}
+
+#[tokio::test]
+async fn logging_in_again_rotates_the_session_id() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let first = deck.login_with_token(&root).await;
+    let second = deck
+        .call(
+            "POST",
+            "session",
+            Some(&first),
+            Some(json!({ "method": "token", "token": root })),
+        )
+        .await
+        .expect(200);
+    let second = common::cookie_pair(&second.set_cookie().unwrap());
+    assert_ne!(first, second);
+    deck.call("GET", "session", Some(&first), None)
+        .await
+        .expect(401);
+    deck.call("GET", "session", Some(&second), None)
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn cross_site_state_changes_are_refused() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let url = format!("{}/session", deck.base);
+    let body = json!({ "method": "token", "token": root });
+    let unmarked = deck.http.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(unmarked.status().as_u16(), 403);
+    assert!(unmarked
+        .text()
+        .await
+        .unwrap()
+        .contains("cross-site request refused"));
+    let cross_site = deck
+        .http
+        .post(&url)
+        .header("X-Requested-With", "vaultdeck")
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status().as_u16(), 403);
+    let foreign_origin = deck
+        .http
+        .post(&url)
+        .header("X-Requested-With", "vaultdeck")
+        .header("Origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign_origin.status().as_u16(), 403);
+    let same_origin = deck
+        .http
+        .post(&url)
+        .header("X-Requested-With", "vaultdeck")
+        .header("Sec-Fetch-Site", "same-origin")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status().as_u16(), 200);
+    // Reads need no marking.
+    assert_eq!(
+        deck.http
+            .get(format!("{}/vault/v1/sys/health", deck.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn vault_down_is_502_naming_the_address() {
+    let port = {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().port()
+    };
+    let address = format!("http://127.0.0.1:{port}");
+    let deck = vaultdeck(&address, &[]).await;
+    let answer = deck
+        .call("GET", "vault/v1/sys/seal-status", None, None)
+        .await
+        .expect(502);
+    assert!(
+        answer.json()["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Vault unreachable at {address}")),
+        "{}",
+        answer.text
+    );
+    let ready = deck
+        .call("GET", "ready", None, None)
+        .await
+        .expect(503)
+        .json();
+    assert_eq!(ready["vault_reachable"], false);
+}
+
+#[tokio::test]
+async fn vault_too_slow_is_504() {
+    // Failure injection: a socket that accepts and never answers, which no real Vault does
+    // on demand.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let deck = vaultdeck(&address, &["--request-timeout", "1s"]).await;
+    let answer = deck
+        .call("GET", "vault/v1/sys/seal-status", None, None)
+        .await
+        .expect(504);
+    assert!(
+        answer.json()["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within"),
+        "{}",
+        answer.text
+    );
+}
