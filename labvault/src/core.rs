@@ -210,7 +210,7 @@ impl Core {
         route: &Route,
         mut request: Request,
     ) -> VaultResult {
-        let caller = match &request.token {
+        let mut caller = match &request.token {
             Some(token) => vault.tokens().lookup(token)?.map(|entry| Caller {
                 token: token.clone(),
                 entry,
@@ -218,19 +218,24 @@ impl Core {
             None => None,
         };
         if !is_unauthenticated(route, &request) {
-            let caller = match (&request.token, &caller) {
+            let known = match (&request.token, &mut caller) {
                 (_, Some(caller)) => caller,
                 (Some(_), None) => return Err(VaultError::invalid_token()),
                 (None, None) => return Err(VaultError::permission_denied()),
             };
             if request.operation == Operation::Update
-                && exists(vault, route, &request, caller)? == Some(false)
+                && exists(vault, route, &request, known)? == Some(false)
             {
                 request.operation = Operation::Create;
             }
-            check_acl(vault, route, &request, caller)?;
-            let _guard = vault.writes.lock();
-            vault.tokens().use_once(&caller.entry)?;
+            check_acl(vault, route, &request, known)?;
+            if known.entry.num_uses > 0 {
+                let used = {
+                    let _guard = vault.writes.lock();
+                    vault.tokens().use_once(&known.entry.id_hash)?
+                };
+                known.entry = used.ok_or_else(VaultError::invalid_token)?;
+            }
         }
         let ctx = Ctx {
             core: self,
@@ -238,7 +243,13 @@ impl Core {
             caller: caller.as_ref(),
             request: &request,
         };
-        dispatch(&ctx, route).await
+        let result = dispatch(&ctx, route).await;
+        // A limited-use token's last request has completed: now it goes, children and
+        // cubbyhole with it.
+        if let Some(spent) = caller.as_ref().filter(|c| c.entry.revocation_pending) {
+            vault.tokens().revoke_tree(&spent.entry.id_hash)?;
+        }
+        result
     }
 }
 

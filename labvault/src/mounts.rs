@@ -108,7 +108,7 @@ impl MountEntry {
 
     /// The entry as `sys/mounts`, `sys/auth` and `sys/internal/ui/mounts/:path` show it.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut info = json!({
             "type": self.kind,
             "description": self.description,
             "accessor": self.accessor,
@@ -121,8 +121,16 @@ impl MountEntry {
             "plugin_version": "",
             "running_plugin_version": format!("v{}+builtin", crate::VERSION),
             "running_sha256": "",
-            "deprecation_status": if matches!(self.kind.as_str(), "system" | "identity" | "cubbyhole" | "token") { Value::Null } else { json!("supported") },
-        })
+        });
+        // Vault reports a deprecation status only for engines in its builtin registry; the
+        // core mounts have none and the field is left out, not null.
+        if !matches!(
+            self.kind.as_str(),
+            "system" | "identity" | "cubbyhole" | "token"
+        ) {
+            info["deprecation_status"] = json!("supported");
+        }
+        info
     }
 
     fn config_json(&self) -> Value {

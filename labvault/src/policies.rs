@@ -37,10 +37,12 @@ impl PolicyCache {
         barrier.get_json(&format!("{POLICY_PREFIX}{}", normalize_name(name)))
     }
 
+    /// The stored policies' names in order, then `root`, which Vault appends to the list
+    /// rather than sorting in.
     pub fn names(&self, barrier: &Barrier) -> StorageResult<Vec<String>> {
         let mut names = barrier.list(POLICY_PREFIX)?;
-        names.push("root".into());
         names.sort();
+        names.push("root".into());
         Ok(names)
     }
 
@@ -64,7 +66,9 @@ impl PolicyCache {
                 policy: text.to_string(),
             },
         )?;
-        self.parsed.write().insert(name, Arc::new(parsed));
+        self.parsed
+            .write()
+            .insert(name, Arc::new(without_templated_paths(parsed)));
         Ok(())
     }
 
@@ -104,7 +108,7 @@ impl PolicyCache {
         };
         match vaultdeck_policy::parse(&stored.policy) {
             Ok(policy) => {
-                let policy = Arc::new(policy);
+                let policy = Arc::new(without_templated_paths(policy));
                 self.parsed.write().insert(name, policy.clone());
                 Ok(Some(policy))
             }
@@ -116,6 +120,14 @@ impl PolicyCache {
             }
         }
     }
+}
+
+/// Drops rules whose path is templated (`identity/entity/id/{{identity.entity.id}}`).
+/// Vault fills templates from the token's identity entity and skips a path it cannot fill;
+/// labvault's tokens have no entity, so such paths never apply.
+fn without_templated_paths(mut policy: Policy) -> Policy {
+    policy.rules.retain(|rule| !rule.path.contains("{{"));
+    policy
 }
 
 #[cfg(test)]

@@ -37,6 +37,9 @@ pub enum Reply {
     Raw { status: u16, body: Value },
     /// 204 No Content.
     NoContent,
+    /// Another status with no body at all, as Vault answers when a handler returns
+    /// `logical.RespondWithStatusCode(nil, req, code)` (e.g. KV v2's PATCH of a missing key).
+    Bodiless(u16),
 }
 
 impl Reply {
@@ -76,6 +79,7 @@ impl Reply {
     pub fn with_status(mut self, new_status: u16) -> Reply {
         match &mut self {
             Reply::Envelope { status, .. } | Reply::Raw { status, .. } => *status = new_status,
+            Reply::Bodiless(status) => *status = new_status,
             Reply::NoContent => {}
         }
         self
@@ -85,6 +89,7 @@ impl Reply {
     pub fn render(self, request_id: &str, mount_type: &str) -> (u16, Option<Value>) {
         match self {
             Reply::NoContent => (204, None),
+            Reply::Bodiless(status) => (status, None),
             Reply::Raw { status, body } => (status, Some(body)),
             Reply::Envelope {
                 status,

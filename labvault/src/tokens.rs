@@ -45,6 +45,10 @@ pub struct TokenEntry {
     /// The auth method's own data for renewals, e.g. the userpass user name.
     #[serde(default)]
     pub login: Option<LoginInfo>,
+    /// Set by the last allowed use of a limited-use token: the request that spends it
+    /// completes, then the token is revoked. Meanwhile it is no longer found.
+    #[serde(default)]
+    pub revocation_pending: bool,
 }
 
 /// What an auth method needs to re-check on renewal.
@@ -205,6 +209,7 @@ impl TokenStore<'_> {
             renewable: new.renewable && !new.no_expiry,
             token_type: "service".into(),
             login: new.login,
+            revocation_pending: false,
         };
         self.save(&entry)?;
         self.barrier.put(
@@ -239,6 +244,9 @@ impl TokenStore<'_> {
             self.revoke_tree(&entry.id_hash)?;
             return Ok(None);
         }
+        if entry.revocation_pending {
+            return Ok(None);
+        }
         Ok(Some(entry))
     }
 
@@ -252,16 +260,21 @@ impl TokenStore<'_> {
         }
     }
 
-    /// Counts one use of a limited-use token; the last use revokes it.
-    pub fn use_once(&self, entry: &TokenEntry) -> StorageResult<()> {
+    /// Counts one use of a limited-use token, reading it afresh so that two requests
+    /// cannot spend the same use. Returns the entry as the request sees it, or `None` if
+    /// the token is gone. As in Vault, the count shown afterwards is what is left, and the
+    /// last use marks the token for revocation once its request is done.
+    pub fn use_once(&self, id_hash: &str) -> StorageResult<Option<TokenEntry>> {
+        let Some(mut entry) = self.lookup_hash(id_hash)? else {
+            return Ok(None);
+        };
         match entry.num_uses {
-            0 => Ok(()),
-            1 => self.revoke_tree(&entry.id_hash),
-            left => self.save(&TokenEntry {
-                num_uses: left - 1,
-                ..entry.clone()
-            }),
+            0 => return Ok(Some(entry)),
+            1 => entry.revocation_pending = true,
+            left => entry.num_uses = left - 1,
         }
+        self.save(&entry)?;
+        Ok(Some(entry))
     }
 
     /// Revokes a token and all its children, and clears their cubbyholes.

@@ -360,19 +360,13 @@ impl V2<'_> {
         let at = now();
         let existing = self.load(path)?;
         if patch && existing.is_none() {
-            return Err(VaultError {
-                status: 404,
-                errors: vec![],
-            });
+            return Ok(Reply::Bodiless(404));
         }
         let mut secret = existing.unwrap_or_else(|| Secret::new(at));
         check_cas(&secret, &settings, cas)?;
         let new_data = if patch {
             let Some(current) = secret.versions.get(&secret.current_version) else {
-                return Err(VaultError {
-                    status: 404,
-                    errors: vec![],
-                });
+                return Ok(Reply::Bodiless(404));
             };
             if current.destroyed || is_deleted(current, at) {
                 return Ok(
@@ -481,10 +475,7 @@ impl V2<'_> {
         let _guard = self.ctx.vault.writes.lock();
         let existing = self.load(path)?;
         if patch && existing.is_none() {
-            return Err(VaultError {
-                status: 404,
-                errors: vec![],
-            });
+            return Ok(Reply::Bodiless(404));
         }
         if !fields.iter().any(|f| data.has(f)) {
             return Ok(Reply::NoContent);
@@ -543,7 +534,7 @@ impl V2<'_> {
                 Reply::data(json!({ "subkeys": null, "metadata": metadata })).with_status(404),
             );
         }
-        let values = Value::Object(version.data.clone().unwrap_or_default());
+        let values = version.data.clone().unwrap_or_default();
         Ok(Reply::data(
             json!({ "subkeys": subkeys_of(&values, depth, 1), "metadata": metadata }),
         ))
@@ -672,20 +663,25 @@ fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-fn subkeys_of(value: &Value, max_depth: u64, depth: u64) -> Value {
-    match value {
-        Value::Object(map) if !map.is_empty() && (max_depth == 0 || depth < max_depth) => {
-            Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), subkeys_of(v, max_depth, depth + 1)))
-                    .collect(),
-            )
-        }
-        Value::Object(map) if depth == 1 => {
-            Value::Object(map.keys().map(|k| (k.clone(), Value::Null)).collect())
-        }
-        _ => Value::Null,
-    }
+/// The keys of `map`, which sit at `depth` (the top level is 1), with every value replaced
+/// by null. Non-empty objects below are followed while their keys' depth stays within
+/// `max_depth` (0: no limit); deeper ones are shown as null, like leaves.
+fn subkeys_of(map: &Map<String, Value>, max_depth: u64, depth: u64) -> Value {
+    Value::Object(
+        map.iter()
+            .map(|(key, value)| {
+                let shown = match value {
+                    Value::Object(inner)
+                        if !inner.is_empty() && (max_depth == 0 || depth < max_depth) =>
+                    {
+                        subkeys_of(inner, max_depth, depth + 1)
+                    }
+                    _ => Value::Null,
+                };
+                (key.clone(), shown)
+            })
+            .collect(),
+    )
 }
 
 fn signed_duration(data: &Map<String, Value>, key: &str) -> VaultResult<Option<i64>> {
@@ -905,7 +901,8 @@ mod tests {
 
     #[test]
     fn subkeys_replace_leaves_with_null() {
-        let value = json!({ "foo": "x", "bar": { "baz": 1, "deep": { "x": 1 } }, "empty": {} });
+        let value =
+            map(json!({ "foo": "x", "bar": { "baz": 1, "deep": { "x": 1 } }, "empty": {} }));
         assert_eq!(
             subkeys_of(&value, 0, 1),
             json!({ "foo": null, "bar": { "baz": null, "deep": { "x": null } }, "empty": null })
@@ -913,6 +910,10 @@ mod tests {
         assert_eq!(
             subkeys_of(&value, 1, 1),
             json!({ "foo": null, "bar": null, "empty": null })
+        );
+        assert_eq!(
+            subkeys_of(&value, 2, 1),
+            json!({ "foo": null, "bar": { "baz": null, "deep": null }, "empty": null })
         );
     }
 

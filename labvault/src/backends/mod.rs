@@ -80,10 +80,15 @@ pub fn login_display_name(mount: &MountEntry, subject: &str) -> String {
 }
 
 /// Before renewing a login token, the auth method re-checks its subject, as Vault's
-/// renew callbacks do. Returns the increment to apply.
-pub async fn login_renewal(ctx: &Ctx<'_>, entry: &TokenEntry, increment: u64) -> VaultResult<u64> {
+/// renew callbacks do. Returns the increment to apply, or `None` when the method declines
+/// without an error (Vault's callbacks return no response when the subject is gone).
+pub async fn login_renewal(
+    ctx: &Ctx<'_>,
+    entry: &TokenEntry,
+    increment: u64,
+) -> VaultResult<Option<u64>> {
     let Some(login) = &entry.login else {
-        return Ok(increment);
+        return Ok(Some(increment));
     };
     let mount = ctx
         .vault
@@ -99,15 +104,18 @@ pub async fn login_renewal(ctx: &Ctx<'_>, entry: &TokenEntry, increment: u64) ->
     match mount.kind.as_str() {
         "userpass" => {
             let prefix = Table::Auth.data_prefix(&mount.uuid);
-            let user = userpass::load_user(ctx, &prefix, &login.subject)?
-                .ok_or_else(|| VaultError::bad_request("user no longer exists, not renewing"))?;
+            let Some(user) = userpass::load_user(ctx, &prefix, &login.subject)? else {
+                return Ok(None);
+            };
             if user.token_policies() != login.policies {
-                return Err(VaultError::bad_request(
-                    "policies have changed, not renewing",
-                ));
+                // A plain error from the renew callback, which Vault's expiration manager
+                // prefixes and its core wraps: a 500 in go-multierror's text.
+                return Err(VaultError::internal(crate::reply::multierror(
+                    "failed to renew entry: policies have changed, not renewing",
+                )));
             }
-            Ok(increment)
+            Ok(Some(increment))
         }
-        _ => Ok(increment),
+        _ => Ok(Some(increment)),
     }
 }

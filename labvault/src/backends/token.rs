@@ -56,7 +56,7 @@ pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResul
                 .vault
                 .tokens()
                 .lookup_accessor(&accessor)?
-                .ok_or_else(|| VaultError::bad_request("token not found"))?;
+                .ok_or_else(|| VaultError::bad_request("invalid accessor"))?;
             ctx.vault.tokens().revoke_tree(&entry.id_hash)?;
             Ok(Reply::NoContent)
         }
@@ -142,29 +142,38 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
         .bool("no_default_policy")
         .map_err(bad)?
         .unwrap_or(false);
-    let policies = match data.strings("policies").map_err(bad)? {
+    let mut policies = match data.strings("policies").map_err(bad)? {
         Some(requested) if !requested.is_empty() => {
+            // Without root or sudo, a child may hold only policies its parent holds —
+            // `default` included, when asked for by name.
+            if !privileged {
+                let held = sanitize_policies(&parent.policies, false);
+                if !sanitize_policies(&requested, false)
+                    .iter()
+                    .all(|p| held.contains(p))
+                {
+                    return Err(VaultError::bad_request(
+                        "child policies must be subset of parent",
+                    ));
+                }
+            }
+            // `default` is added for a privileged caller, else only if the parent has it.
             let add_default =
                 !no_default && (privileged || parent.policies.iter().any(|p| p == "default"));
-            let requested = sanitize_policies(&requested, add_default);
-            let subset = requested
-                .iter()
-                .all(|p| parent.policies.contains(p) || p == "default");
-            if !privileged && !parent.is_root() && !subset {
-                return Err(VaultError::bad_request(
-                    "child policies must be subset of parent",
-                ));
-            }
-            if requested.iter().any(|p| p == "root") && !parent.is_root() {
-                return Err(VaultError::bad_request(
-                    "root tokens may not be created without parent token being root",
-                ));
-            }
-            requested
+            sanitize_policies(&requested, add_default)
         }
         // No policies: the child inherits the parent's, without adding `default`.
-        _ => parent.policies.clone(),
+        _ => sanitize_policies(&parent.policies, false),
     };
+    // `no_default_policy` removes `default` however it came, as Vault does.
+    if no_default {
+        policies.retain(|p| p != "default");
+    }
+    if policies.iter().any(|p| p == "root") && !parent.is_root() {
+        return Err(VaultError::bad_request(
+            "root tokens may not be created without parent token being root",
+        ));
+    }
     let mut warnings = Vec::new();
     for name in policies.iter().filter(|p| *p != "root") {
         if ctx.vault.policies.read(&ctx.vault.barrier, name)?.is_none() && name != "default" {
@@ -186,7 +195,16 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
         None => BTreeMap::new(),
     };
     let ttl = data.duration("ttl").map_err(bad)?.unwrap_or(0);
-    let is_root = policies.iter().any(|p| p == "root");
+    let explicit_max_ttl = data.duration("explicit_max_ttl").map_err(bad)?.unwrap_or(0);
+    // A root token with no TTL of any kind never expires; only a parent that never
+    // expires may make one. An explicit max TTL still bounds a root token.
+    let never_expires =
+        policies.iter().any(|p| p == "root") && ttl == 0 && period == 0 && explicit_max_ttl == 0;
+    if never_expires && parent.expire_time.is_some() {
+        return Err(VaultError::bad_request(
+            "expiring root tokens cannot create non-expiring root tokens",
+        ));
+    }
     let (token, entry) = ctx.vault.tokens().create(NewToken {
         path: ctx.request.path.clone(),
         meta,
@@ -200,11 +218,11 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
         ttl,
         default_ttl: mount.config.default_lease_ttl,
         max_ttl: mount.config.max_lease_ttl,
-        explicit_max_ttl: data.duration("explicit_max_ttl").map_err(bad)?.unwrap_or(0),
+        explicit_max_ttl,
         period,
         renewable: data.bool("renewable").map_err(bad)?.unwrap_or(true),
         parent_hash: (!no_parent && !orphan_endpoint).then(|| parent.id_hash.clone()),
-        no_expiry: is_root && ttl == 0 && period == 0 && parent.expire_time.is_none(),
+        no_expiry: never_expires,
         login: None,
         policies,
     })?;
@@ -215,28 +233,32 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
     Ok(reply)
 }
 
+/// Looks the caller's token up afresh, as Vault does: the use this request spent shows,
+/// and a token on its last use is already gone.
 fn lookup_self(ctx: &Ctx<'_>) -> VaultResult {
-    let caller = ctx.caller()?;
-    Ok(Reply::data(caller.entry.lookup_data(&caller.token)))
+    lookup_token(ctx, &ctx.caller()?.token)
 }
 
 fn lookup(ctx: &Ctx<'_>) -> VaultResult {
-    let token = match ctx
+    match ctx
         .request
         .data
         .string("token")
         .map_err(VaultError::bad_request)?
         .filter(|t| !t.is_empty())
     {
-        Some(token) => token,
-        None => return lookup_self(ctx),
-    };
+        Some(token) => lookup_token(ctx, &token),
+        None => lookup_self(ctx),
+    }
+}
+
+fn lookup_token(ctx: &Ctx<'_>, token: &str) -> VaultResult {
     let entry = ctx
         .vault
         .tokens()
-        .lookup(&token)?
+        .lookup(token)?
         .ok_or_else(|| VaultError::new(403, "bad token"))?;
-    Ok(Reply::data(entry.lookup_data(&token)))
+    Ok(Reply::data(entry.lookup_data(token)))
 }
 
 fn lookup_accessor(ctx: &Ctx<'_>) -> VaultResult {
@@ -256,7 +278,11 @@ async fn renew(ctx: &Ctx<'_>, token: &str, entry: &TokenEntry) -> VaultResult {
         .duration("increment")
         .map_err(VaultError::bad_request)?
         .unwrap_or(0);
-    let increment = super::login_renewal(ctx, entry, increment).await?;
+    let Some(increment) = super::login_renewal(ctx, entry, increment).await? else {
+        // The auth method declined without an error (its subject is gone): Vault answers
+        // with nothing and leaves the token as it was.
+        return Ok(Reply::NoContent);
+    };
     let _guard = ctx.vault.writes.lock();
     let (renewed, warning) = ctx.vault.tokens().renew(entry, increment)?;
     let mut reply = Reply::auth(renewed.auth_block(token));

@@ -1,6 +1,6 @@
 //! The userpass auth method: users with bcrypt-hashed passwords, and login.
 
-use super::token_params::TokenParams;
+use super::token_params::{sanitize_policies, TokenParams};
 use crate::{
     core::Ctx,
     mounts::{MountEntry, Table},
@@ -178,14 +178,21 @@ fn update_field(ctx: &Ctx<'_>, prefix: &str, name: &str, field: &str) -> VaultRe
             };
         }
         "policies" => {
-            let mut params = user.token.clone();
-            let only_policies: serde_json::Map<String, Value> = data
-                .iter()
-                .filter(|(k, _)| *k == "token_policies" || *k == "policies")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            params.update_from(&only_policies)?;
-            user.token = params;
+            // Unlike a user write, this endpoint parses the list as Vault's ParsePolicies
+            // does: trimmed, lowercased, deduplicated and sorted (`default` not added).
+            let bad = VaultError::bad_request;
+            let legacy = data.strings("policies").map_err(bad)?;
+            match (data.strings("token_policies").map_err(bad)?, legacy) {
+                (Some(policies), legacy) => {
+                    user.token.policies = sanitize_policies(&policies, false);
+                    user.token.legacy_policies = legacy.is_some();
+                }
+                (None, Some(policies)) => {
+                    user.token.policies = sanitize_policies(&policies, false);
+                    user.token.legacy_policies = true;
+                }
+                (None, None) => {}
+            }
         }
         _ => return Err(VaultError::unsupported_path()),
     }

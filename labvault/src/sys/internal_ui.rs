@@ -97,6 +97,16 @@ fn resultant_names(capabilities: CapabilitySet) -> Vec<&'static str> {
     .collect()
 }
 
+/// How Vault names a rule in the resultant ACL: a prefix glob loses its `*` (Vault stores
+/// it as a prefix); a `+` pattern stays as written, `*` included.
+fn reported_path(pattern: &str) -> String {
+    let has_plus = pattern.split('/').any(|s| s == "+");
+    match pattern.strip_suffix('*') {
+        Some(prefix) if !has_plus => prefix.to_string(),
+        _ => pattern.to_string(),
+    }
+}
+
 /// `GET sys/internal/ui/resultant-acl`.
 pub fn resultant_acl(ctx: &Ctx<'_>) -> VaultResult {
     let caller = ctx.caller()?;
@@ -108,7 +118,7 @@ pub fn resultant_acl(ctx: &Ctx<'_>) -> VaultResult {
         rules
             .map(|(path, capabilities)| {
                 (
-                    path.strip_suffix('*').unwrap_or(path).to_string(),
+                    reported_path(path),
                     json!({ "capabilities": resultant_names(capabilities) }),
                 )
             })
@@ -119,4 +129,15 @@ pub fn resultant_acl(ctx: &Ctx<'_>) -> VaultResult {
         "glob_paths": render(&mut acl.pattern_rules()),
         "root": false,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reported_paths() {
+        assert_eq!(super::reported_path("kv/data/*"), "kv/data/");
+        assert_eq!(super::reported_path("kv/+/x*"), "kv/+/x*");
+        assert_eq!(super::reported_path("kv/+/x"), "kv/+/x");
+        assert_eq!(super::reported_path("sys/seal"), "sys/seal");
+    }
 }

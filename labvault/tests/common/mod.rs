@@ -35,6 +35,23 @@ impl Answer {
     pub fn data(&self) -> &Value {
         &self.body["data"]
     }
+    pub fn warnings(&self) -> Vec<String> {
+        self.body["warnings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|w| w.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    /// `auth.client_token` of a login or token-creation answer.
+    pub fn client_token(&self) -> String {
+        self.body["auth"]["client_token"]
+            .as_str()
+            .expect("the answer carries a client token")
+            .to_string()
+    }
     #[track_caller]
     pub fn expect(self, status: u16) -> Answer {
         assert_eq!(
@@ -56,6 +73,29 @@ pub async fn start(storage: Storage) -> Server {
     .expect("labvault starts")
 }
 
+/// The keys of a JSON object, sorted (for asserting a shape exactly).
+pub fn keys_of(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn answer_of(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Answer { status, body }
+}
+
 pub async fn call_at(
     http: &reqwest::Client,
     base: &str,
@@ -74,15 +114,7 @@ pub async fn call_at(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request.send().await.expect("labvault answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    Answer { status, body }
+    answer_of(request.send().await.expect("labvault answers")).await
 }
 
 impl Lab {
@@ -140,6 +172,42 @@ impl Lab {
         call_at(&self.http, &self.url(), method, path, token, body).await
     }
 
+    /// A request with its own headers and a raw body, for what `call` cannot say
+    /// (`Authorization`, a `Content-Type` other than JSON).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Answer {
+        let mut request = self.http.request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}/v1/{path}", self.url()),
+        );
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        answer_of(request.send().await.expect("labvault answers")).await
+    }
+
+    /// `PATCH` with `Content-Type: application/merge-patch+json`, as Vault requires.
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(
+            "PATCH",
+            path,
+            &[
+                ("X-Vault-Token", token),
+                ("Content-Type", "application/merge-patch+json"),
+            ],
+            Some(&body.to_string()),
+        )
+        .await
+    }
+
     /// As root.
     pub async fn root(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
         self.call(method, path, Some(&self.root), body).await
@@ -169,6 +237,24 @@ impl Lab {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// A token created by root with the given creation parameters.
+    pub async fn token(&self, params: Value) -> String {
+        self.root("POST", "auth/token/create", Some(params))
+            .await
+            .expect(200)
+            .client_token()
+    }
+
+    pub async fn enable_userpass(&self, path: &str) {
+        self.root(
+            "POST",
+            &format!("sys/auth/{path}"),
+            Some(json!({ "type": "userpass" })),
+        )
+        .await
+        .expect(204);
     }
 
     pub async fn enable_kv(&self, path: &str, version: u8) {
