@@ -4,9 +4,9 @@
 //! `document.baseURI`; the app never needs to know its own prefix. Every request carries
 //! `X-Requested-With: vaultdeck`, which the BFF's CSRF check requires.
 
-use crate::wire::ErrorBody;
-use gloo_net::http::{Method, RequestBuilder, Response};
-use serde::{de::DeserializeOwned, Serialize};
+pub use gloo_net::http::Method;
+use gloo_net::http::{RequestBuilder, Response};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::fmt;
 
 /// A failed call: the HTTP status (0 when the BFF could not be reached at all) and the
@@ -15,23 +15,55 @@ use std::fmt;
 pub struct ApiError {
     pub status: u16,
     pub errors: Vec<String>,
+    /// For a 401: why the session is over (`expired`, `idle`, `revoked`, `missing`).
+    pub session_ended: Option<String>,
+}
+
+/// The error body, with the BFF's `session` field on a 401.
+#[derive(Deserialize, Default)]
+struct ErrorWithSession {
+    #[serde(default)]
+    errors: Vec<String>,
+    #[serde(default)]
+    session: Option<String>,
 }
 
 impl ApiError {
     fn network(detail: impl fmt::Display) -> Self {
+        ApiError::local(format!("Vaultdeck's server could not be reached: {detail}"))
+    }
+
+    /// An error found in the browser, before or after talking to the server.
+    pub fn local(message: impl Into<String>) -> Self {
         ApiError {
             status: 0,
-            errors: vec![format!("Vaultdeck's server could not be reached: {detail}")],
+            errors: vec![message.into()],
+            session_ended: None,
         }
     }
 
-    /// All messages joined for display.
+    /// All messages joined for display, with go-multierror's wrapping
+    /// (`1 error occurred:\n\t* permission denied\n\n`) unwrapped.
     pub fn message(&self) -> String {
         if self.errors.is_empty() {
-            format!("request failed with HTTP status {}", self.status)
-        } else {
-            self.errors.join("; ")
+            return match self.status {
+                404 => "not found".into(),
+                status => format!("request failed with HTTP status {status}"),
+            };
         }
+        self.errors
+            .iter()
+            .map(|e| unwrap_multierror(e))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status == 404
+    }
+
+    pub fn is_permission_denied(&self) -> bool {
+        self.status == 403
     }
 
     /// The BFF answers 502 when Vault itself is unreachable, 504 when it timed out.
@@ -56,15 +88,38 @@ fn builder(method: Method, url: &str) -> RequestBuilder {
         .method(method)
         .header("X-Requested-With", "vaultdeck")
         .header("Accept", "application/json")
+        // The BFF scopes the session cookie to where the browser sees the app.
+        .header("X-Vaultdeck-Base", &crate::base::document_base_path())
+}
+
+/// `1 error occurred:\n\t* permission denied\n\n` → `permission denied`.
+pub fn unwrap_multierror(message: &str) -> String {
+    let trimmed = message.trim();
+    if !trimmed.contains("error occurred:") && !trimmed.contains("errors occurred:") {
+        return trimmed.to_string();
+    }
+    trimmed
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("* "))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 async fn error_from(response: Response) -> ApiError {
     let status = response.status();
-    let errors = match response.json::<ErrorBody>().await {
-        Ok(body) => body.errors,
-        Err(_) => Vec::new(),
+    let body = response
+        .json::<ErrorWithSession>()
+        .await
+        .unwrap_or_default();
+    let error = ApiError {
+        status,
+        errors: body.errors,
+        session_ended: body.session.filter(|_| status == 401),
     };
-    ApiError { status, errors }
+    if let Some(reason) = &error.session_ended {
+        crate::state::session::report_session_ended(reason, error.message());
+    }
+    error
 }
 
 async fn send(request: RequestBuilder, body: Option<String>) -> Result<Response, ApiError> {
@@ -92,6 +147,7 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
     response.json::<T>().await.map_err(|e| ApiError {
         status,
         errors: vec![format!("unexpected response from the server: {e}")],
+        session_ended: None,
     })
 }
 
@@ -109,13 +165,73 @@ pub async fn send_json<T: DeserializeOwned, B: Serialize>(
     let json = body
         .map(|b| serde_json::to_string(b))
         .transpose()
-        .map_err(|e| ApiError {
-            status: 0,
-            errors: vec![format!("could not encode the request: {e}")],
-        })?;
+        .map_err(|e| ApiError::local(format!("could not encode the request: {e}")))?;
     let response = send(builder(method, url), json).await?;
     if response.status() == 204 {
         return Ok(None);
     }
     decode(response).await.map(Some)
+}
+
+/// Sends a request whose answer may be JSON or empty (204), with a raw content type (for
+/// PATCH's `application/merge-patch+json`).
+pub async fn send_raw<T: DeserializeOwned>(
+    method: Method,
+    url: &str,
+    content_type: &str,
+    body: String,
+) -> Result<Option<T>, ApiError> {
+    let request = builder(method, url)
+        .header("Content-Type", content_type)
+        .body(body)
+        .map_err(ApiError::network)?;
+    let response = request.send().await.map_err(ApiError::network)?;
+    if !response.ok() {
+        return Err(error_from(response).await);
+    }
+    if response.status() == 204 {
+        return Ok(None);
+    }
+    decode(response).await.map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multierror_text_is_unwrapped() {
+        assert_eq!(
+            unwrap_multierror("1 error occurred:\n\t* permission denied\n\n"),
+            "permission denied"
+        );
+        assert_eq!(
+            unwrap_multierror("2 errors occurred:\n\t* a\n\t* b\n\n"),
+            "a; b"
+        );
+        assert_eq!(unwrap_multierror("plain"), "plain");
+    }
+}
+
+/// `GET` a Vault path through the passthrough and return its `data`.
+pub async fn vault_data<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    get_json::<crate::wire::Envelope<T>>(&vault_url(path))
+        .await
+        .map(|envelope| envelope.data)
+}
+
+/// Writes to a Vault path (`POST`, `PUT`, `DELETE`…) and returns the warnings of the
+/// answer, if it had a body.
+pub async fn vault_write<B: Serialize>(
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> Result<Vec<String>, ApiError> {
+    let answer = send_json::<serde_json::Value, B>(method, &vault_url(path), body).await?;
+    Ok(answer
+        .and_then(|v| {
+            v.get("warnings")
+                .and_then(|w| serde_json::from_value::<Vec<String>>(w.clone()).ok())
+        })
+        .unwrap_or_default())
 }

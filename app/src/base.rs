@@ -34,6 +34,17 @@ pub fn href(path: &str) -> String {
     format!("{base}{path}")
 }
 
+/// An app path (`/secrets`) from a browser pathname (`/ui/secrets`), for return targets.
+pub fn app_path(pathname: &str) -> String {
+    let base = use_context::<RouterBase>().map(|b| b.0).unwrap_or_default();
+    let rest = pathname.strip_prefix(&base).unwrap_or(pathname);
+    if rest.is_empty() {
+        "/".into()
+    } else {
+        rest.to_string()
+    }
+}
+
 /// The router's base path for this render.
 pub fn router_base() -> String {
     #[cfg(not(feature = "ssr"))]
@@ -45,6 +56,23 @@ pub fn router_base() -> String {
         use_context::<BaseHref>()
             .map(|base| base.router_base())
             .unwrap_or_default()
+    }
+}
+
+/// The pathname of `document.baseURI` (e.g. `/ui/`), as the browser resolves URLs.
+pub fn document_base_path() -> String {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let base_uri = document().base_uri().ok().flatten().unwrap_or_default();
+        web_sys::Url::new(&base_uri)
+            .map(|u| u.pathname())
+            .unwrap_or_else(|_| "/".into())
+    }
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<BaseHref>()
+            .map(|b| b.0)
+            .unwrap_or_else(|| "/".into())
     }
 }
 

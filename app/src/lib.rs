@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Vaultdeck's user interface: a Leptos app rendered by the server (`ssr`) and hydrated in
 //! the browser (`hydrate`). Every URL it builds is relative to `document.baseURI`, so the
 //! app works under `/ui`, at `/`, and behind a prefix-adding proxy such as `kubectl proxy`.
@@ -5,8 +6,10 @@
 pub mod api;
 pub mod base;
 pub mod components;
+pub mod durations;
 pub mod pages;
 pub mod routes;
+pub mod state;
 pub mod wire;
 
 use leptos::prelude::*;
@@ -48,6 +51,14 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let router_base = base::router_base();
     base::provide_router_base(router_base.clone());
+    state::toasts::provide_toasts();
+    state::health::provide_vault_health();
+    let session = state::session::provide_session_state();
+    state::permissions::provide_permissions(session);
+    // Who is logged in: asked once the app runs in the browser.
+    Effect::new(move |_| {
+        leptos::task::spawn_local(session.refresh());
+    });
     view! {
         <Title text="Vaultdeck" />
         <Router base=router_base>

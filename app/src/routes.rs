@@ -2,10 +2,21 @@
 //! base href), so `/status` is `/ui/status` when served at `/ui`.
 
 use crate::components::layout::{Frame, Layout};
-use crate::pages::{not_found::NotFound, status::StatusPage};
+use crate::pages::{
+    home::HomePage,
+    init::InitPage,
+    login::LoginPage,
+    mounts::{
+        configure::ConfigureMountPage, enable::EnableMountPage, list::MountListPage, MountKind,
+    },
+    not_found::NotFound,
+    status::StatusPage,
+    unseal::UnsealPage,
+};
 use leptos::prelude::*;
 use leptos_router::{
     components::{ParentRoute, Route, Routes},
+    hooks::use_params_map,
     path,
 };
 
@@ -14,9 +25,33 @@ pub fn AppRoutes() -> impl IntoView {
     view! {
         <Routes fallback=|| view! { <Frame><NotFound /></Frame> }>
             <ParentRoute path=path!("") view=Layout>
-                <Route path=path!("") view=StatusPage />
+                <Route path=path!("") view=HomePage />
                 <Route path=path!("status") view=StatusPage />
+                <Route path=path!("init") view=InitPage />
+                <Route path=path!("unseal") view=UnsealPage />
+                <Route path=path!("login") view=LoginPage />
+                <Route path=path!("secrets") view=|| view! { <MountListPage kind=MountKind::Secrets /> } />
+                <Route path=path!("secrets/enable") view=|| view! { <EnableMountPage kind=MountKind::Secrets /> } />
+                <Route path=path!("secrets/*rest") view=|| view! { <MountSubpage kind=MountKind::Secrets /> } />
+                <Route path=path!("access/auth") view=|| view! { <MountListPage kind=MountKind::Auth /> } />
+                <Route path=path!("access/auth/enable") view=|| view! { <EnableMountPage kind=MountKind::Auth /> } />
+                <Route path=path!("access/auth/*rest") view=|| view! { <MountSubpage kind=MountKind::Auth /> } />
             </ParentRoute>
         </Routes>
+    }
+}
+
+/// Pages below a mount, whose path may itself contain `/`: `MOUNT/configuration`.
+#[component]
+fn MountSubpage(kind: MountKind) -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let rest = params.with(|p| p.get("rest")).unwrap_or_default();
+        match rest.strip_suffix("/configuration") {
+            Some(mount) if !mount.is_empty() => {
+                view! { <ConfigureMountPage kind path=mount.to_string() /> }.into_any()
+            }
+            _ => view! { <NotFound /> }.into_any(),
+        }
     }
 }

@@ -168,3 +168,135 @@ pub struct SessionEnded {
     /// `expired`, `idle`, `revoked` or `missing`.
     pub session: String,
 }
+
+/// Vault's response envelope; the app reads `data` (and `warnings`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Envelope<T> {
+    pub data: T,
+    #[serde(default)]
+    pub warnings: Option<Vec<String>>,
+}
+
+/// `PUT sys/init` request.
+#[derive(Clone, Debug, Serialize)]
+pub struct InitRequest {
+    pub secret_shares: u32,
+    pub secret_threshold: u32,
+}
+
+/// `PUT sys/init` answer: the key shares and the first root token, shown once.
+#[derive(Clone, Debug, Deserialize)]
+pub struct InitResponse {
+    /// `keys`: the shares in hex.
+    pub keys: Vec<Secret>,
+    /// `keys_base64`: the same shares in base64.
+    pub keys_base64: Vec<Secret>,
+    /// `root_token`
+    pub root_token: Secret,
+}
+
+/// A mount as `sys/mounts` and `sys/auth` list it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct MountInfo {
+    /// `type`
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub accessor: String,
+    #[serde(default)]
+    pub local: bool,
+    #[serde(default)]
+    pub config: MountConfig,
+    /// `options`, e.g. `{"version": "2"}` for KV v2.
+    #[serde(default)]
+    pub options: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl MountInfo {
+    pub fn kv_version(&self) -> Option<u8> {
+        (self.kind == "kv").then(|| {
+            match self
+                .options
+                .as_ref()
+                .and_then(|o| o.get("version"))
+                .map(String::as_str)
+            {
+                Some("2") => 2,
+                _ => 1,
+            }
+        })
+    }
+}
+
+/// A mount's `config` in the mount tables (0 TTLs mean "the system default").
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct MountConfig {
+    #[serde(default)]
+    pub default_lease_ttl: u64,
+    #[serde(default)]
+    pub max_lease_ttl: u64,
+    #[serde(default)]
+    pub listing_visibility: String,
+    #[serde(default)]
+    pub token_type: String,
+}
+
+/// `GET sys/mounts/:path/tune` (effective settings).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct TuneSettings {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub default_lease_ttl: u64,
+    #[serde(default)]
+    pub max_lease_ttl: u64,
+    #[serde(default)]
+    pub listing_visibility: String,
+    #[serde(default)]
+    pub token_type: String,
+    #[serde(default)]
+    pub options: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A KV v2 mount's `config`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct KvConfig {
+    pub max_versions: u64,
+    pub cas_required: bool,
+    /// Go duration text, e.g. `0s`, `3h25m19s`.
+    pub delete_version_after: String,
+}
+
+/// `auth/token/lookup-self` data (the fields the app shows; never the `id`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct TokenLookup {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub policies: Vec<String>,
+    #[serde(default)]
+    pub ttl: u64,
+    #[serde(default)]
+    pub expire_time: Option<String>,
+    #[serde(default)]
+    pub renewable: bool,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default, rename = "type")]
+    pub token_type: String,
+    #[serde(default)]
+    pub orphan: bool,
+}
+
+/// `GET sys/leader`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct LeaderStatus {
+    #[serde(default)]
+    pub ha_enabled: bool,
+    #[serde(default)]
+    pub is_self: bool,
+    #[serde(default)]
+    pub leader_address: String,
+}

@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Vaultdeck's backend-for-frontend: serves the app, proxies to Vault (and, later, the
 //! Kubernetes API) and keeps every Vault token on the server.
 

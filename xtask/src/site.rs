@@ -18,6 +18,8 @@ const WASM_PROFILE: &str = "wasm-release";
 pub struct Built {
     pub site_dir: PathBuf,
     pub server_binary: PathBuf,
+    /// The standalone lab server, which the browser tests run as an external Vault.
+    pub labvault_binary: PathBuf,
 }
 
 /// Content hashes of the bundle, in the `hash.txt` format Leptos reads.
@@ -37,9 +39,11 @@ pub fn build_all(release: bool) -> Result<Built> {
     setup::build_tools()?;
     let site_dir = build_site()?;
     let server_binary = build_server(release, &site_dir)?;
+    let labvault_binary = server_binary.with_file_name("labvault");
     Ok(Built {
         site_dir,
         server_binary,
+        labvault_binary,
     })
 }
 
@@ -122,7 +126,17 @@ fn build_server(release: bool, site_dir: &Path) -> Result<PathBuf> {
     let mut cargo = process::cargo();
     cargo
         .current_dir(paths::workspace_root())
-        .args(["build", "--package", "vaultdeck", "--bin", "vaultdeck"])
+        .args([
+            "build",
+            "--package",
+            "vaultdeck",
+            "--bin",
+            "vaultdeck",
+            "--package",
+            "labvault",
+            "--bin",
+            "labvault",
+        ])
         // What cargo-leptos sets: the server then asks for `vaultdeck.wasm`, not `_bg`.
         .env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);
     if release {

@@ -59,6 +59,7 @@ fn playwright(args: &[String]) -> Result<()> {
             .args(["playwright", "test"])
             .args(args)
             .env("VAULTDECK_BIN", &built.server_binary)
+            .env("LABVAULT_BIN", &built.labvault_binary)
             .env("VAULTDECK_SITE_DIR", &built.site_dir),
     )
 }

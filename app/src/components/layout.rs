@@ -1,8 +1,17 @@
-//! The frame around every page: header, navigation and the page body.
+//! The frame around every page: header with navigation and the session, the Vault banner,
+//! the page, and the toast area. It also reacts when the session ends.
 
-use crate::base::href;
+use crate::{
+    base::href,
+    components::{banner::VaultBanner, session_menu::SessionMenu, toasts::ToastArea},
+    state::session::use_session,
+};
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, A};
+use leptos_router::{
+    components::{Outlet, A},
+    hooks::{use_location, use_navigate},
+    NavigateOptions,
+};
 
 /// The frame for routed pages: the matched child route renders inside.
 #[component]
@@ -13,16 +22,61 @@ pub fn Layout() -> impl IntoView {
 /// The frame around any content (also used by the not-found page, which has no route).
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
+    return_to_login_when_the_session_ends();
     view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
             <A href=href("/") attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"◆"</span>
                 " Vaultdeck"
             </A>
             <nav class="mainnav" aria-label="Main">
+                <A href=href("/secrets")>"Secrets"</A>
+                <A href=href("/access/auth")>"Access"</A>
                 <A href=href("/status")>"Status"</A>
             </nav>
+            <SessionMenu />
         </header>
-        <main class="page" id="main">{children()}</main>
+        <VaultBanner />
+        <main class="page" id="main" tabindex="-1">{children()}</main>
+        <ToastArea />
     }
+}
+
+/// When any call reports that the session is over, go to the login page with the reason,
+/// keeping where the user was as the place to come back to.
+fn return_to_login_when_the_session_ends() {
+    let session = use_session();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let Some((reason, _message)) = session.ended.get() else {
+            return;
+        };
+        session.info.set(None);
+        session.ended.set(None);
+        let here = location.pathname.get_untracked();
+        if here.ends_with("/login") {
+            return;
+        }
+        let back = format!(
+            "{}{}",
+            crate::base::app_path(&here),
+            location.search.get_untracked()
+        );
+        let target = format!("/login?reason={}&return={}", encode(&reason), encode(&back));
+        navigate(
+            &target,
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
+    });
+}
+
+pub fn encode(text: &str) -> String {
+    js_sys::encode_uri_component(text)
+        .as_string()
+        .unwrap_or_default()
 }

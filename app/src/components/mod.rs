@@ -1,3 +1,11 @@
 //! Reusable widgets.
 
+pub mod banner;
+pub mod confirm;
+pub mod copy;
+pub mod duration_field;
+pub mod error_notice;
+pub mod guard;
 pub mod layout;
+pub mod session_menu;
+pub mod toasts;

@@ -1,4 +1,9 @@
 //! One module per Vault flow.
 
+pub mod home;
+pub mod init;
+pub mod login;
+pub mod mounts;
 pub mod not_found;
 pub mod status;
+pub mod unseal;

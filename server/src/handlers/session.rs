@@ -13,7 +13,7 @@ use axum::{
     Json,
 };
 use serde_json::{json, Value};
-use vaultdeck_app::wire::{LoginRequest, LogoutResult, SessionInfo};
+use vaultdeck_app::wire::{LoginRequest, LogoutResult};
 
 /// `POST api/session`.
 pub async fn create_session(
@@ -168,19 +168,19 @@ fn record_from_lookup(
     }
 }
 
-/// `GET api/session`.
-pub async fn get_session(
-    State(state): State<AppState>,
-    session: CurrentSession,
-) -> Result<Json<SessionInfo>, ApiError> {
-    let active = session
-        .0
-        .ok_or(ApiError::SessionEnded(crate::session::SessionEnd::Missing))?;
-    Ok(Json(
-        active
-            .record
-            .info(now_unix(), state.sessions.idle_timeout.as_secs()),
-    ))
+/// `GET api/session`: the session's details; `204 No Content` when there is no session
+/// cookie (nobody is logged in, which is not an error); 401 with the reason when the
+/// cookie's session has ended.
+pub async fn get_session(State(state): State<AppState>, session: CurrentSession) -> Response {
+    match session.0 {
+        Some(active) => {
+            let info = active
+                .record
+                .info(now_unix(), state.sessions.idle_timeout.as_secs());
+            Json(info).into_response()
+        }
+        None => axum::http::StatusCode::NO_CONTENT.into_response(),
+    }
 }
 
 /// `DELETE api/session`: revoke the token in Vault, then forget the session — even when

@@ -60,7 +60,57 @@ pub async fn forward_to_vault(
             return Err(ApiError::SessionEnded(SessionEnd::Revoked));
         }
     }
-    Ok(relay(response))
+    match &session {
+        Some(active) => relay_redacted(response, active.record.token.expose()).await,
+        None => Ok(relay(response)),
+    }
+}
+
+/// What the browser sees where Vault's answer contained the session's own token.
+pub const REDACTED: &str = "(redacted by Vaultdeck)";
+
+/// Relays Vault's answer with the session's token blanked out wherever it appears:
+/// `lookup-self` answers with the token as `data.id`, `renew-self` as
+/// `auth.client_token`, and the browser must never hold it.
+async fn relay_redacted(response: reqwest::Response, token: &str) -> Result<Response, ApiError> {
+    let status = response.status().as_u16();
+    let headers = relayed_headers(response.headers());
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading Vault's answer: {e}")))?;
+    let body = redact(&body, token);
+    let mut relayed = Response::builder().status(status);
+    for (name, value) in headers {
+        relayed = relayed.header(name, value);
+    }
+    relayed
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from(body))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn relayed_headers(headers: &reqwest::header::HeaderMap) -> Vec<(&'static str, Vec<u8>)> {
+    RELAYED_RESPONSE_HEADERS
+        .iter()
+        .filter_map(|name| headers.get(*name).map(|v| (*name, v.as_bytes().to_vec())))
+        .collect()
+}
+
+fn redact(body: &[u8], token: &str) -> Vec<u8> {
+    let needle = token.as_bytes();
+    if needle.is_empty() || !body.windows(needle.len()).any(|w| w == needle) {
+        return body.to_vec();
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(REDACTED.as_bytes());
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// The Vault path of a passthrough URI, still percent-encoded as the browser sent it.
@@ -81,10 +131,8 @@ fn forwardable(headers: &HeaderMap) -> HeaderMap {
 /// Turns Vault's answer into the browser's, streaming the body.
 pub fn relay(response: reqwest::Response) -> Response {
     let mut relayed = Response::builder().status(response.status().as_u16());
-    for name in RELAYED_RESPONSE_HEADERS {
-        if let Some(value) = response.headers().get(*name) {
-            relayed = relayed.header(*name, value.as_bytes());
-        }
+    for (name, value) in relayed_headers(response.headers()) {
+        relayed = relayed.header(name, value);
     }
     relayed
         .header(header::CACHE_CONTROL, "no-store")
@@ -106,6 +154,16 @@ mod tests {
         let kept = forwardable(&headers);
         assert_eq!(kept.len(), 1);
         assert_eq!(kept["content-type"], "application/json");
+    }
+
+    #[test]
+    fn the_sessions_token_is_blanked_out() {
+        let body =
+            br#"{"data":{"id":"hvs.secret","accessor":"x"},"auth":{"client_token":"hvs.secret"}}"#;
+        let redacted = String::from_utf8(redact(body, "hvs.secret")).unwrap();
+        assert!(!redacted.contains("hvs.secret"));
+        assert_eq!(redacted.matches(REDACTED).count(), 2);
+        assert_eq!(redact(b"nothing here", "hvs.secret"), b"nothing here");
     }
 
     #[test]

@@ -1,0 +1,303 @@
+//! `/login`: a token, a user name and password, or any auth method marked for the login
+//! page (`listing_visibility = unauth`). The BFF logs in; the browser never sees a token.
+
+use crate::{
+    api::{self, Method},
+    base::href,
+    components::error_notice::ErrorNotice,
+    state::{health::use_vault_health, session::use_session},
+    wire::{LoginRequest, Secret, SessionInfo},
+};
+use leptos::prelude::*;
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A tab of the login form.
+#[derive(Clone, Debug, PartialEq)]
+struct LoginTab {
+    /// The method (`token`, `userpass`, `approle`, `kubernetes`, `jwt`).
+    method: &'static str,
+    label: String,
+    /// The mount's path, as listed (editable in the form).
+    mount: String,
+}
+
+/// Methods the BFF can log in with, by Vault type.
+fn method_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        "userpass" => Some("userpass"),
+        "approle" => Some("approle"),
+        "kubernetes" => Some("kubernetes"),
+        "jwt" => Some("jwt"),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Deserialize)]
+struct ListedMount {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Clone, Deserialize)]
+struct UiMounts {
+    #[serde(default)]
+    auth: BTreeMap<String, ListedMount>,
+}
+
+fn tabs_for(listed: &BTreeMap<String, ListedMount>) -> Vec<LoginTab> {
+    let mut tabs = vec![
+        LoginTab {
+            method: "token",
+            label: "Token".into(),
+            mount: String::new(),
+        },
+        LoginTab {
+            method: "userpass",
+            label: "Username & password".into(),
+            mount: "userpass".into(),
+        },
+    ];
+    for (path, mount) in listed {
+        let Some(method) = method_of(&mount.kind) else {
+            continue;
+        };
+        let path = path.trim_end_matches('/').to_string();
+        if method == "userpass" && path == "userpass" {
+            continue;
+        }
+        let label = if mount.description.is_empty() {
+            format!("{} ({path})", mount.kind)
+        } else {
+            mount.description.clone()
+        };
+        tabs.push(LoginTab {
+            method,
+            label,
+            mount: path,
+        });
+    }
+    tabs
+}
+
+/// A return target is an app path, never another site.
+fn safe_return(target: Option<String>) -> String {
+    match target {
+        Some(t)
+            if t.starts_with('/')
+                && !t.starts_with("//")
+                && !t.contains("://")
+                && !t.starts_with("/login") =>
+        {
+            t
+        }
+        _ => "/".into(),
+    }
+}
+
+fn reason_message(reason: &str) -> &'static str {
+    match reason {
+        "expired" => "Your Vault token expired. Log in again to continue.",
+        "idle" => "Your session ended after a period of inactivity. Log in again to continue.",
+        "revoked" => {
+            "Your Vault token is no longer valid (it was revoked). Log in again to continue."
+        }
+        _ => "Your session has ended. Log in again to continue.",
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let health = use_vault_health();
+    let listed = LocalResource::new(|| async {
+        api::vault_data::<UiMounts>("sys/internal/ui/mounts").await
+    });
+    let tabs = Memo::new(move |_| {
+        let mounts = listed
+            .get()
+            .and_then(Result::ok)
+            .map(|m| m.auth)
+            .unwrap_or_default();
+        tabs_for(&mounts)
+    });
+    let selected = RwSignal::new(0usize);
+    let reason = move || query.with(|q| q.get("reason")).map(|r| reason_message(&r));
+    view! {
+        <section class="card narrow">
+            <h1>"Log in to Vault"</h1>
+            {move || reason().map(|text| view! { <div class="alert alert-info" role="status" data-testid="login-reason">{text}</div> })}
+            {move || health.seal().filter(|s| s.sealed).map(|_| view! {
+                <div class="alert alert-warn">"Vault is sealed: " <A href=href("/unseal")>"unseal it"</A> " before logging in."</div>
+            })}
+            <div class="tabs" role="tablist" aria-label="Login method">
+                {move || tabs.get().into_iter().enumerate().map(|(index, tab)| view! {
+                    <button
+                        type="button"
+                        role="tab"
+                        class="tab"
+                        aria-selected=move || (selected.get() == index).to_string()
+                        on:click=move |_| selected.set(index)
+                        data-testid=format!("login-tab-{}", tab.method)
+                    >
+                        {tab.label.clone()}
+                    </button>
+                }).collect_view()}
+            </div>
+            {move || tabs.get().get(selected.get()).cloned().map(|tab| view! { <LoginForm tab /> })}
+        </section>
+    }
+}
+
+#[component]
+fn LoginForm(tab: LoginTab) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let mount = RwSignal::new(tab.mount.clone());
+    let first = RwSignal::new(String::new());
+    let second = RwSignal::new(String::new());
+    let error = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let method = tab.method;
+    let (first_label, second_label): (&str, &str) = match method {
+        "token" => ("Token", ""),
+        "userpass" => ("Username", "Password"),
+        "approle" => ("Role ID", "Secret ID"),
+        _ => ("Role", "JWT (service account token)"),
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mount_value = Some(mount.get_untracked()).filter(|m| !m.trim().is_empty());
+        let (a, b) = (first.get_untracked(), second.get_untracked());
+        let request = match method {
+            "token" => LoginRequest::Token { token: Secret(a) },
+            "userpass" => LoginRequest::Userpass {
+                mount: mount_value,
+                username: a,
+                password: Secret(b),
+            },
+            "approle" => LoginRequest::Approle {
+                mount: mount_value,
+                role_id: a,
+                secret_id: Secret(b),
+            },
+            "kubernetes" => LoginRequest::Kubernetes {
+                mount: mount_value,
+                role: a,
+                jwt: Secret(b),
+            },
+            _ => LoginRequest::Jwt {
+                mount: mount_value,
+                role: a,
+                jwt: Secret(b),
+            },
+        };
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::send_json::<SessionInfo, _>(Method::POST, "api/session", Some(&request))
+                .await
+            {
+                Ok(info) => {
+                    session.set_info(info);
+                    session.loaded.set(true);
+                    // The secret fields are cleared once they have done their job.
+                    second.set(String::new());
+                    if method == "token" {
+                        first.set(String::new());
+                    }
+                    let target = safe_return(query.with_untracked(|q| q.get("return")));
+                    navigate(&target, Default::default());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let secret_first = method == "token";
+    view! {
+        <form class="form" on:submit=submit data-testid=format!("login-form-{method}")>
+            {(method != "token").then(|| view! {
+                <label class="field">
+                    <span>"Mount path"</span>
+                    <input type="text" bind:value=mount autocomplete="off" data-testid="login-mount" />
+                </label>
+            })}
+            <label class="field">
+                <span>{first_label}</span>
+                <input
+                    type=if secret_first { "password" } else { "text" }
+                    bind:value=first
+                    autocomplete=if secret_first { "off" } else { "username" }
+                    required
+                    data-testid="login-first"
+                />
+            </label>
+            {(!second_label.is_empty()).then(|| view! {
+                <label class="field">
+                    <span>{second_label}</span>
+                    <input type="password" bind:value=second autocomplete="current-password" required data-testid="login-second" />
+                </label>
+            })}
+            {move || error.get().map(|error| view! { <ErrorNotice error context="Login failed." /> })}
+            <button type="submit" class="button button-primary" disabled=move || busy.get() data-testid="login-submit">
+                {move || if busy.get() { "Logging in…" } else { "Log in" }}
+            </button>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_targets_stay_in_the_app() {
+        assert_eq!(
+            safe_return(Some("/secrets/kv/list/".into())),
+            "/secrets/kv/list/"
+        );
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/login?x",
+        ] {
+            assert_eq!(safe_return(Some(hostile.into())), "/", "{hostile}");
+        }
+        assert_eq!(safe_return(None), "/");
+    }
+
+    #[test]
+    fn listed_mounts_become_tabs() {
+        let mut listed = BTreeMap::new();
+        listed.insert(
+            "kubernetes/".to_string(),
+            ListedMount {
+                kind: "kubernetes".into(),
+                description: String::new(),
+            },
+        );
+        listed.insert(
+            "github/".to_string(),
+            ListedMount {
+                kind: "github".into(),
+                description: String::new(),
+            },
+        );
+        let tabs = tabs_for(&listed);
+        assert_eq!(
+            tabs.iter().map(|t| t.method).collect::<Vec<_>>(),
+            vec!["token", "userpass", "kubernetes"]
+        );
+        assert_eq!(tabs[2].mount, "kubernetes");
+    }
+}

@@ -1,0 +1,6 @@
+//! App-wide state, provided as context by the root component.
+
+pub mod health;
+pub mod permissions;
+pub mod session;
+pub mod toasts;
