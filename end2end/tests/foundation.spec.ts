@@ -4,6 +4,7 @@
 import { expect, Page, test } from "@playwright/test";
 import { freePort, startVaultdeck, Vaultdeck } from "./support/servers";
 import { KUBECTL_PREFIX, PrefixProxy, startPrefixProxy } from "./support/prefix-proxy";
+import { Labvault, startLabvault } from "./support/labvault";
 
 /** Fails the test on any console error (CSP violations, failed loads, panics). */
 function watchConsole(page: Page): string[] {
@@ -136,5 +137,59 @@ test.describe("served at /", () => {
     await expect(page.getByTestId("vault-unreachable")).toBeVisible();
     await page.getByRole("link", { name: "Vaultdeck" }).click();
     await expect(page).toHaveURL(`${vaultdeck.origin}/`);
+  });
+});
+
+test.describe("with Vault reachable", () => {
+  let lab: Labvault;
+  let vaultdeck: Vaultdeck;
+  test.beforeAll(async () => {
+    lab = await startLabvault();
+    vaultdeck = await startVaultdeck({ vaultAddr: lab.addr });
+  });
+  test.afterAll(async () => {
+    await vaultdeck?.stop();
+    await lab?.stop();
+  });
+
+  test("the status page shows Vault's seal status, refreshed", async ({ page }) => {
+    const errors = watchConsole(page);
+    await page.goto(`${vaultdeck.url}status`);
+    await expect(page.getByTestId("seal-state")).toHaveText("Unsealed");
+    await expect(page.getByTestId("initialized")).toHaveText("yes");
+    await expect(page.getByTestId("threshold")).toHaveText("1 of 1 key shares");
+    await expect(page.getByTestId("progress")).toHaveText("0 of 1");
+    await expect(page.getByTestId("version")).toHaveText(/^1\.\d+\.\d+/);
+    // Sealing it from outside shows within the refresh interval, without a reload.
+    const sealed = await fetch(`${lab.addr}/v1/sys/seal`, { method: "PUT", headers: { "x-vault-token": lab.rootToken } });
+    expect(sealed.status).toBe(204);
+    await expect(page.getByTestId("seal-state")).toHaveText("Sealed", { timeout: 10_000 });
+    await expect(page.getByTestId("vault-banner")).toContainText("Vault is sealed");
+    const unsealed = await fetch(`${lab.addr}/v1/sys/unseal`, { method: "PUT", body: JSON.stringify({ key: lab.unsealKey }) });
+    expect(unsealed.status).toBe(200);
+    await expect(page.getByTestId("seal-state")).toHaveText("Unsealed", { timeout: 10_000 });
+    expect(errors).toEqual([]);
+  });
+
+  test("logging in through a kubectl proxy prefix keeps the session under that prefix", async ({ page }) => {
+    const proxy = await startPrefixProxy(vaultdeck.origin, "kubectl");
+    try {
+      const appUrl = `${proxy.origin}${KUBECTL_PREFIX}/ui/`;
+      await page.goto(`${appUrl}login`);
+      await page.getByTestId("login-first").fill(lab.rootToken);
+      await page.getByTestId("login-submit").click();
+      await expect(page.getByTestId("session-user")).toHaveText("root");
+      const cookies = await page.context().cookies();
+      expect(cookies.map((c) => [c.name, c.path, c.httpOnly, c.sameSite])).toEqual([
+        ["vaultdeck_session", `${KUBECTL_PREFIX}/ui`, true, "Strict"],
+      ]);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Secrets", exact: true }).click();
+      await expect(page).toHaveURL(`${appUrl}secrets`);
+      await expect(page.locator('[data-testid="mount-row"][data-path="secret"]')).toContainText("kv v2");
+      await page.reload();
+      await expect(page.locator('[data-testid="mount-row"][data-path="secret"]')).toContainText("kv v2");
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -21,6 +21,7 @@ commands:
                    (starts the embedded labvault when VAULT_ADDR is not set)
   test [--rust-only | --e2e-only] [-- <playwright args>]
                    every test: cargo test --workspace, then Playwright in Chromium
+  screenshots      regenerate the README's screenshots (docs/screenshots/) in Chromium
 
 environment:
   CARGO_TARGET_DIR   build cache (default ~/.cache/vaultdeck/target)
@@ -50,6 +51,7 @@ fn dispatch(args: &[String]) -> Result<()> {
         "build" => site::build_all(release).map(|_| ()),
         "run" => run(release, passthrough),
         "test" => test::run(&options, passthrough),
+        "screenshots" => test::screenshots(),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

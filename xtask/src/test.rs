@@ -53,15 +53,35 @@ fn cargo_test() -> Result<()> {
 
 fn playwright(args: &[String]) -> Result<()> {
     let built = site::build_all(false)?;
-    process::run(
-        process::command("npx")
-            .current_dir(paths::workspace_root().join("end2end"))
-            .args(["playwright", "test"])
-            .args(args)
-            .env("VAULTDECK_BIN", &built.server_binary)
-            .env("LABVAULT_BIN", &built.labvault_binary)
-            .env("VAULTDECK_SITE_DIR", &built.site_dir),
-    )
+    process::run(&mut playwright_command(&built, args))
+}
+
+fn playwright_command(built: &site::Built, args: &[String]) -> std::process::Command {
+    let mut command = process::command("npx");
+    command
+        .current_dir(paths::workspace_root().join("end2end"))
+        .args(["playwright", "test"])
+        .args(args)
+        .env("VAULTDECK_BIN", &built.server_binary)
+        .env("LABVAULT_BIN", &built.labvault_binary)
+        .env("VAULTDECK_SITE_DIR", &built.site_dir);
+    command
+}
+
+/// `cargo xtask screenshots`: the first-lab walk in Chromium, saving the README's pictures.
+pub fn screenshots() -> Result<()> {
+    setup::all()?;
+    let built = site::build_all(false)?;
+    let dir = paths::workspace_root().join("docs/screenshots");
+    std::fs::create_dir_all(&dir)?;
+    let args = [
+        "first-lab".to_string(),
+        "--grep".into(),
+        "fresh Vault".into(),
+    ];
+    process::run(playwright_command(&built, &args).env("VAULTDECK_SCREENSHOTS_DIR", &dir))?;
+    println!("screenshots written to {}", dir.display());
+    Ok(())
 }
 
 fn summarize(stages: &[Stage]) -> Result<()> {

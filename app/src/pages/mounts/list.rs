@@ -146,12 +146,14 @@ fn MountRow(
     };
     let configure_href = href(&format!("{}/{plain}/configuration", kind.app_root()));
     let tune_path = kind.tune_path(&plain);
-    let can_tune = permissions.can(&tune_path, Capability::Update);
-    let can_disable = !kind.is_permanent(&plain)
-        && permissions.can_all(
-            &kind.mount_path(&plain),
-            &kind.admin_capabilities(Capability::Delete),
-        );
+    let mount_path = kind.mount_path(&plain);
+    let permanent = kind.is_permanent(&plain);
+    let tunable = kind == MountKind::Auth || !permanent;
+    // Reactive: the ACL may arrive after the rows.
+    let can_tune = move || tunable && permissions.can(&tune_path, Capability::Update);
+    let can_disable = move || {
+        !permanent && permissions.can_all(&mount_path, &kind.admin_capabilities(Capability::Delete))
+    };
     let browse = (kind == MountKind::Secrets && info.kv_version().is_some())
         .then(|| href(&format!("/secrets/{plain}/list/")));
     let visibility = if info.config.listing_visibility == "unauth" {
@@ -174,21 +176,24 @@ fn MountRow(
             <td>{ttl_text(info.config.default_lease_ttl)}</td>
             <td>{ttl_text(info.config.max_lease_ttl)}</td>
             <td>{visibility}</td>
-            <td class="row-actions">
-                {can_tune.then(|| view! { <A href=configure_href.clone() attr:class="button button-small">"Configure"</A> })}
-                {can_disable.then(|| view! {
-                    <button
-                        class="button button-small button-danger"
-                        data-testid="disable-mount"
-                        on:click=move |_| {
-                            disabling.set(Some(row_path.clone()));
-                            dialog_open.set(true);
-                        }
-                    >
-                        "Disable"
-                    </button>
+            <td><div class="row-actions">
+                {move || can_tune().then(|| view! { <A href=configure_href.clone() attr:class="button button-small">"Configure"</A> })}
+                {move || can_disable().then(|| {
+                    let row_path = row_path.clone();
+                    view! {
+                        <button
+                            class="button button-small button-danger"
+                            data-testid="disable-mount"
+                            on:click=move |_| {
+                                disabling.set(Some(row_path.clone()));
+                                dialog_open.set(true);
+                            }
+                        >
+                            "Disable"
+                        </button>
+                    }
                 })}
-            </td>
+            </div></td>
         </tr>
     }
 }

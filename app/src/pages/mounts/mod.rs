@@ -118,7 +118,7 @@ impl MountKind {
         }
     }
 
-    /// Mounts Vault will not disable.
+    /// Mounts Vault will neither disable nor tune (the token method can be tuned).
     pub fn is_permanent(self, path: &str) -> bool {
         match self {
             MountKind::Secrets => matches!(path, "sys" | "cubbyhole" | "identity"),
