@@ -10,6 +10,11 @@ use crate::pages::{
         configure::ConfigureMountPage, enable::EnableMountPage, list::MountListPage, MountKind,
     },
     not_found::NotFound,
+    policies::{
+        edit::{PolicyCreatePage, PolicyEditPage},
+        list::PolicyListPage,
+        tester::PolicyTesterPage,
+    },
     status::StatusPage,
     unseal::UnsealPage,
 };
@@ -36,8 +41,21 @@ pub fn AppRoutes() -> impl IntoView {
                 <Route path=path!("access/auth") view=|| view! { <MountListPage kind=MountKind::Auth /> } />
                 <Route path=path!("access/auth/enable") view=|| view! { <EnableMountPage kind=MountKind::Auth /> } />
                 <Route path=path!("access/auth/*rest") view=|| view! { <MountSubpage kind=MountKind::Auth /> } />
+                <Route path=path!("access/policies") view=PolicyListPage />
+                <Route path=path!("access/policies/create") view=PolicyCreatePage />
+                <Route path=path!("access/policies/tester") view=PolicyTesterPage />
+                <Route path=path!("access/policies/:name") view=PolicyByName />
             </ParentRoute>
         </Routes>
+    }
+}
+
+#[component]
+fn PolicyByName() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let name = params.with(|p| p.get("name")).unwrap_or_default();
+        view! { <PolicyEditPage name /> }
     }
 }
 

@@ -13,8 +13,7 @@ use vaultdeck_policy::{Acl, Policy};
 
 const POLICY_PREFIX: &str = "sys/policy/";
 
-/// Vault's default policy, as shipped.
-pub const DEFAULT_POLICY: &str = include_str!("default_policy.hcl");
+pub use vaultdeck_policy::DEFAULT_POLICY;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StoredPolicy {

@@ -251,3 +251,83 @@ mod tests {
         assert_eq!(acl.decide("b", false).kind, MatchKind::NoMatch);
     }
 }
+
+#[cfg(test)]
+mod vault_documented_examples {
+    //! The matching examples of Vault's policy documentation, as a table.
+    use super::*;
+    use crate::parse::parse;
+
+    /// (rules, request path, expected winning rule or None for no match)
+    const CASES: &[(&[&str], &str, Option<&str>)] = &[
+        (&["secret/foo"], "secret/foo", Some("secret/foo")),
+        (&["secret/foo"], "secret/foo/bar", None),
+        (&["secret/foo*"], "secret/foo", Some("secret/foo*")),
+        (&["secret/foo*"], "secret/foobar", Some("secret/foo*")),
+        (&["secret/foo*"], "secret/foo/bar", Some("secret/foo*")),
+        (
+            &["secret/+/teamb"],
+            "secret/foo/teamb",
+            Some("secret/+/teamb"),
+        ),
+        (&["secret/+/teamb"], "secret/foo/bar/teamb", None),
+        (
+            &["secret/+/+/teamb"],
+            "secret/foo/bar/teamb",
+            Some("secret/+/+/teamb"),
+        ),
+        (
+            &["secret/+/teamb*"],
+            "secret/foo/teamb/x",
+            Some("secret/+/teamb*"),
+        ),
+        // "secret/*" vs "secret/+/+/foo/*": same first wildcard, both globs, the second has
+        // more + segments, so the documentation gives it lower priority.
+        (
+            &["secret/*", "secret/+/+/foo/*"],
+            "secret/a/b/foo/c",
+            Some("secret/*"),
+        ),
+        // A longer glob wins over a shorter one.
+        (
+            &["secret/*", "secret/team/*"],
+            "secret/team/x",
+            Some("secret/team/*"),
+        ),
+        // An exact path beats any glob.
+        (
+            &["secret/*", "secret/team/x"],
+            "secret/team/x",
+            Some("secret/team/x"),
+        ),
+        // Not ending in * beats ending in * when the first wildcard is at the same place.
+        (
+            &["secret/+/x", "secret/+/x*"],
+            "secret/a/x",
+            Some("secret/+/x"),
+        ),
+        // The later first wildcard wins.
+        (
+            &["secret/+/b", "secret/a/+"],
+            "secret/a/b",
+            Some("secret/a/+"),
+        ),
+    ];
+
+    #[test]
+    fn every_documented_case() {
+        for (rules, path, expected) in CASES {
+            let text: String = rules
+                .iter()
+                .map(|r| format!("path \"{r}\" {{ capabilities = [\"read\"] }}\n"))
+                .collect();
+            let acl = Acl::new([&parse(&text).unwrap()]);
+            let decision = acl.decide(path, false);
+            assert_eq!(
+                decision.rule.as_deref(),
+                *expected,
+                "rules {rules:?} on {path}"
+            );
+        }
+    }
+}

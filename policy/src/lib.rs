@@ -9,10 +9,18 @@
 
 mod acl;
 mod capability;
+pub mod highlight;
 mod parse;
 mod pattern;
+mod validate;
 
 pub use acl::{Acl, Decision, MatchKind};
 pub use capability::{Capability, CapabilitySet};
 pub use parse::{parse, ParseError, PathRule, Policy, Position};
 pub use pattern::{higher_priority, pattern_matches};
+/// Vault's `default` policy, as Vault ships it.
+pub const DEFAULT_POLICY: &str = include_str!("default_policy.hcl");
+
+pub use validate::{
+    validate, Diagnostic, Fix, MountHint, RuleSummary, Segment, Severity, Validation,
+};

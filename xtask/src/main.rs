@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's commands. Set-up, build, run, test and bench, driven from
 //! Rust so that nothing but registry packages is ever downloaded.
 
+mod k8s;
 mod paths;
 mod process;
 mod setup;
@@ -13,7 +14,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  setup            install what building and testing need (idempotent)
+  setup            install what building and testing need (idempotent; the first run
+                   builds the Kubernetes test binaries from Debian's source, 5-10 min)
   build [--release]
                    build the site (WASM, JS, CSS) and the vaultdeck server
   run [--release] [-- <vaultdeck flags>]

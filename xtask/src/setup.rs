@@ -1,7 +1,7 @@
 //! `cargo xtask setup`: everything building and testing need, installed from registries only
 //! (crates.io, npm, Debian). Each step checks first, so a second run takes a second.
 
-use crate::{paths, process};
+use crate::{k8s, paths, process};
 use anyhow::{bail, Context, Result};
 use std::{fs, path::Path, process::Command};
 
@@ -23,10 +23,12 @@ pub fn build_tools() -> Result<()> {
     npm_ci(&paths::workspace_root().join("xtask"))
 }
 
-/// What `cargo xtask test` needs on top: Debian's Chromium and Redis, Playwright.
+/// What `cargo xtask test` needs on top: Debian's Chromium and Redis, Playwright, and the
+/// Kubernetes test cluster's binaries (etcd, and kube-apiserver built from source once).
 pub fn test_tools() -> Result<()> {
     debian_packages(DEBIAN_PACKAGES)?;
-    npm_ci(&paths::workspace_root().join("end2end"))
+    npm_ci(&paths::workspace_root().join("end2end"))?;
+    k8s::ensure()
 }
 
 fn wasm_target() -> Result<()> {
@@ -85,7 +87,7 @@ pub fn locked_version(crate_name: &str) -> Result<String> {
     bail!("{crate_name} is not in Cargo.lock")
 }
 
-fn debian_packages(packages: &[&str]) -> Result<()> {
+pub fn debian_packages(packages: &[&str]) -> Result<()> {
     let missing: Vec<&str> = packages
         .iter()
         .copied()
@@ -101,7 +103,7 @@ fn debian_packages(packages: &[&str]) -> Result<()> {
     apt_get(&install)
 }
 
-fn debian_package_installed(package: &str) -> bool {
+pub fn debian_package_installed(package: &str) -> bool {
     process::output_of(Command::new("dpkg-query").args(["-W", "-f=${Status}", package]))
         .is_some_and(|status| status.contains("install ok installed"))
 }

@@ -20,6 +20,8 @@ pub struct Built {
     pub server_binary: PathBuf,
     /// The standalone lab server, which the browser tests run as an external Vault.
     pub labvault_binary: PathBuf,
+    /// `testcluster up`: a real Kubernetes API server for the browser tests.
+    pub testcluster_binary: PathBuf,
 }
 
 /// Content hashes of the bundle, in the `hash.txt` format Leptos reads.
@@ -40,10 +42,12 @@ pub fn build_all(release: bool) -> Result<Built> {
     let site_dir = build_site()?;
     let server_binary = build_server(release, &site_dir)?;
     let labvault_binary = server_binary.with_file_name("labvault");
+    let testcluster_binary = server_binary.with_file_name("testcluster");
     Ok(Built {
         site_dir,
         server_binary,
         labvault_binary,
+        testcluster_binary,
     })
 }
 
@@ -136,6 +140,10 @@ fn build_server(release: bool, site_dir: &Path) -> Result<PathBuf> {
             "labvault",
             "--bin",
             "labvault",
+            "--package",
+            "testcluster",
+            "--bin",
+            "testcluster",
         ])
         // What cargo-leptos sets: the server then asks for `vaultdeck.wasm`, not `_bg`.
         .env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);

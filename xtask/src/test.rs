@@ -64,6 +64,7 @@ fn playwright_command(built: &site::Built, args: &[String]) -> std::process::Com
         .args(args)
         .env("VAULTDECK_BIN", &built.server_binary)
         .env("LABVAULT_BIN", &built.labvault_binary)
+        .env("TESTCLUSTER_BIN", &built.testcluster_binary)
         .env("VAULTDECK_SITE_DIR", &built.site_dir);
     command
 }

@@ -32,7 +32,8 @@ pub fn Frame(children: Children) -> impl IntoView {
             </A>
             <nav class="mainnav" aria-label="Main">
                 <A href=href("/secrets")>"Secrets"</A>
-                <A href=href("/access/auth")>"Access"</A>
+                <A href=href("/access/auth")>"Auth methods"</A>
+                <A href=href("/access/policies")>"Policies"</A>
                 <A href=href("/status")>"Status"</A>
             </nav>
             <SessionMenu />

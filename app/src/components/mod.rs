@@ -7,5 +7,6 @@ pub mod duration_field;
 pub mod error_notice;
 pub mod guard;
 pub mod layout;
+pub mod policy_editor;
 pub mod session_menu;
 pub mod toasts;

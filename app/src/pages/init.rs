@@ -146,7 +146,7 @@ fn KeysOnce(keys: InitResponse, shares: u32, threshold: u32) -> impl IntoView {
     let navigate = use_navigate();
     let saved = RwSignal::new(false);
     let file = init_file(&keys, shares, threshold);
-    let download = move |_| save_file("vault-init.json", &file);
+    let download = move |_| save_file("vault-init.json", "application/json", &file);
     let rows: Vec<_> = keys
         .keys
         .iter()
@@ -205,11 +205,11 @@ fn KeysOnce(keys: InitResponse, shares: u32, threshold: u32) -> impl IntoView {
 }
 
 /// Offers `contents` as a file download, from memory (a blob URL, revoked right after).
-pub fn save_file(name: &str, contents: &str) {
+pub fn save_file(name: &str, media_type: &str, contents: &str) {
     use wasm_bindgen::JsCast;
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(contents));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
+    options.set_type(media_type);
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
         return;
     };

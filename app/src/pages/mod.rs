@@ -5,5 +5,6 @@ pub mod init;
 pub mod login;
 pub mod mounts;
 pub mod not_found;
+pub mod policies;
 pub mod status;
 pub mod unseal;

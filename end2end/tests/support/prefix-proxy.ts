@@ -29,7 +29,7 @@ export async function startPrefixProxy(target: string, mode: Mode, prefix = KUBE
       outgoing.writeHead(404, { "content-type": "text/plain" }).end("outside the proxied prefix");
       return;
     }
-    const headers = { ...incoming.headers, host: upstream.host, "accept-encoding": "identity" };
+    const headers: Record<string, string | string[] | undefined> = { ...incoming.headers, host: upstream.host, "accept-encoding": "identity" };
     if (mode === "forwarded-prefix") headers["x-forwarded-prefix"] = prefix;
     const forwarded = request(
       {

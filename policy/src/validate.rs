@@ -1,0 +1,704 @@
+//! Checking a policy as it is typed: what Vault would reject (syntax, unknown keys and
+//! capabilities), what it would accept but almost certainly not mean (empty capability
+//! lists, `deny` mixed with others, a `*` in the middle, a KV v2 path without `data/`),
+//! each at its line and column, some with a fix.
+
+use crate::{capability::Capability, parse::Position, parse::PATH_BLOCK_KEYS};
+use hcl_edit::{
+    expr::Expression,
+    structure::{Block, Structure},
+    Span,
+};
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Severity {
+    /// Vault rejects the policy.
+    Error,
+    /// Vault accepts it, but it very likely does not do what was meant.
+    Warning,
+    /// Worth knowing.
+    Note,
+}
+
+/// A replacement that fixes a diagnostic: `text[range]` becomes `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    pub label: String,
+    pub range: Range<usize>,
+    pub replacement: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub position: Position,
+    pub message: String,
+    pub fix: Option<Fix>,
+}
+
+/// A mount the user can see, for path checks: its request path (`kv/`, `auth/userpass/`),
+/// its type and, for KV, its version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountHint {
+    pub path: String,
+    pub kind: String,
+    pub kv_version: Option<u8>,
+}
+
+/// One segment of a rule's path, with what it means when it is a wildcard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub text: String,
+    pub meaning: Option<String>,
+}
+
+/// A `path` block as the editor shows it in its rule list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    pub path: String,
+    pub position: Position,
+    pub capabilities: Vec<String>,
+    pub segments: Vec<Segment>,
+    /// The mount serving the path, if one is known.
+    pub mount: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validation {
+    pub diagnostics: Vec<Diagnostic>,
+    pub rules: Vec<RuleSummary>,
+}
+
+impl Validation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// The subpaths of a KV v2 mount that its API serves.
+const KV2_AREAS: &[&str] = &[
+    "data/",
+    "metadata/",
+    "delete/",
+    "undelete/",
+    "destroy/",
+    "subkeys/",
+    "config",
+];
+
+pub fn validate(text: &str, mounts: &[MountHint]) -> Validation {
+    let mut checker = Checker {
+        text,
+        mounts,
+        out: Validation::default(),
+    };
+    if text.trim_start().starts_with('{') {
+        // Vault's JSON form: the parser's verdict is all we check.
+        if let Err(error) = crate::parse(text) {
+            checker.push(
+                Severity::Error,
+                error.position.unwrap_or_default(),
+                error.message,
+                None,
+            );
+        }
+        return checker.out;
+    }
+    match hcl_edit::parser::parse_body(text) {
+        Ok(body) => {
+            for structure in body.iter() {
+                checker.structure(structure);
+            }
+            checker.note_duplicates();
+        }
+        Err(error) => {
+            let position = Position {
+                line: error.location().line(),
+                column: error.location().column(),
+            };
+            checker.push(
+                Severity::Error,
+                position,
+                format!("syntax error: {}", error.message()),
+                None,
+            );
+        }
+    }
+    checker.out
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    mounts: &'a [MountHint],
+    out: Validation,
+}
+
+impl Checker<'_> {
+    fn at(&self, span: Option<Range<usize>>) -> Position {
+        span.map(|r| Position::of_offset(self.text, r.start))
+            .unwrap_or_default()
+    }
+
+    fn push(&mut self, severity: Severity, position: Position, message: String, fix: Option<Fix>) {
+        self.out.diagnostics.push(Diagnostic {
+            severity,
+            position,
+            message,
+            fix,
+        });
+    }
+
+    fn structure(&mut self, structure: &Structure) {
+        match structure {
+            Structure::Attribute(attribute) if attribute.key.as_str() == "name" => {}
+            Structure::Attribute(attribute) => {
+                let key = attribute.key.as_str();
+                let position = self.at(attribute.key.span());
+                self.push(
+                    Severity::Error,
+                    position,
+                    format!("unknown key “{key}”: a policy holds only path blocks"),
+                    None,
+                );
+            }
+            Structure::Block(block) if block.ident.as_str() == "path" => self.path_block(block),
+            Structure::Block(block) => {
+                let ident = block.ident.as_str();
+                let position = self.at(block.ident.span());
+                self.push(
+                    Severity::Error,
+                    position,
+                    format!("unknown block “{ident}”: did you mean “path”?"),
+                    None,
+                );
+            }
+        }
+    }
+
+    fn path_block(&mut self, block: &Block) {
+        let block_position = self.at(block.ident.span());
+        let [label] = block.labels.as_slice() else {
+            self.push(
+                Severity::Error,
+                block_position,
+                "a path block needs exactly one path: path \"secret/*\" { … }".into(),
+                None,
+            );
+            return;
+        };
+        let path = label.as_str().to_string();
+        let label_span = label.span();
+        let label_position = self.at(label_span.clone());
+        let capabilities = self.block_body(block, &path, block_position);
+        self.check_path(&path, label_position, label_span);
+        let mount = self.mount_of(&path).map(|m| m.path.clone());
+        self.out.rules.push(RuleSummary {
+            segments: segments_of(&path),
+            path,
+            position: label_position,
+            capabilities,
+            mount,
+        });
+    }
+
+    /// Checks the keys inside a path block; returns its capability names.
+    fn block_body(&mut self, block: &Block, path: &str, block_position: Position) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut grants_something = false;
+        for structure in block.body.iter() {
+            let Structure::Attribute(attribute) = structure else {
+                let position = self.at(structure.as_block().and_then(|b| b.ident.span()));
+                self.push(
+                    Severity::Error,
+                    position,
+                    format!("path “{path}”: blocks cannot nest inside a path block"),
+                    None,
+                );
+                continue;
+            };
+            let key = attribute.key.as_str();
+            let key_position = self.at(attribute.key.span());
+            match key {
+                "capabilities" => {
+                    grants_something = true;
+                    names = self.capabilities(&attribute.value, path, key_position);
+                }
+                "policy" => {
+                    grants_something = true;
+                    let legacy = ["deny", "read", "write", "sudo"];
+                    match &attribute.value {
+                        Expression::String(value) if legacy.contains(&value.as_str()) => {}
+                        _ => self.push(
+                            Severity::Error,
+                            key_position,
+                            format!("path “{path}”: the old form “policy = …” takes one of {}; prefer capabilities = […]", legacy.join(", ")),
+                            None,
+                        ),
+                    }
+                }
+                known if PATH_BLOCK_KEYS.contains(&known) => {}
+                unknown => {
+                    let suggestion = closest(unknown, PATH_BLOCK_KEYS)
+                        .map(|s| format!(": did you mean “{s}”?"))
+                        .unwrap_or_default();
+                    let fix = closest(unknown, PATH_BLOCK_KEYS).and_then(|s| {
+                        attribute.key.span().map(|range| Fix {
+                            label: format!("Use “{s}”"),
+                            range,
+                            replacement: s.to_string(),
+                        })
+                    });
+                    self.push(
+                        Severity::Error,
+                        key_position,
+                        format!("unknown key “{unknown}” in path “{path}”{suggestion}"),
+                        fix,
+                    );
+                }
+            }
+        }
+        if !grants_something {
+            self.push(
+                Severity::Warning,
+                block_position,
+                format!("path “{path}” has no capabilities: it grants nothing"),
+                None,
+            );
+        }
+        names
+    }
+
+    fn capabilities(
+        &mut self,
+        value: &Expression,
+        path: &str,
+        key_position: Position,
+    ) -> Vec<String> {
+        let Expression::Array(array) = value else {
+            self.push(
+                Severity::Error,
+                key_position,
+                format!("path “{path}”: capabilities must be a list, like [\"read\", \"list\"]"),
+                None,
+            );
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        for item in array.iter() {
+            let Expression::String(name) = item else {
+                let position = self.at(item.span()).max_with(key_position);
+                self.push(
+                    Severity::Error,
+                    position,
+                    format!("path “{path}”: capabilities are quoted names, like \"read\""),
+                    None,
+                );
+                continue;
+            };
+            let name_text = name.as_str();
+            if Capability::from_name(name_text).is_none() {
+                let valid: Vec<&str> = Capability::ALL.iter().map(|c| c.as_str()).collect();
+                let suggestion = closest(name_text, &valid);
+                let message = match suggestion {
+                    Some(s) => format!("“{name_text}” is not a capability: did you mean “{s}”?"),
+                    None => format!(
+                        "“{name_text}” is not a capability (valid: {})",
+                        valid.join(", ")
+                    ),
+                };
+                let fix = suggestion.and_then(|s| {
+                    name.span().map(|range| Fix {
+                        label: format!("Use “{s}”"),
+                        range,
+                        replacement: format!("\"{s}\""),
+                    })
+                });
+                let position = self.at(name.span());
+                self.push(Severity::Error, position, message, fix);
+            }
+            names.push(name_text.to_string());
+        }
+        if names.is_empty() {
+            self.push(
+                Severity::Warning,
+                key_position,
+                format!("path “{path}”: an empty capabilities list grants nothing, and as the best match for a path it hides broader rules"),
+                None,
+            );
+        }
+        if names.iter().any(|n| n == "deny") && names.len() > 1 {
+            self.push(
+                Severity::Warning,
+                key_position,
+                format!("path “{path}”: “deny” overrides everything else here; the other capabilities have no effect"),
+                None,
+            );
+        }
+        names
+    }
+
+    fn check_path(&mut self, path: &str, position: Position, span: Option<Range<usize>>) {
+        if path.contains("+*") {
+            self.push(
+                Severity::Error,
+                position,
+                format!(
+                    "path “{path}”: “+*” is not allowed; use “+” for one segment or “*” at the end"
+                ),
+                None,
+            );
+        }
+        if path.trim_end_matches('*').contains('*') {
+            self.push(
+                Severity::Warning,
+                position,
+                format!("path “{path}”: a “*” only works at the end of a path; here it matches a literal “*” (use “+” for one segment)"),
+                None,
+            );
+        }
+        if path.starts_with('/') {
+            self.push(
+                Severity::Note,
+                position,
+                format!("path “{path}”: Vault ignores the leading “/”"),
+                None,
+            );
+        }
+        self.check_mount(path, position, span);
+    }
+
+    /// The mount a policy path falls under, by longest prefix of its literal part.
+    fn mount_of(&self, path: &str) -> Option<&MountHint> {
+        let path = path.trim_start_matches('/');
+        self.mounts
+            .iter()
+            .filter(|m| path.starts_with(&m.path) || format!("{path}/") == m.path)
+            .max_by_key(|m| m.path.len())
+    }
+
+    fn check_mount(&mut self, path: &str, position: Position, span: Option<Range<usize>>) {
+        if self.mounts.is_empty() {
+            return;
+        }
+        let trimmed = path.trim_start_matches('/');
+        let builtin = ["sys/", "auth/token/", "cubbyhole/", "identity/"]
+            .iter()
+            .any(|p| trimmed.starts_with(p));
+        let Some(mount) = self.mount_of(trimmed).cloned() else {
+            let literal = trimmed.split(['*', '+']).next().unwrap_or("");
+            let covers_a_mount = self.mounts.iter().any(|m| m.path.starts_with(literal));
+            if !builtin && !covers_a_mount {
+                self.push(
+                    Severity::Note,
+                    position,
+                    format!("no mount you can see serves “{trimmed}”"),
+                    None,
+                );
+            }
+            return;
+        };
+        let rest = &trimmed[mount.path.len().min(trimmed.len())..];
+        if mount.kv_version != Some(2) || rest.is_empty() || rest.starts_with(['*', '+']) {
+            return;
+        }
+        if KV2_AREAS
+            .iter()
+            .any(|area| rest.starts_with(area) || *area == rest)
+        {
+            return;
+        }
+        let suggestion = format!("{}data/{rest}", mount.path);
+        let fix = span.map(|range| Fix {
+            label: format!("Use “{suggestion}”"),
+            range,
+            replacement: format!("\"{suggestion}\""),
+        });
+        self.push(
+            Severity::Warning,
+            position,
+            format!(
+                "“{}” is a KV version 2 mount: its secrets are read at “{}data/…”, so “{trimmed}” matches nothing — did you mean “{suggestion}”? (Listing needs “{}metadata/…”.)",
+                mount.path, mount.path, mount.path
+            ),
+            fix,
+        );
+    }
+
+    fn note_duplicates(&mut self) {
+        let rules = self.out.rules.clone();
+        for (i, rule) in rules.iter().enumerate() {
+            if let Some(first) = rules[..i].iter().find(|r| r.path == rule.path) {
+                self.push(
+                    Severity::Note,
+                    rule.position,
+                    format!(
+                        "“{}” also appears at line {}; Vault combines the two",
+                        rule.path, first.position.line
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+}
+
+trait MaxWith {
+    fn max_with(self, other: Position) -> Position;
+}
+
+impl MaxWith for Position {
+    /// A position that is at least `other` (used when a span is unknown).
+    fn max_with(self, other: Position) -> Position {
+        if self.line == 0 {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+fn segments_of(path: &str) -> Vec<Segment> {
+    let mut segments: Vec<Segment> = path
+        .split_inclusive('/')
+        .map(|part| {
+            let bare = part.trim_end_matches('/');
+            let meaning = if bare == "+" {
+                Some("“+” stands for exactly one path segment: any name, without slashes".to_string())
+            } else if bare.ends_with('*') {
+                Some(format!(
+                    "“*” at the end matches anything from here on, slashes included: every path starting with “{}”",
+                    path.trim_end_matches('*')
+                ))
+            } else {
+                None
+            };
+            Segment { text: part.to_string(), meaning }
+        })
+        .collect();
+    if segments.is_empty() {
+        segments.push(Segment {
+            text: path.to_string(),
+            meaning: None,
+        });
+    }
+    segments
+}
+
+/// The candidate within edit distance 2 of `word`, if there is a closest one.
+fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    candidates
+        .iter()
+        .map(|c| (distance(word, c), *c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv2() -> Vec<MountHint> {
+        vec![
+            MountHint {
+                path: "kv/".into(),
+                kind: "kv".into(),
+                kv_version: Some(2),
+            },
+            MountHint {
+                path: "old/".into(),
+                kind: "kv".into(),
+                kv_version: Some(1),
+            },
+            MountHint {
+                path: "auth/kubernetes/".into(),
+                kind: "kubernetes".into(),
+                kv_version: None,
+            },
+        ]
+    }
+
+    fn messages(v: &Validation) -> Vec<String> {
+        v.diagnostics
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{} {:?} {}",
+                    d.position.line, d.position.column, d.severity, d.message
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_clean_policy_has_no_diagnostics() {
+        let v = validate(
+            "path \"kv/data/webapps/app_one\" {\n  capabilities = [\"read\"]\n}\n",
+            &kv2(),
+        );
+        assert!(v.diagnostics.is_empty(), "{:?}", messages(&v));
+        assert_eq!(v.rules[0].capabilities, vec!["read"]);
+        assert_eq!(v.rules[0].mount.as_deref(), Some("kv/"));
+    }
+
+    #[test]
+    fn syntax_errors_point_at_the_line() {
+        let v = validate("path \"a\" {\n  capabilities = [\"read\"\n}\n", &[]);
+        assert!(v.has_errors());
+        assert_eq!(v.diagnostics[0].position.line, 3);
+        assert!(v.diagnostics[0].message.starts_with("syntax error"));
+    }
+
+    #[test]
+    fn unknown_capabilities_get_a_suggestion_and_a_fix() {
+        let text = "path \"a\" {\n  capabilities = [\"reed\", \"list\"]\n}";
+        let v = validate(text, &[]);
+        let d = &v.diagnostics[0];
+        assert_eq!(
+            (d.severity, d.position.line, d.position.column),
+            (Severity::Error, 2, 19)
+        );
+        assert!(d.message.contains("did you mean “read”"), "{}", d.message);
+        let fix = d.fix.as_ref().unwrap();
+        let fixed = format!(
+            "{}{}{}",
+            &text[..fix.range.start],
+            fix.replacement,
+            &text[fix.range.end..]
+        );
+        assert!(validate(&fixed, &[]).diagnostics.is_empty(), "{fixed}");
+    }
+
+    #[test]
+    fn unknown_keys_empty_lists_and_deny_with_others() {
+        let text = "path \"a\" {\n  capabilites = [\"read\"]\n}\npath \"b\" {\n  capabilities = []\n}\npath \"c\" {\n  capabilities = [\"deny\", \"read\"]\n}\nfoo = 1\n";
+        let v = validate(text, &[]);
+        let all = messages(&v);
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("2:3 Error") && m.contains("did you mean “capabilities”")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("5:3 Warning") && m.contains("empty capabilities list")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("8:3 Warning") && m.contains("overrides everything")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("10:1 Error") && m.contains("unknown key “foo”")),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn the_old_policy_form_is_checked() {
+        assert!(validate("path \"a\" { policy = \"write\" }", &[])
+            .diagnostics
+            .is_empty());
+        assert!(validate("path \"a\" { policy = \"reed\" }", &[]).has_errors());
+    }
+
+    #[test]
+    fn a_kv_v2_path_without_data_gets_the_fix() {
+        let text = "path \"kv/webapps/app_one\" {\n  capabilities = [\"read\"]\n}\n";
+        let v = validate(text, &kv2());
+        let d = &v.diagnostics[0];
+        assert_eq!(d.severity, Severity::Warning);
+        assert!(
+            d.message.contains("did you mean “kv/data/webapps/app_one”"),
+            "{}",
+            d.message
+        );
+        let fix = d.fix.as_ref().unwrap();
+        assert_eq!(fix.label, "Use “kv/data/webapps/app_one”");
+        let fixed = format!(
+            "{}{}{}",
+            &text[..fix.range.start],
+            fix.replacement,
+            &text[fix.range.end..]
+        );
+        assert_eq!(
+            fixed,
+            "path \"kv/data/webapps/app_one\" {\n  capabilities = [\"read\"]\n}\n"
+        );
+        assert!(validate(&fixed, &kv2()).diagnostics.is_empty());
+    }
+
+    #[test]
+    fn kv_v2_api_paths_globs_and_v1_mounts_are_fine() {
+        for path in [
+            "kv/metadata/webapps/*",
+            "kv/*",
+            "kv/+/webapps",
+            "kv/config",
+            "old/webapps/app",
+            "auth/kubernetes/role/*",
+        ] {
+            let v = validate(
+                &format!("path \"{path}\" {{ capabilities = [\"read\"] }}"),
+                &kv2(),
+            );
+            assert!(v.diagnostics.is_empty(), "{path}: {:?}", messages(&v));
+        }
+    }
+
+    #[test]
+    fn paths_no_mount_serves_get_a_note() {
+        let v = validate(
+            "path \"nothing/here\" { capabilities = [\"read\"] }",
+            &kv2(),
+        );
+        assert_eq!(v.diagnostics[0].severity, Severity::Note);
+        assert!(v.diagnostics[0].message.contains("no mount you can see"));
+        let v = validate("path \"sys/mounts\" { capabilities = [\"read\"] }", &kv2());
+        assert!(v.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn wildcards_are_explained_and_misplaced_globs_flagged() {
+        let v = validate(
+            "path \"kv/data/+/config*\" { capabilities = [\"read\"] }",
+            &kv2(),
+        );
+        let meanings: Vec<_> = v.rules[0]
+            .segments
+            .iter()
+            .filter_map(|s| s.meaning.clone())
+            .collect();
+        assert_eq!(meanings.len(), 2, "{meanings:?}");
+        let v = validate("path \"kv/*/x\" { capabilities = [\"read\"] }", &kv2());
+        assert!(messages(&v)
+            .iter()
+            .any(|m| m.contains("only works at the end")));
+        let v = validate("path \"kv/+*\" { capabilities = [\"read\"] }", &kv2());
+        assert!(v.has_errors());
+    }
+}
