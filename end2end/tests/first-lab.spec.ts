@@ -120,7 +120,7 @@ test.describe("a fresh Vault", () => {
     });
 
     await test.step("enable userpass", async () => {
-      await nav(page, "Access").click();
+      await nav(page, "Auth methods").click();
       await page.getByTestId("enable-mount").click();
       await page.getByTestId("type-userpass").check();
       await expect(page.getByTestId("mount-path")).toHaveValue("userpass");
@@ -140,7 +140,7 @@ test.describe("a fresh Vault", () => {
     });
 
     await test.step("tune userpass's default TTL", async () => {
-      await nav(page, "Access").click();
+      await nav(page, "Auth methods").click();
       const row = page.locator('[data-testid="mount-row"][data-path="userpass"]');
       await row.getByRole("link", { name: "Configure" }).click();
       await expect(page).toHaveURL(`${deck.url}access/auth/userpass/configuration`);
@@ -152,7 +152,7 @@ test.describe("a fresh Vault", () => {
       await expect(page.getByTestId("toasts")).toContainText("Settings saved.");
       await page.reload();
       await expect(page.getByTestId("tune-default-ttl")).toHaveValue("1h");
-      await nav(page, "Access").click();
+      await nav(page, "Auth methods").click();
       await expect(row).toContainText("1h");
     });
 

@@ -144,9 +144,7 @@ fn build_server(release: bool, site_dir: &Path) -> Result<PathBuf> {
             "testcluster",
             "--bin",
             "testcluster",
-        ])
-        // What cargo-leptos sets: the server then asks for `vaultdeck.wasm`, not `_bg`.
-        .env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);
+        ]);
     if release {
         cargo.arg("--release");
     }
