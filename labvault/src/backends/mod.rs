@@ -1,6 +1,7 @@
 //! The engines behind mounts: what labvault implements, and routing a request to it.
 
 pub mod cubbyhole;
+pub mod kubernetes;
 pub mod kv;
 pub mod token;
 pub mod token_params;
@@ -18,7 +19,7 @@ use crate::{
 pub fn implements(table: Table, kind: &str) -> bool {
     match table {
         Table::Secret => matches!(kind, "kv"),
-        Table::Auth => matches!(kind, "userpass"),
+        Table::Auth => matches!(kind, "userpass" | "kubernetes"),
     }
 }
 
@@ -26,6 +27,7 @@ pub fn implements(table: Table, kind: &str) -> bool {
 pub fn is_login_path(kind: &str, rest: &str, _request: &Request) -> bool {
     match kind {
         "userpass" => rest.starts_with("login/"),
+        "kubernetes" => rest == "login",
         _ => false,
     }
 }
@@ -58,6 +60,10 @@ pub fn exists(
             ),
             _ => None,
         },
+        (Table::Auth, "kubernetes") => match kubernetes::role_name(rest) {
+            Some(name) => Some(kubernetes::load_role(barrier, &prefix, name)?.is_some()),
+            None => None,
+        },
         _ => None,
     })
 }
@@ -68,6 +74,7 @@ pub async fn handle(ctx: &Ctx<'_>, table: Table, mount: &MountEntry, rest: &str)
         (Table::Secret, "cubbyhole") => cubbyhole::handle(ctx, rest),
         (Table::Auth, "token") => token::handle(ctx, mount, rest).await,
         (Table::Auth, "userpass") => userpass::handle(ctx, mount, rest),
+        (Table::Auth, "kubernetes") => kubernetes::handle(ctx, mount, rest).await,
         _ => Err(VaultError::unsupported_path()),
     }
 }
@@ -113,6 +120,18 @@ pub async fn login_renewal(
                 return Err(VaultError::internal(crate::reply::multierror(
                     "failed to renew entry: policies have changed, not renewing",
                 )));
+            }
+            Ok(Some(increment))
+        }
+        "kubernetes" => {
+            // The plugin re-checks only that the role still exists; changed policies do
+            // not stop a renewal (the token keeps the policies it was issued with).
+            let prefix = Table::Auth.data_prefix(&mount.uuid);
+            if kubernetes::load_role(&ctx.vault.barrier, &prefix, &login.subject)?.is_none() {
+                return Err(VaultError::internal(crate::reply::multierror(&format!(
+                    "failed to renew entry: role {} does not exist during renewal",
+                    login.subject
+                ))));
             }
             Ok(Some(increment))
         }

@@ -31,9 +31,9 @@ fn user_key(prefix: &str, name: &str) -> String {
     format!("{prefix}user/{}", name.to_lowercase())
 }
 
-/// Vault's rule for user names: word characters, `-` and `.`, not starting or ending with
-/// `.` or `-`.
-fn valid_name(name: &str) -> bool {
+/// Vault's rule for user names (and its `GenericNameRegex` for other names, e.g. roles):
+/// word characters, `-` and `.`, not starting or ending with `.` or `-`.
+pub(super) fn valid_name(name: &str) -> bool {
     let word = |c: char| c.is_alphanumeric() || c == '_';
     let mut chars = name.chars();
     match (chars.next(), name.chars().last()) {
