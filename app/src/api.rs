@@ -235,3 +235,110 @@ pub async fn vault_write<B: Serialize>(
         })
         .unwrap_or_default())
 }
+
+/// `GET` returning the status and body whatever the status (only a failed connection is an
+/// error): for answers whose 404 carries a body, like a deleted KV v2 version.
+pub async fn get_text(url: &str) -> Result<(u16, String), ApiError> {
+    let response = builder(Method::GET, url)
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    let status = response.status();
+    let text = response.text().await.map_err(ApiError::network)?;
+    if status == 401 {
+        let body: ErrorWithSession = serde_json::from_str(&text).unwrap_or_default();
+        if let Some(reason) = body.session {
+            crate::state::session::report_session_ended(&reason, body.errors.join("; "));
+        }
+    }
+    Ok((status, text))
+}
+
+/// The error an answer's status and body stand for.
+pub fn error_from_text(status: u16, text: &str) -> ApiError {
+    let body: ErrorWithSession = serde_json::from_str(text).unwrap_or_default();
+    ApiError {
+        status,
+        errors: body.errors,
+        session_ended: body.session,
+    }
+}
+
+/// Reads a streamed answer of one JSON document per line, calling `on_line` for each as
+/// it arrives, until the stream ends or `signal` aborts it.
+pub async fn stream_lines(
+    url: &str,
+    signal: &web_sys::AbortSignal,
+    mut on_line: impl FnMut(&str),
+) -> Result<(), ApiError> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let failed = |e: wasm_bindgen::JsValue| {
+        ApiError::local(format!(
+            "the search stream failed: {}",
+            e.as_string().unwrap_or_else(|| format!("{e:?}"))
+        ))
+    };
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_signal(Some(signal));
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(failed)?;
+    request
+        .headers()
+        .set("X-Requested-With", "vaultdeck")
+        .map_err(failed)?;
+    request
+        .headers()
+        .set("X-Vaultdeck-Base", &crate::base::document_base_path())
+        .map_err(failed)?;
+    let response: web_sys::Response = JsFuture::from(window().fetch_with_request(&request))
+        .await
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(failed)?;
+    if !response.ok() {
+        let text = JsFuture::from(response.text().map_err(failed)?)
+            .await
+            .map_err(failed)?
+            .as_string()
+            .unwrap_or_default();
+        return Err(error_from_text(response.status(), &text));
+    }
+    let Some(body) = response.body() else {
+        return Ok(());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader =
+        body.get_reader().dyn_into().map_err(|e| failed(e.into()))?;
+    let decoder = web_sys::TextDecoder::new().map_err(failed)?;
+    let options = web_sys::TextDecodeOptions::new();
+    options.set_stream(true);
+    let mut buffer = String::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(failed)?;
+        if js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true)
+        {
+            break;
+        }
+        let bytes: js_sys::Uint8Array = js_sys::Reflect::get(&chunk, &"value".into())
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(failed)?;
+        buffer.push_str(
+            &decoder
+                .decode_with_buffer_source_and_options(&bytes, &options)
+                .map_err(failed)?,
+        );
+        while let Some(end) = buffer.find('\n') {
+            let line: String = buffer.drain(..=end).collect();
+            on_line(line.trim_end());
+        }
+    }
+    Ok(())
+}
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("the app runs in a browser window")
+}

@@ -5,6 +5,7 @@ use crate::components::layout::{Frame, Layout};
 use crate::pages::{
     home::HomePage,
     init::InitPage,
+    kv::KvPage,
     login::LoginPage,
     mounts::{
         configure::ConfigureMountPage, enable::EnableMountPage, list::MountListPage, MountKind,
@@ -59,16 +60,21 @@ fn PolicyByName() -> impl IntoView {
     }
 }
 
-/// Pages below a mount, whose path may itself contain `/`: `MOUNT/configuration`.
+/// Pages below a mount, whose path may itself contain `/`: `MOUNT/configuration`, and for
+/// secrets engines the KV browser (`MOUNT/list/…`, `MOUNT/show/…`, …).
 #[component]
 fn MountSubpage(kind: MountKind) -> impl IntoView {
     let params = use_params_map();
     move || {
         let rest = params.with(|p| p.get("rest")).unwrap_or_default();
-        match rest.strip_suffix("/configuration") {
-            Some(mount) if !mount.is_empty() => {
-                view! { <ConfigureMountPage kind path=mount.to_string() /> }.into_any()
-            }
+        if let Some(mount) = rest
+            .strip_suffix("/configuration")
+            .filter(|m| !m.is_empty())
+        {
+            return view! { <ConfigureMountPage kind path=mount.to_string() /> }.into_any();
+        }
+        match (kind, crate::pages::kv::route::parse(&rest)) {
+            (MountKind::Secrets, Some((mount, view))) => view! { <KvPage mount view /> }.into_any(),
             _ => view! { <NotFound /> }.into_any(),
         }
     }

@@ -5,6 +5,7 @@
 pub mod config;
 mod error;
 mod handlers;
+mod listing;
 mod middleware;
 mod prefix;
 mod router;
@@ -91,6 +92,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config: Arc::new(config.clone()),
         vault,
         site: Arc::new(site),
+        listings: Arc::new(listing::ListingCache::default()),
     };
     let app = middleware::apply(
         router::routes(state),

@@ -1,7 +1,7 @@
 //! The one route table of the BFF. Everything lives under the base path (default `/ui`).
 
 use crate::{
-    handlers::{health, session, site, vault_proxy},
+    handlers::{health, listing, session, site, vault_proxy},
     middleware::refuse_cross_site,
     state::AppState,
 };
@@ -25,6 +25,8 @@ pub fn routes(state: AppState) -> Router {
                 .delete(session::delete_session),
         )
         .route("/vault/v1/{*path}", any(vault_proxy::forward_to_vault))
+        .route("/list/v1/{*path}", get(listing::list_page))
+        .route("/search/v1/{*path}", get(listing::search_folders))
         .fallback(|| async { crate::error::ApiError::NotFound })
         .layer(axum::middleware::from_fn(refuse_cross_site));
 

@@ -16,6 +16,7 @@ pub struct AppState {
     pub vault: VaultClient,
     pub site: Arc<Site>,
     pub sessions: Arc<Sessions>,
+    pub listings: Arc<crate::listing::ListingCache>,
 }
 
 /// The built front end: where its files are and how Leptos should refer to them.

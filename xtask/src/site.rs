@@ -128,23 +128,21 @@ fn build_site() -> Result<PathBuf> {
 
 fn build_server(release: bool, site_dir: &Path) -> Result<PathBuf> {
     let mut cargo = process::cargo();
-    cargo
-        .current_dir(paths::workspace_root())
-        .args([
-            "build",
-            "--package",
-            "vaultdeck",
-            "--bin",
-            "vaultdeck",
-            "--package",
-            "labvault",
-            "--bin",
-            "labvault",
-            "--package",
-            "testcluster",
-            "--bin",
-            "testcluster",
-        ]);
+    cargo.current_dir(paths::workspace_root()).args([
+        "build",
+        "--package",
+        "vaultdeck",
+        "--bin",
+        "vaultdeck",
+        "--package",
+        "labvault",
+        "--bin",
+        "labvault",
+        "--package",
+        "testcluster",
+        "--bin",
+        "testcluster",
+    ]);
     if release {
         cargo.arg("--release");
     }

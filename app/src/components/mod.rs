@@ -7,6 +7,8 @@ pub mod duration_field;
 pub mod error_notice;
 pub mod guard;
 pub mod layout;
+pub mod leave_guard;
 pub mod policy_editor;
 pub mod session_menu;
 pub mod toasts;
+pub mod virtual_list;

@@ -2,6 +2,7 @@
 
 pub mod home;
 pub mod init;
+pub mod kv;
 pub mod login;
 pub mod mounts;
 pub mod not_found;

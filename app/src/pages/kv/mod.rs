@@ -1,0 +1,205 @@
+//! The KV browser: folders (paged and virtualized for very large ones), secrets (masked
+//! values, JSON view), editing (rows or JSON, check-and-set with conflict handling),
+//! versions and metadata for KV version 2, and searching through sub-folders.
+
+pub mod browse;
+pub mod editor;
+pub mod route;
+pub mod search;
+pub mod secret;
+pub mod values;
+pub mod versions;
+
+use crate::api::{self, ApiError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use values::{parse_object, RawData};
+
+/// A KV mount and its version, which decides where things are in Vault's API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KvMount {
+    /// Without slashes around it: `kv`, `team/kv`.
+    pub path: String,
+    pub version: u8,
+}
+
+impl KvMount {
+    fn area(&self, v2_area: &str, rest: &str) -> String {
+        if self.version == 2 {
+            format!("{}/{v2_area}/{rest}", self.path)
+        } else {
+            format!("{}/{rest}", self.path)
+        }
+    }
+    pub fn data_path(&self, secret: &str) -> String {
+        self.area("data", secret)
+    }
+    pub fn list_path(&self, folder: &str) -> String {
+        self.area("metadata", folder)
+    }
+    pub fn metadata_path(&self, secret: &str) -> String {
+        format!("{}/metadata/{secret}", self.path)
+    }
+    pub fn versions_path(&self, action: &str, secret: &str) -> String {
+        format!("{}/{action}/{secret}", self.path)
+    }
+}
+
+#[derive(Deserialize)]
+struct UiMount {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    options: Option<BTreeMap<String, String>>,
+}
+
+/// Finds out whether `mount` is KV, and which version (`sys/internal/ui/mounts/:path`, which
+/// any token with access to the mount may read).
+pub async fn detect(mount: &str) -> Result<KvMount, ApiError> {
+    let info = api::vault_data::<UiMount>(&format!("sys/internal/ui/mounts/{mount}")).await?;
+    if info.kind != "kv" {
+        return Err(ApiError::local(format!(
+            "{mount}/ is a {} engine, not key/value.",
+            info.kind
+        )));
+    }
+    let version = if info
+        .options
+        .as_ref()
+        .and_then(|o| o.get("version"))
+        .map(String::as_str)
+        == Some("2")
+    {
+        2
+    } else {
+        1
+    };
+    Ok(KvMount {
+        path: mount.to_string(),
+        version,
+    })
+}
+
+/// A version's metadata as KV v2 reads it.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct VersionMeta {
+    #[serde(default)]
+    pub version: u64,
+    #[serde(default)]
+    pub created_time: String,
+    #[serde(default)]
+    pub deletion_time: String,
+    #[serde(default)]
+    pub destroyed: bool,
+    #[serde(default)]
+    pub custom_metadata: Option<BTreeMap<String, String>>,
+}
+
+/// What reading a secret found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Secret {
+    Live {
+        data: RawData,
+        meta: Option<VersionMeta>,
+    },
+    /// A KV v2 version deleted (soft) — its data can be undeleted.
+    Deleted(VersionMeta),
+    Destroyed(VersionMeta),
+    Missing,
+}
+
+#[derive(Deserialize)]
+struct Read<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct V2Data {
+    data: Option<Box<serde_json::value::RawValue>>,
+    metadata: VersionMeta,
+}
+
+/// Reads a secret (a given version, for KV v2) and tells a missing secret from a deleted or
+/// destroyed version, which Vault answers with 404 and a body.
+pub async fn read_secret(
+    mount: &KvMount,
+    path: &str,
+    version: Option<u64>,
+) -> Result<Secret, ApiError> {
+    let mut url = api::vault_url(&mount.data_path(path));
+    if let (2, Some(v)) = (mount.version, version) {
+        url.push_str(&format!("?version={v}"));
+    }
+    let (status, text) = api::get_text(&url).await?;
+    match (status, mount.version) {
+        (200, 2) | (404, 2) => {
+            let Ok(read) = serde_json::from_str::<Read<V2Data>>(&text) else {
+                return if status == 404 {
+                    Ok(Secret::Missing)
+                } else {
+                    Err(unexpected(&text))
+                };
+            };
+            let meta = read.data.metadata;
+            match read.data.data {
+                Some(raw) if status == 200 => {
+                    let data = parse_object(raw.get()).map_err(|e| ApiError::local(e.message))?;
+                    Ok(Secret::Live {
+                        data,
+                        meta: Some(meta),
+                    })
+                }
+                _ if meta.destroyed => Ok(Secret::Destroyed(meta)),
+                _ => Ok(Secret::Deleted(meta)),
+            }
+        }
+        (200, _) => {
+            let read: Read<Box<serde_json::value::RawValue>> =
+                serde_json::from_str(&text).map_err(|_| unexpected(&text))?;
+            let data = parse_object(read.data.get()).map_err(|e| ApiError::local(e.message))?;
+            Ok(Secret::Live { data, meta: None })
+        }
+        (404, _) => Ok(Secret::Missing),
+        (status, _) => Err(api::error_from_text(status, &text)),
+    }
+}
+
+fn unexpected(text: &str) -> ApiError {
+    ApiError::local(format!(
+        "Vault's answer was not understood: {}",
+        text.chars().take(120).collect::<String>()
+    ))
+}
+
+/// A KV page: finds the mount's version, then shows the folder, secret or form.
+#[leptos::component]
+pub fn KvPage(mount: String, view: route::KvView) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let detected = LocalResource::new({
+        let mount = mount.clone();
+        move || {
+            let mount = mount.clone();
+            async move { detect(&mount).await }
+        }
+    });
+    let view = StoredValue::new(view);
+    view! {
+        <crate::components::guard::RequireLogin>
+            <Suspense fallback=|| view! { <p class="muted">"Opening…"</p> }>
+                {
+                    move || detected.get().map(|answer| match answer {
+                        Ok(kv) => match view.get_value() {
+                            route::KvView::List(folder) => view! { <browse::Browse mount=kv folder /> }.into_any(),
+                            route::KvView::Show(path) => view! { <secret::ShowSecret mount=kv path /> }.into_any(),
+                            route::KvView::Create => view! { <editor::CreateSecret mount=kv /> }.into_any(),
+                            route::KvView::Edit(path) => view! { <editor::EditSecret mount=kv path /> }.into_any(),
+                        },
+                        Err(error) => view! {
+                            <section class="card"><crate::components::error_notice::ErrorNotice error context="This mount cannot be browsed." /></section>
+                        }.into_any(),
+                    })
+                }
+            </Suspense>
+        </crate::components::guard::RequireLogin>
+    }
+}

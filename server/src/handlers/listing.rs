@@ -1,0 +1,274 @@
+//! `GET api/list/v1/{path}`: a Vault LIST in pages, and `GET api/search/v1/{path}`: a
+//! search through sub-folders, streamed as it goes.
+
+use crate::{
+    error::ApiError,
+    listing::{filtered, sort_folders_first, Match},
+    session::CurrentSession,
+    state::AppState,
+    vault::VaultToken,
+};
+use axum::{
+    body::Body,
+    extract::{OriginalUri, Query, State},
+    http::{header, Method},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::{
+    collections::VecDeque,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt as _;
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "default_limit")]
+    limit: usize,
+    #[serde(default)]
+    filter: String,
+    #[serde(default = "default_match", rename = "match")]
+    how: Match,
+    /// Ask Vault again even if a recent listing is kept.
+    #[serde(default)]
+    refresh: bool,
+}
+
+fn default_limit() -> usize {
+    200
+}
+
+fn default_match() -> Match {
+    Match::Contains
+}
+
+const MAX_PAGE: usize = 1000;
+
+/// The Vault path after `prefix`, as a folder (ending in `/`), still percent-encoded.
+fn folder_path(uri: &axum::http::Uri, prefix: &str) -> Option<String> {
+    let path = uri.path().strip_prefix(prefix)?;
+    Some(if path.ends_with('/') {
+        path.to_string()
+    } else {
+        format!("{path}/")
+    })
+}
+
+/// LISTs a folder in Vault: its keys, or none (Vault answers an empty LIST with 404).
+async fn list_in_vault(
+    state: &AppState,
+    token: Option<&VaultToken>,
+    folder: &str,
+) -> Result<Vec<String>, ApiError> {
+    let method = Method::from_bytes(b"LIST").expect("LIST is a valid method");
+    let answer = state.vault.call_json(method, folder, token, None).await?;
+    match answer.status {
+        200 => Ok(answer.body["data"]["keys"]
+            .as_array()
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()),
+        404 => Ok(Vec::new()),
+        status => Err(ApiError::Vault {
+            status,
+            errors: answer.errors(),
+        }),
+    }
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let folder = folder_path(&uri, &state.api_prefix("list/v1/")).ok_or(ApiError::NotFound)?;
+    let token = session.as_ref().map(|s| &s.record.token);
+    // Per session: what one user may list says nothing about another.
+    let owner = session
+        .as_ref()
+        .map(|s| s.id.storage_key())
+        .unwrap_or_else(|| "anonymous".into());
+    let cache_key = format!("{owner}\n{folder}");
+    if query.refresh {
+        state.listings.forget(&cache_key);
+    }
+    let started = Instant::now();
+    let keys = match state.listings.get(&cache_key) {
+        Some(keys) => keys,
+        None => {
+            let mut keys = list_in_vault(&state, token, &folder).await?;
+            sort_folders_first(&mut keys);
+            let keys = Arc::new(keys);
+            state.listings.put(cache_key, keys.clone());
+            keys
+        }
+    };
+    let matching = filtered(&keys, &query.filter, query.how);
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    let page: Vec<&str> = matching
+        .iter()
+        .skip(query.offset)
+        .take(limit)
+        .copied()
+        .collect();
+    let folders = matching.iter().filter(|k| k.ends_with('/')).count();
+    let body = json!({
+        "total": matching.len(),
+        "folders": folders,
+        "unfiltered": keys.len(),
+        "offset": query.offset,
+        "keys": page,
+        "took_ms": started.elapsed().as_millis() as u64,
+    });
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: String,
+    #[serde(default = "default_depth")]
+    depth: usize,
+    #[serde(default = "default_results")]
+    limit: usize,
+    #[serde(default = "default_seconds")]
+    seconds: u64,
+}
+
+fn default_depth() -> usize {
+    6
+}
+fn default_results() -> usize {
+    500
+}
+fn default_seconds() -> u64 {
+    15
+}
+
+/// Bounds no request may exceed.
+const MAX_DEPTH: usize = 20;
+const MAX_RESULTS: usize = 5000;
+const MAX_SECONDS: u64 = 60;
+
+/// Searches `path` and its sub-folders (breadth first) for keys whose path contains `q`,
+/// streaming one JSON object per line: `{"match": "a/b/c"}` as found, `{"progress": …}`
+/// now and then, and `{"done": …}` with why it stopped. Folders the token may not LIST are
+/// counted, not entered. Closing the connection stops the search.
+pub async fn search_folders(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let root = folder_path(&uri, &state.api_prefix("search/v1/")).ok_or(ApiError::NotFound)?;
+    if query.q.trim().is_empty() {
+        return Err(ApiError::BadRequest("a search needs some text (q)".into()));
+    }
+    let bounds = Bounds {
+        needle: query.q.trim().to_lowercase(),
+        depth: query.depth.clamp(1, MAX_DEPTH),
+        limit: query.limit.clamp(1, MAX_RESULTS),
+        deadline: Duration::from_secs(query.seconds.clamp(1, MAX_SECONDS)),
+    };
+    // The first LIST answers before streaming starts, so a refusal is a proper status.
+    let first = list_in_vault(&state, session.as_ref().map(|s| &s.record.token), &root).await?;
+    let (lines, receiver) = mpsc::channel::<String>(64);
+    let token = session.map(|s| s.record.token.clone());
+    tokio::spawn(search(state, token, root, first, bounds, lines));
+    let stream = tokio_stream::wrappers::ReceiverStream::new(receiver)
+        .map(|line| Ok::<_, std::convert::Infallible>(format!("{line}\n")));
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from_stream(stream))
+        .map_err(|e| ApiError::Internal(e.to_string()))?)
+}
+
+struct Bounds {
+    needle: String,
+    depth: usize,
+    limit: usize,
+    deadline: Duration,
+}
+
+async fn search(
+    state: AppState,
+    token: Option<VaultToken>,
+    root: String,
+    first: Vec<String>,
+    bounds: Bounds,
+    lines: mpsc::Sender<String>,
+) {
+    let started = Instant::now();
+    let (mut matches, mut folders, mut denied) = (0usize, 1usize, 0usize);
+    // (path relative to the root, depth, its keys once listed)
+    let mut queue: VecDeque<(String, usize, Option<Vec<String>>)> =
+        VecDeque::from([(String::new(), 1, Some(first))]);
+    let mut reason = "complete";
+    'walk: while let Some((relative, depth, listed)) = queue.pop_front() {
+        if started.elapsed() > bounds.deadline {
+            reason = "time";
+            break;
+        }
+        let keys = match listed {
+            Some(keys) => keys,
+            None => match list_in_vault(&state, token.as_ref(), &format!("{root}{relative}")).await
+            {
+                Ok(keys) => {
+                    folders += 1;
+                    keys
+                }
+                Err(_) => {
+                    denied += 1;
+                    continue;
+                }
+            },
+        };
+        for key in keys {
+            let path = format!("{relative}{key}");
+            if key.ends_with('/') {
+                if depth < bounds.depth {
+                    queue.push_back((path.clone(), depth + 1, None));
+                } else if reason == "complete" {
+                    reason = "depth";
+                }
+            }
+            if path.to_lowercase().contains(&bounds.needle) {
+                matches += 1;
+                if lines
+                    .send(json!({ "match": path }).to_string())
+                    .await
+                    .is_err()
+                {
+                    return; // the browser went away: stop asking Vault
+                }
+                if matches >= bounds.limit {
+                    reason = "limit";
+                    break 'walk;
+                }
+            }
+        }
+        if folders % 25 == 0 {
+            let progress =
+                json!({ "progress": { "folders": folders, "denied": denied, "matches": matches } })
+                    .to_string();
+            if lines.send(progress).await.is_err() {
+                return;
+            }
+        }
+    }
+    let done = json!({ "done": {
+        "matches": matches, "folders": folders, "denied": denied, "stopped": reason,
+        "took_ms": started.elapsed().as_millis() as u64,
+    }});
+    let _ = lines.send(done.to_string()).await;
+}
