@@ -24,6 +24,7 @@ commands:
   test [--rust-only | --e2e-only] [-- <playwright args>]
                    every test: cargo test --workspace, then Playwright in Chromium
   screenshots      regenerate the README's screenshots (docs/screenshots/) in Chromium
+  bench kv         benchmark a folder of 100,000 keys (release builds; prints, asserts nothing)
 
 environment:
   CARGO_TARGET_DIR   build cache (default ~/.cache/vaultdeck/target)
@@ -54,6 +55,7 @@ fn dispatch(args: &[String]) -> Result<()> {
         "run" => run(release, passthrough),
         "test" => test::run(&options, passthrough),
         "screenshots" => test::screenshots(),
+        "bench" => test::bench(&options),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

@@ -111,3 +111,23 @@ fn summarize(stages: &[Stage]) -> Result<()> {
         bail!("failed: {}", failed.join(", "))
     }
 }
+
+/// `cargo xtask bench NAME`: release builds, then the named benchmark in Chromium.
+pub fn bench(options: &[String]) -> Result<()> {
+    let known = ["kv"];
+    let name = options.first().map(String::as_str).unwrap_or("kv");
+    if !known.contains(&name) {
+        bail!("unknown benchmark `{name}` (known: {})", known.join(", "));
+    }
+    setup::all()?;
+    let built = site::build_all(true)?;
+    let mut command = playwright_command(
+        &built,
+        &[
+            "--config".into(),
+            "playwright.bench.config.ts".into(),
+            format!("{name}.bench"),
+        ],
+    );
+    process::run(command.env("PLAYWRIGHT_REPORTER", "list"))
+}

@@ -57,7 +57,7 @@ pub fn VirtualList(
                         style:height=format!("{row_height}px")
                         style:transform=format!("translateY({}px)", index as f64 * row_height)
                     >
-                        {row.run(index)}
+                        {move || row.run(index)}
                     </div>
                 </For>
             </div>
