@@ -10,95 +10,30 @@ mod common;
 use base64::Engine;
 use common::{keys_of, Answer, Lab};
 use serde_json::{json, Value};
-use std::{
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
-use testcluster::{Options, TestCluster};
+use std::time::{Duration, Instant};
+use testcluster::{Options, SharedCluster, TestCluster};
 
 // ---------------------------------------------------------------- the shared cluster
 
-struct Shared {
-    cluster: Option<Arc<TestCluster>>,
-    users: usize,
-}
-
-static SHARED: Mutex<Shared> = Mutex::new(Shared {
-    cluster: None,
-    users: 0,
-});
-/// Serialises starting, so that two tests do not start two clusters.
-static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A test's hold on the shared cluster; the last one dropped stops it (also when a test
-/// panics), so no processes or directories are left behind.
-struct Cluster(Arc<TestCluster>);
-
-impl std::ops::Deref for Cluster {
-    type Target = TestCluster;
-    fn deref(&self) -> &TestCluster {
-        &self.0
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let last = {
-            let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-            shared.users -= 1;
-            if shared.users == 0 {
-                shared.cluster.take()
-            } else {
-                None
-            }
-        };
-        // The cluster itself stops when this guard's own reference goes, right after.
-        drop(last);
-    }
-}
-
-async fn cluster() -> Cluster {
-    let _starting = STARTING.lock().await;
-    {
-        let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(cluster) = &shared.cluster {
-            let cluster = cluster.clone();
-            shared.users += 1;
-            return Cluster(cluster);
-        }
-    }
-    // The controller manager fills legacy service-account token Secrets.
-    let started = TestCluster::start_with(Options {
+/// The file's cluster. The controller manager fills legacy service-account token Secrets.
+async fn cluster() -> SharedCluster {
+    testcluster::shared(Options {
         controller_manager: true,
         ..Options::default()
     })
     .await
-    .expect("the test cluster starts (run `cargo xtask setup` first)");
-    let cluster = Arc::new(started);
-    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-    shared.cluster = Some(cluster.clone());
-    shared.users += 1;
-    Cluster(cluster)
+    .expect("the test cluster starts (run `cargo xtask setup` first)")
 }
 
 // ---------------------------------------------------------------- Kubernetes, as the admin
 
 /// One API call as the cluster's admin: status and JSON body.
 async fn kube(cluster: &TestCluster, method: &str, path: &str, body: Option<Value>) -> Answer {
-    let mut request = cluster.client().unwrap().request(
-        reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-        format!("{}{path}", cluster.api_url()),
-    );
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the API server answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    Answer {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    let (status, body) = cluster
+        .admin_call(method, path, body)
+        .await
+        .expect("the API server answers");
+    Answer { status, body }
 }
 
 #[track_caller]

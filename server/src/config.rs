@@ -68,6 +68,15 @@ pub struct Config {
     #[arg(long, env = "VAULTDECK_SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = parse_duration)]
     pub session_idle_timeout: Duration,
 
+    /// A kubeconfig file for the cluster, used when Vaultdeck does not run in a pod.
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The Kubernetes API to use when not running in a pod and `KUBECONFIG` is unset, e.g.
+    /// `http://127.0.0.1:8001` from `kubectl proxy`.
+    #[arg(long, env = "VAULTDECK_KUBE_API", value_parser = parse_http_url)]
+    pub kube_api: Option<reqwest::Url>,
+
     /// The session cookie's `Secure` flag: `auto` (on unless listening on loopback over
     /// plain HTTP), `true` or `false`.
     #[arg(

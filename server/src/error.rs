@@ -28,6 +28,12 @@ pub enum ApiError {
     /// The request's session is over (401), with the reason.
     #[error("{}", .0.message())]
     SessionEnded(SessionEnd),
+    /// The caller's Vault token lacks a capability this Vaultdeck feature needs.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A part Vaultdeck depends on (other than Vault) is not available, with why.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(
         "cross-site request refused: state-changing requests must come from Vaultdeck's own pages"
     )]
@@ -46,7 +52,8 @@ impl ApiError {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
             ApiError::SessionEnded(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::Csrf | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

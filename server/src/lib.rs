@@ -5,6 +5,7 @@
 pub mod config;
 mod error;
 mod handlers;
+mod kube;
 mod listing;
 mod middleware;
 mod prefix;
@@ -73,6 +74,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })?;
     let site = Site::locate(config.site_dir.as_ref())?;
     let store = SessionStore::connect(&config.session_store).await?;
+    let cluster = kube::connect(&config).await;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| {
@@ -93,6 +95,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         vault,
         site: Arc::new(site),
         listings: Arc::new(listing::ListingCache::default()),
+        cluster: Arc::new(cluster),
     };
     let app = middleware::apply(
         router::routes(state),

@@ -1,14 +1,14 @@
 //! The one route table of the BFF. Everything lives under the base path (default `/ui`).
 
 use crate::{
-    handlers::{health, listing, session, site, vault_proxy},
+    handlers::{health, k8s, listing, session, site, vault_proxy},
     middleware::refuse_cross_site,
     state::AppState,
 };
 use axum::{
     extract::DefaultBodyLimit,
     http::{header, HeaderValue},
-    routing::{any, get},
+    routing::{any, get, post},
     Router,
 };
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
@@ -27,6 +27,14 @@ pub fn routes(state: AppState) -> Router {
         .route("/vault/v1/{*path}", any(vault_proxy::forward_to_vault))
         .route("/list/v1/{*path}", get(listing::list_page))
         .route("/search/v1/{*path}", get(listing::search_folders))
+        .route("/k8s/cluster", get(k8s::get_cluster))
+        .route("/k8s/namespaces", get(k8s::list_namespaces))
+        .route(
+            "/k8s/namespaces/{namespace}/serviceaccounts",
+            get(k8s::list_service_accounts).post(k8s::create_service_account),
+        )
+        .route("/k8s/test-login", post(k8s::test_login))
+        .route("/tools/certificate", post(k8s::inspect_certificate))
         .fallback(|| async { crate::error::ApiError::NotFound })
         .layer(axum::middleware::from_fn(refuse_cross_site));
 

@@ -17,6 +17,7 @@ pub struct AppState {
     pub site: Arc<Site>,
     pub sessions: Arc<Sessions>,
     pub listings: Arc<crate::listing::ListingCache>,
+    pub cluster: Arc<crate::kube::Cluster>,
 }
 
 /// The built front end: where its files are and how Leptos should refer to them.

@@ -164,6 +164,40 @@ impl VaultClient {
         }
     }
 
+    /// The capabilities `token` has on `path`, as Vault says (`sys/capabilities-self`).
+    pub async fn capabilities_self(
+        &self,
+        token: &VaultToken,
+        path: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let answer = self
+            .call_json(
+                Method::POST,
+                "sys/capabilities-self",
+                Some(token),
+                Some(&serde_json::json!({ "paths": [path] })),
+            )
+            .await?;
+        if answer.status != 200 {
+            return Err(ApiError::Vault {
+                status: answer.status,
+                errors: answer.errors(),
+            });
+        }
+        // Vault puts the answer under `data` and, for older clients, at the top level too.
+        let granted = answer.body["data"]
+            .get(path)
+            .or_else(|| answer.body.get(path));
+        Ok(granted
+            .and_then(serde_json::Value::as_array)
+            .map(|caps| {
+                caps.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// Whether Vault answers `sys/health` at all, whatever its seal state.
     pub async fn reachable(&self) -> Result<(), ApiError> {
         self.send(VaultRequest {

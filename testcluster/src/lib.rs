@@ -42,6 +42,9 @@ use std::{
 };
 use tempfile::TempDir;
 
+mod shared;
+pub use shared::{shared, SharedCluster};
+
 /// The Kubernetes version the binaries are (checked by `cargo xtask setup` when it builds
 /// them).
 pub const KUBERNETES_VERSION: &str = "v1.20.2";
@@ -164,6 +167,27 @@ impl TestCluster {
         Ok(client_builder(&self.ca_pem)?
             .default_headers(headers)
             .build()?)
+    }
+
+    /// One API call as the admin: the status and the JSON body (a string when not JSON).
+    pub async fn admin_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value)> {
+        let mut request = self.client()?.request(
+            reqwest::Method::from_bytes(method.as_bytes())?,
+            format!("{}{path}", self.api_url),
+        );
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.context("the API server answers")?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        Ok((status, body))
     }
 
     /// Stops the processes (SIGTERM, then SIGKILL after 10 s) and removes the directory.

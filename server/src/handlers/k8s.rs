@@ -1,0 +1,421 @@
+//! `api/k8s/…`: the Kubernetes façade — the cluster, its namespaces and service accounts,
+//! creating a service account, and the test login ("can this pod read it?"). Every call
+//! first asks Vault, with the user's own token, whether they may act on the Kubernetes
+//! auth mount; the BFF's cluster credentials never do more than the user's Vault token allows.
+
+use crate::{
+    error::ApiError,
+    kube::{Cluster, Kube},
+    session::{CurrentSession, SessionEnd},
+    state::AppState,
+    vault::VaultToken,
+};
+use axum::{
+    extract::{Path, Query, State},
+    http::Method,
+    Json,
+};
+use k8s_openapi::api::{
+    authentication::v1::{TokenRequest, TokenRequestSpec},
+    core::v1::{Namespace, Secret, ServiceAccount},
+};
+use kube::api::{Api, ListParams, ObjectMeta, PostParams};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+pub struct MountQuery {
+    /// The Kubernetes auth mount the user is working on (its path, e.g. `kubernetes`).
+    mount: String,
+}
+
+/// What the user's token must allow before the BFF touches the cluster.
+enum Need {
+    /// Looking at the cluster: `read` on `auth/MOUNT/role/`.
+    Read,
+    /// Changing it or logging in as one of its service accounts: `update` on
+    /// `auth/MOUNT/role/ROLE`.
+    Update { role: String },
+}
+
+fn clean_mount(mount: &str) -> Result<String, ApiError> {
+    let mount = mount.trim().trim_matches('/');
+    if mount.is_empty()
+        || mount
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Err(ApiError::BadRequest(
+            "a Kubernetes auth mount is required (mount=…)".into(),
+        ));
+    }
+    Ok(mount.to_string())
+}
+
+/// Checks the user's Vault capability, then hands out the cluster.
+async fn authorize(
+    state: &AppState,
+    session: &CurrentSession,
+    mount: &str,
+    need: Need,
+) -> Result<(Kube, VaultToken), ApiError> {
+    let active = session
+        .0
+        .as_ref()
+        .ok_or(ApiError::SessionEnded(SessionEnd::Missing))?;
+    let token = active.record.token.clone();
+    let mount = clean_mount(mount)?;
+    let (path, capability, what) = match &need {
+        Need::Read => (format!("auth/{mount}/role/"), "read", "look at the cluster"),
+        Need::Update { role } => (
+            format!("auth/{mount}/role/{role}"),
+            "update",
+            "act on the cluster",
+        ),
+    };
+    let granted = state.vault.capabilities_self(&token, &path).await?;
+    if !granted.iter().any(|c| c == capability || c == "root") {
+        return Err(ApiError::Forbidden(format!(
+            "To {what} through Vaultdeck, your Vault token needs “{capability}” on {path} (it has: {}).",
+            granted.join(", ")
+        )));
+    }
+    match state.cluster.as_ref() {
+        Cluster::Configured(kube) => Ok((kube.clone(), token)),
+        Cluster::Absent => Err(ApiError::Unavailable(NO_CLUSTER.into())),
+        Cluster::Broken(error) => Err(ApiError::Unavailable(format!(
+            "The Kubernetes configuration could not be used: {error}"
+        ))),
+    }
+}
+
+const NO_CLUSTER: &str = "No Kubernetes cluster is configured. Run Vaultdeck in a pod (in-cluster), set KUBECONFIG, or set VAULTDECK_KUBE_API (e.g. http://127.0.0.1:8001 from kubectl proxy).";
+
+fn kube_error(error: kube::Error) -> ApiError {
+    match error {
+        kube::Error::Api(status) => ApiError::Vault {
+            status: status.code,
+            errors: vec![format!("Kubernetes: {}", status.message)],
+        },
+        other => ApiError::Unavailable(format!("The Kubernetes API could not be reached: {other}")),
+    }
+}
+
+/// `GET api/k8s/cluster?mount=…`: whether a cluster is configured and reachable, its version,
+/// and its URL and CA, to prefill the auth method's configuration.
+pub async fn get_cluster(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Query(q): Query<MountQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let kube = match authorize(&state, &session, &q.mount, Need::Read).await {
+        Ok((kube, _)) => kube,
+        Err(ApiError::Unavailable(reason)) => {
+            return Ok(Json(
+                json!({ "configured": false, "reachable": false, "error": reason, "help": NO_CLUSTER }),
+            ));
+        }
+        Err(other) => return Err(other),
+    };
+    let answer = match kube.client.apiserver_version().await {
+        Ok(version) => {
+            json!({ "configured": true, "reachable": true, "version": version.git_version, "source": kube.source, "api_url": kube.api_url, "ca_pem": kube.ca_pem })
+        }
+        Err(error) => {
+            json!({ "configured": true, "reachable": false, "error": error.to_string(), "source": kube.source, "api_url": kube.api_url, "ca_pem": kube.ca_pem })
+        }
+    };
+    Ok(Json(answer))
+}
+
+/// `GET api/k8s/namespaces?mount=…`
+pub async fn list_namespaces(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Query(q): Query<MountQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (kube, _) = authorize(&state, &session, &q.mount, Need::Read).await?;
+    let list = Api::<Namespace>::all(kube.client)
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_error)?;
+    let names: Vec<String> = list
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    Ok(Json(json!({ "namespaces": names })))
+}
+
+/// `GET api/k8s/namespaces/{ns}/serviceaccounts?mount=…`
+pub async fn list_service_accounts(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(namespace): Path<String>,
+    Query(q): Query<MountQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (kube, _) = authorize(&state, &session, &q.mount, Need::Read).await?;
+    let list = Api::<ServiceAccount>::namespaced(kube.client, &namespace)
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_error)?;
+    let names: Vec<String> = list
+        .items
+        .into_iter()
+        .filter_map(|sa| sa.metadata.name)
+        .collect();
+    Ok(Json(
+        json!({ "namespace": namespace, "service_accounts": names }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NewServiceAccount {
+    name: String,
+    /// The role it is for: the capability checked is `update` on that role.
+    #[serde(default)]
+    role: Option<String>,
+    /// Also create a `kubernetes.io/service-account-token` Secret for it, as many labs do.
+    #[serde(default)]
+    legacy_token_secret: bool,
+    /// Create the namespace if it does not exist.
+    #[serde(default)]
+    create_namespace: bool,
+}
+
+/// `POST api/k8s/namespaces/{ns}/serviceaccounts?mount=…`
+pub async fn create_service_account(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(namespace): Path<String>,
+    Query(q): Query<MountQuery>,
+    Json(body): Json<NewServiceAccount>,
+) -> Result<Json<Value>, ApiError> {
+    let role = body.role.clone().unwrap_or_else(|| body.name.clone());
+    let (kube, _) = authorize(&state, &session, &q.mount, Need::Update { role }).await?;
+    let name = body.name.trim().to_string();
+    if name.is_empty() {
+        return Err(ApiError::BadRequest(
+            "a service account name is required".into(),
+        ));
+    }
+    let post = PostParams::default();
+    let mut created_namespace = false;
+    if body.create_namespace {
+        let namespaces = Api::<Namespace>::all(kube.client.clone());
+        if namespaces
+            .get_opt(&namespace)
+            .await
+            .map_err(kube_error)?
+            .is_none()
+        {
+            let meta = ObjectMeta {
+                name: Some(namespace.clone()),
+                ..ObjectMeta::default()
+            };
+            namespaces
+                .create(
+                    &post,
+                    &Namespace {
+                        metadata: meta,
+                        ..Namespace::default()
+                    },
+                )
+                .await
+                .map_err(kube_error)?;
+            created_namespace = true;
+        }
+    }
+    let accounts = Api::<ServiceAccount>::namespaced(kube.client.clone(), &namespace);
+    let meta = ObjectMeta {
+        name: Some(name.clone()),
+        ..ObjectMeta::default()
+    };
+    accounts
+        .create(
+            &post,
+            &ServiceAccount {
+                metadata: meta,
+                ..ServiceAccount::default()
+            },
+        )
+        .await
+        .map_err(kube_error)?;
+    let mut secret_name = None;
+    if body.legacy_token_secret {
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(format!("{name}-token")),
+                annotations: Some(BTreeMap::from([(
+                    "kubernetes.io/service-account.name".to_string(),
+                    name.clone(),
+                )])),
+                ..ObjectMeta::default()
+            },
+            type_: Some("kubernetes.io/service-account-token".into()),
+            ..Secret::default()
+        };
+        Api::<Secret>::namespaced(kube.client, &namespace)
+            .create(&post, &secret)
+            .await
+            .map_err(kube_error)?;
+        secret_name = Some(format!("{name}-token"));
+    }
+    tracing::info!(namespace = %namespace, service_account = %name, "created a service account");
+    Ok(Json(
+        json!({ "namespace": namespace, "name": name, "created_namespace": created_namespace, "token_secret": secret_name }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TestLogin {
+    mount: String,
+    role: String,
+    namespace: String,
+    service_account: String,
+    /// Secret paths to check the resulting token's capabilities on.
+    #[serde(default)]
+    paths: Vec<String>,
+    /// Request the token for this audience (the role's `audience`, if it has one).
+    #[serde(default)]
+    audience: Option<String>,
+}
+
+/// `POST api/k8s/test-login`: what a pod running as this service account would get — a
+/// short-lived token from the cluster (TokenRequest), a login to the role with it, the
+/// policies and capabilities of the Vault token that gives, then that token revoked.
+pub async fn test_login(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Json(body): Json<TestLogin>,
+) -> Result<Json<Value>, ApiError> {
+    let (kube, _) = authorize(
+        &state,
+        &session,
+        &body.mount,
+        Need::Update {
+            role: body.role.clone(),
+        },
+    )
+    .await?;
+    let mount = clean_mount(&body.mount)?;
+    let subject = format!(
+        "system:serviceaccount:{}:{}",
+        body.namespace, body.service_account
+    );
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: body
+                .audience
+                .clone()
+                .filter(|a| !a.is_empty())
+                .into_iter()
+                .collect(),
+            expiration_seconds: Some(600),
+            ..TokenRequestSpec::default()
+        },
+        ..TokenRequest::default()
+    };
+    let accounts = Api::<ServiceAccount>::namespaced(kube.client.clone(), &body.namespace);
+    let jwt = match accounts
+        .create_subresource::<_, TokenRequest>(
+            "token",
+            &body.service_account,
+            &PostParams::default(),
+            &request,
+        )
+        .await
+    {
+        Ok(answer) => answer.status.map(|s| s.token).unwrap_or_default(),
+        Err(error) => {
+            return Ok(Json(
+                json!({ "subject": subject, "token_request": { "ok": false, "error": kube_error(error).to_string() } }),
+            ));
+        }
+    };
+    let login = state
+        .vault
+        .call_json(
+            Method::POST,
+            &format!("auth/{mount}/login"),
+            None,
+            Some(&json!({ "role": body.role, "jwt": jwt })),
+        )
+        .await?;
+    let mut report = json!({
+        "subject": subject,
+        "token_request": { "ok": true },
+        "login": { "ok": login.status == 200, "status": login.status, "errors": login.errors() },
+    });
+    let Some(issued) = login.body["auth"]["client_token"]
+        .as_str()
+        .filter(|_| login.status == 200)
+    else {
+        return Ok(Json(report));
+    };
+    let issued = VaultToken::new(issued);
+    let auth = &login.body["auth"];
+    report["token"] = json!({ "policies": auth["policies"], "ttl": auth["lease_duration"], "metadata": auth["metadata"] });
+    let mut capabilities = serde_json::Map::new();
+    for path in body
+        .paths
+        .iter()
+        .map(|p| p.trim().trim_start_matches('/'))
+        .filter(|p| !p.is_empty())
+    {
+        let granted = state
+            .vault
+            .capabilities_self(&issued, path)
+            .await
+            .unwrap_or_else(|e| vec![format!("error: {e}")]);
+        capabilities.insert(path.to_string(), json!(granted));
+    }
+    report["capabilities"] = Value::Object(capabilities);
+    let revoked = state
+        .vault
+        .call_json(Method::POST, "auth/token/revoke-self", Some(&issued), None)
+        .await;
+    report["revoked"] =
+        json!(matches!(revoked, Ok(answer) if answer.status == 204 || answer.status == 200));
+    Ok(Json(report))
+}
+
+#[derive(Deserialize)]
+pub struct CertificateText {
+    pem: String,
+}
+
+/// `POST api/tools/certificate`: the subject, issuer and validity of PEM certificates, so
+/// the app can show what a pasted CA is without an X.509 parser in the browser.
+pub async fn inspect_certificate(
+    session: CurrentSession,
+    Json(body): Json<CertificateText>,
+) -> Result<Json<Value>, ApiError> {
+    session
+        .0
+        .as_ref()
+        .ok_or(ApiError::SessionEnded(SessionEnd::Missing))?;
+    let mut certificates = Vec::new();
+    for pem in x509_parser::pem::Pem::iter_from_buffer(body.pem.as_bytes()) {
+        let pem = pem.map_err(|e| ApiError::BadRequest(format!("not PEM: {e}")))?;
+        let certificate = pem
+            .parse_x509()
+            .map_err(|e| ApiError::BadRequest(format!("not an X.509 certificate: {e}")))?;
+        let validity = certificate.validity();
+        certificates.push(json!({
+            "subject": certificate.subject().to_string(),
+            "issuer": certificate.issuer().to_string(),
+            "not_before": validity.not_before.to_rfc2822().unwrap_or_default(),
+            "not_after": validity.not_after.to_rfc2822().unwrap_or_default(),
+            "expired": !validity.is_valid(),
+            "is_ca": certificate.is_ca(),
+        }));
+    }
+    if certificates.is_empty() {
+        return Err(ApiError::BadRequest(
+            "no certificate found: paste PEM text (-----BEGIN CERTIFICATE----- …)".into(),
+        ));
+    }
+    Ok(Json(json!({ "certificates": certificates })))
+}

@@ -1,0 +1,445 @@
+//! The Kubernetes façade (`api/k8s/…`) against a real kube-apiserver and labvault: the
+//! capability gate, namespaces and service accounts, and the test login.
+
+mod common;
+
+use common::{create_token, lab, vault, vaultdeck, Deck};
+use serde_json::{json, Value};
+use testcluster::{Options, SharedCluster, TestCluster};
+
+async fn cluster() -> SharedCluster {
+    testcluster::shared(Options::default())
+        .await
+        .expect("the test cluster starts (run `cargo xtask setup` first)")
+}
+
+async fn deck_for(lab_url: &str, cluster: &TestCluster) -> Deck {
+    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
+    vaultdeck(lab_url, &["--kubeconfig", &kubeconfig]).await
+}
+
+/// As the cluster's admin; fails the test unless it succeeded (or already existed).
+async fn admin(cluster: &TestCluster, method: &str, path: &str, body: Value) -> Value {
+    let (status, answer) = cluster.admin_call(method, path, Some(body)).await.unwrap();
+    assert!(
+        status < 300 || status == 409,
+        "Kubernetes answered {status}: {answer}"
+    );
+    answer
+}
+
+async fn namespace_and_accounts(cluster: &TestCluster, namespace: &str, accounts: &[&str]) {
+    admin(
+        cluster,
+        "POST",
+        "/api/v1/namespaces",
+        json!({ "metadata": { "name": namespace } }),
+    )
+    .await;
+    for account in accounts {
+        let path = format!("/api/v1/namespaces/{namespace}/serviceaccounts");
+        admin(
+            cluster,
+            "POST",
+            &path,
+            json!({ "metadata": { "name": account } }),
+        )
+        .await;
+    }
+}
+
+/// A reviewer bound to `system:auth-delegator` (what the configuration page's YAML sets up)
+/// and a token of it.
+async fn reviewer_jwt(cluster: &TestCluster, namespace: &str) -> String {
+    namespace_and_accounts(cluster, namespace, &["vault-reviewer"]).await;
+    admin(
+        cluster,
+        "POST",
+        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        json!({
+            "metadata": { "name": format!("{namespace}-tokenreview") },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator" },
+            "subjects": [{ "kind": "ServiceAccount", "name": "vault-reviewer", "namespace": namespace }],
+        }),
+    )
+    .await;
+    let path = format!("/api/v1/namespaces/{namespace}/serviceaccounts/vault-reviewer/token");
+    let answer = admin(
+        cluster,
+        "POST",
+        &path,
+        json!({ "spec": { "expirationSeconds": 3600 } }),
+    )
+    .await;
+    answer["status"]["token"].as_str().unwrap().to_string()
+}
+
+async fn enable_kubernetes_auth(lab_url: &str, root: &str, cluster: &TestCluster, reviewer: &str) {
+    let call = |method: &'static str, path: &'static str, body: Value| {
+        let (lab_url, root) = (lab_url.to_string(), root.to_string());
+        async move {
+            let (status, answer) = vault(&lab_url, method, path, Some(&root), Some(body)).await;
+            assert!(status < 300, "{path}: {status} {answer}");
+        }
+    };
+    call(
+        "POST",
+        "sys/auth/kubernetes",
+        json!({ "type": "kubernetes" }),
+    )
+    .await;
+    call(
+        "POST",
+        "auth/kubernetes/config",
+        json!({
+            "kubernetes_host": cluster.api_url(),
+            "kubernetes_ca_cert": cluster.ca_pem(),
+            "token_reviewer_jwt": reviewer,
+            "disable_local_ca_jwt": true,
+        }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_gate_follows_the_users_vault_capabilities() {
+    let cluster = cluster().await;
+    let (lab, root) = lab().await;
+    vault(
+        &lab.url(),
+        "POST",
+        "sys/auth/kubernetes",
+        Some(&root),
+        Some(json!({ "type": "kubernetes" })),
+    )
+    .await;
+    let viewer_policy = r#"path "auth/kubernetes/role/*" { capabilities = ["read", "list"] }"#;
+    vault(
+        &lab.url(),
+        "PUT",
+        "sys/policies/acl/k8s-viewer",
+        Some(&root),
+        Some(json!({ "policy": viewer_policy })),
+    )
+    .await;
+    let viewer = create_token(&lab.url(), &root, json!({ "policies": ["k8s-viewer"] })).await;
+    let nobody = create_token(&lab.url(), &root, json!({ "policies": ["default"] })).await;
+    let deck = deck_for(&lab.url(), &cluster).await;
+
+    let nobody = deck.login_with_token(&nobody).await;
+    let refused = deck
+        .call(
+            "GET",
+            "k8s/namespaces?mount=kubernetes",
+            Some(&nobody),
+            None,
+        )
+        .await
+        .expect(403);
+    let reason = refused.json()["errors"][0].as_str().unwrap().to_string();
+    assert!(
+        reason.contains("“read” on auth/kubernetes/role/"),
+        "{reason}"
+    );
+
+    let viewer = deck.login_with_token(&viewer).await;
+    let listed = deck
+        .call(
+            "GET",
+            "k8s/namespaces?mount=kubernetes",
+            Some(&viewer),
+            None,
+        )
+        .await
+        .expect(200);
+    let namespaces = listed.json()["namespaces"].clone();
+    assert!(
+        namespaces
+            .as_array()
+            .unwrap()
+            .contains(&json!("kube-system")),
+        "{namespaces}"
+    );
+    let body = json!({ "name": "sneaky", "create_namespace": true });
+    let refused = deck
+        .call(
+            "POST",
+            "k8s/namespaces/gate/serviceaccounts?mount=kubernetes",
+            Some(&viewer),
+            Some(body),
+        )
+        .await
+        .expect(403);
+    assert!(
+        refused
+            .text
+            .contains("“update” on auth/kubernetes/role/sneaky"),
+        "{}",
+        refused.text
+    );
+    let login = json!({ "mount": "kubernetes", "role": "any", "namespace": "default", "service_account": "default" });
+    deck.call("POST", "k8s/test-login", Some(&viewer), Some(login))
+        .await
+        .expect(403);
+    let (status, _) = cluster
+        .admin_call("GET", "/api/v1/namespaces/gate", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        status, 404,
+        "the refused request must not have created anything"
+    );
+
+    let anonymous = deck
+        .call("GET", "k8s/namespaces?mount=kubernetes", None, None)
+        .await;
+    assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
+async fn service_accounts_are_listed_and_created_with_their_namespace() {
+    let cluster = cluster().await;
+    let (lab, root) = lab().await;
+    vault(
+        &lab.url(),
+        "POST",
+        "sys/auth/kubernetes",
+        Some(&root),
+        Some(json!({ "type": "kubernetes" })),
+    )
+    .await;
+    let deck = deck_for(&lab.url(), &cluster).await;
+    let session = deck.login_with_token(&root).await;
+
+    let info = deck
+        .call("GET", "k8s/cluster?mount=kubernetes", Some(&session), None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(info["reachable"], true);
+    assert_eq!(info["version"], testcluster::KUBERNETES_VERSION);
+    assert_eq!(info["api_url"], cluster.api_url());
+    assert_eq!(info["source"], "kubeconfig");
+    assert!(info["ca_pem"]
+        .as_str()
+        .unwrap()
+        .contains("BEGIN CERTIFICATE"));
+
+    let create =
+        json!({ "name": "webapp-one", "create_namespace": true, "legacy_token_secret": true });
+    let url = "k8s/namespaces/facade-create/serviceaccounts?mount=kubernetes";
+    let created = deck
+        .call("POST", url, Some(&session), Some(create.clone()))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(created["created_namespace"], true);
+    assert_eq!(created["token_secret"], "webapp-one-token");
+    let listed = deck
+        .call("GET", url, Some(&session), None)
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        listed["service_accounts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("webapp-one")),
+        "{listed}"
+    );
+    let (status, secret) = cluster
+        .admin_call(
+            "GET",
+            "/api/v1/namespaces/facade-create/secrets/webapp-one-token",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(secret["type"], "kubernetes.io/service-account-token");
+
+    let again = deck
+        .call("POST", url, Some(&session), Some(create))
+        .await
+        .expect(409);
+    assert!(again.text.contains("already exists"), "{}", again.text);
+
+    let certificate = deck
+        .call(
+            "POST",
+            "tools/certificate",
+            Some(&session),
+            Some(json!({ "pem": cluster.ca_pem() })),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(certificate["certificates"][0]["is_ca"], true);
+    assert_eq!(certificate["certificates"][0]["expired"], false);
+    deck.call(
+        "POST",
+        "tools/certificate",
+        Some(&session),
+        Some(json!({ "pem": "not a certificate" })),
+    )
+    .await
+    .expect(400);
+}
+
+#[tokio::test]
+async fn a_test_login_reports_what_the_pod_would_get_then_revokes_it() {
+    let cluster = cluster().await;
+    let (lab, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "facade-vault").await;
+    enable_kubernetes_auth(&lab.url(), &root, &cluster, &reviewer).await;
+    namespace_and_accounts(&cluster, "facade-apps", &["webapp-one"]).await;
+    namespace_and_accounts(&cluster, "facade-elsewhere", &["webapp-one"]).await;
+    let policy = r#"path "secret/data/webapps/app_one" { capabilities = ["read"] }"#;
+    vault(
+        &lab.url(),
+        "PUT",
+        "sys/policies/acl/webapp-one-read",
+        Some(&root),
+        Some(json!({ "policy": policy })),
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": ["facade-apps"],
+        "token_policies": ["webapp-one-read"],
+        "token_ttl": 600,
+    });
+    vault(
+        &lab.url(),
+        "POST",
+        "auth/kubernetes/role/webapp-one",
+        Some(&root),
+        Some(role),
+    )
+    .await;
+    let deck = deck_for(&lab.url(), &cluster).await;
+    let session = deck.login_with_token(&root).await;
+
+    let ask = |namespace: &str, account: &str| {
+        json!({
+            "mount": "kubernetes",
+            "role": "webapp-one",
+            "namespace": namespace,
+            "service_account": account,
+            "paths": ["secret/data/webapps/app_one", "secret/data/webapps/app_two"],
+        })
+    };
+    let report = deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(ask("facade-apps", "webapp-one")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(report["login"]["ok"], true, "{report}");
+    assert_eq!(
+        report["token"]["policies"],
+        json!(["default", "webapp-one-read"])
+    );
+    assert_eq!(report["token"]["ttl"], 600);
+    assert_eq!(
+        report["token"]["metadata"]["service_account_name"],
+        "webapp-one"
+    );
+    assert_eq!(
+        report["token"]["metadata"]["service_account_namespace"],
+        "facade-apps"
+    );
+    assert_eq!(
+        report["capabilities"]["secret/data/webapps/app_one"],
+        json!(["read"])
+    );
+    assert_eq!(
+        report["capabilities"]["secret/data/webapps/app_two"],
+        json!(["deny"])
+    );
+    assert_eq!(report["revoked"], true);
+    assert!(
+        !report.to_string().contains("hvs."),
+        "the test token must not reach the browser: {report}"
+    );
+
+    let elsewhere = deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(ask("facade-elsewhere", "webapp-one")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(elsewhere["login"]["ok"], false);
+    assert_eq!(elsewhere["login"]["status"], 403);
+    assert_eq!(
+        elsewhere["login"]["errors"],
+        json!(["namespace not authorized"])
+    );
+
+    let missing = deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(ask("facade-apps", "nobody")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(missing["token_request"]["ok"], false);
+    assert!(
+        missing["token_request"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not found"),
+        "{missing}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_cluster_the_pages_are_told_how_to_connect_one() {
+    let (lab, root) = lab().await;
+    vault(
+        &lab.url(),
+        "POST",
+        "sys/auth/kubernetes",
+        Some(&root),
+        Some(json!({ "type": "kubernetes" })),
+    )
+    .await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let session = deck.login_with_token(&root).await;
+    let info = deck
+        .call("GET", "k8s/cluster?mount=kubernetes", Some(&session), None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(info["configured"], false);
+    assert!(
+        info["help"].as_str().unwrap().contains("KUBECONFIG"),
+        "{info}"
+    );
+    let refused = deck
+        .call(
+            "GET",
+            "k8s/namespaces?mount=kubernetes",
+            Some(&session),
+            None,
+        )
+        .await
+        .expect(503);
+    assert!(
+        refused.text.contains("No Kubernetes cluster is configured"),
+        "{}",
+        refused.text
+    );
+    deck.call("GET", "health", None, None).await.expect(200);
+}
