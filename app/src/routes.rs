@@ -5,6 +5,7 @@ use crate::components::layout::{Frame, Layout};
 use crate::pages::{
     home::HomePage,
     init::InitPage,
+    kubernetes::{overview::KubernetesPage, parse_route as parse_k8s_route, KubernetesMountPage},
     kv::KvPage,
     login::LoginPage,
     mounts::{
@@ -33,6 +34,7 @@ pub fn AppRoutes() -> impl IntoView {
             <ParentRoute path=path!("") view=Layout>
                 <Route path=path!("") view=HomePage />
                 <Route path=path!("status") view=StatusPage />
+                <Route path=path!("kubernetes") view=KubernetesPage />
                 <Route path=path!("init") view=InitPage />
                 <Route path=path!("unseal") view=UnsealPage />
                 <Route path=path!("login") view=LoginPage />
@@ -61,7 +63,8 @@ fn PolicyByName() -> impl IntoView {
 }
 
 /// Pages below a mount, whose path may itself contain `/`: `MOUNT/configuration`, and for
-/// secrets engines the KV browser (`MOUNT/list/…`, `MOUNT/show/…`, …).
+/// secrets engines the KV browser (`MOUNT/list/…`, `MOUNT/show/…`, …), for Kubernetes auth
+/// methods their configuration and roles (`MOUNT/k8s/…`).
 #[component]
 fn MountSubpage(kind: MountKind) -> impl IntoView {
     let params = use_params_map();
@@ -73,9 +76,15 @@ fn MountSubpage(kind: MountKind) -> impl IntoView {
         {
             return view! { <ConfigureMountPage kind path=mount.to_string() /> }.into_any();
         }
-        match (kind, crate::pages::kv::route::parse(&rest)) {
-            (MountKind::Secrets, Some((mount, view))) => view! { <KvPage mount view /> }.into_any(),
-            _ => view! { <NotFound /> }.into_any(),
+        if kind == MountKind::Auth {
+            return match parse_k8s_route(&rest) {
+                Some((mount, view)) => view! { <KubernetesMountPage mount view /> }.into_any(),
+                None => view! { <NotFound /> }.into_any(),
+            };
+        }
+        match crate::pages::kv::route::parse(&rest) {
+            Some((mount, view)) => view! { <KvPage mount view /> }.into_any(),
+            None => view! { <NotFound /> }.into_any(),
         }
     }
 }

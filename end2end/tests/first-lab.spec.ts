@@ -4,20 +4,12 @@
 
 import { expect, Page, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { createUser, startLabvault, vaultOk } from "./support/labvault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
-
-const screenshots = process.env.VAULTDECK_SCREENSHOTS_DIR;
+import { screenshot } from "./support/ui";
 
 function nav(page: Page, name: string) {
   return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
-}
-
-async function screenshot(page: Page, name: string) {
-  if (screenshots) {
-    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-  }
 }
 
 test.describe("a fresh Vault", () => {

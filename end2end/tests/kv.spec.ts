@@ -5,6 +5,7 @@
 import { Browser, expect, Page, test } from "@playwright/test";
 import { createToken, createUser, Labvault, startLabvault, vaultOk } from "./support/labvault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
+import { logInWithToken } from "./support/ui";
 
 let lab: Labvault;
 let deck: Vaultdeck;
@@ -21,10 +22,7 @@ test.afterAll(async () => {
 });
 
 async function logIn(page: Page, token = lab.rootToken) {
-  await page.goto(`${deck.url}login`);
-  await page.getByTestId("login-first").fill(token);
-  await page.getByTestId("login-submit").click();
-  await expect(page.getByTestId("session-user")).toBeVisible();
+  await logInWithToken(page, deck.url, token);
 }
 
 async function fillRow(page: Page, index: number, key: string, value: string) {

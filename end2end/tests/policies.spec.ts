@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { createToken, createUser, Labvault, startLabvault, vault, vaultOk } from "./support/labvault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
+import { logInWithToken } from "./support/ui";
 
 let lab: Labvault;
 let deck: Vaultdeck;
@@ -41,9 +42,7 @@ test.afterAll(async () => {
 });
 
 async function logIn(page: Page) {
-  await page.goto(`${deck.url}login`);
-  await page.getByTestId("login-first").fill(lab.rootToken);
-  await page.getByTestId("login-submit").click();
+  await logInWithToken(page, deck.url, lab.rootToken);
   await expect(page.getByTestId("session-user")).toHaveText("root");
 }
 

@@ -74,52 +74,40 @@ async fn reviewer_jwt(cluster: &TestCluster, namespace: &str) -> String {
     answer["status"]["token"].as_str().unwrap().to_string()
 }
 
-async fn enable_kubernetes_auth(lab_url: &str, root: &str, cluster: &TestCluster, reviewer: &str) {
-    let call = |method: &'static str, path: &'static str, body: Value| {
-        let (lab_url, root) = (lab_url.to_string(), root.to_string());
-        async move {
-            let (status, answer) = vault(&lab_url, method, path, Some(&root), Some(body)).await;
-            assert!(status < 300, "{path}: {status} {answer}");
-        }
-    };
-    call(
-        "POST",
-        "sys/auth/kubernetes",
-        json!({ "type": "kubernetes" }),
-    )
-    .await;
-    call(
-        "POST",
-        "auth/kubernetes/config",
-        json!({
-            "kubernetes_host": cluster.api_url(),
-            "kubernetes_ca_cert": cluster.ca_pem(),
-            "token_reviewer_jwt": reviewer,
-            "disable_local_ca_jwt": true,
-        }),
-    )
-    .await;
+/// A call to labvault as root that must succeed.
+async fn as_root(lab_url: &str, root: &str, method: &str, path: &str, body: Value) {
+    let (status, answer) = vault(lab_url, method, path, Some(root), Some(body)).await;
+    assert!(status < 300, "{method} {path}: {status} {answer}");
+}
+
+async fn enable_kubernetes_auth(lab_url: &str, root: &str) {
+    let body = json!({ "type": "kubernetes" });
+    as_root(lab_url, root, "POST", "sys/auth/kubernetes", body).await;
+}
+
+/// The method pointed at the test cluster, as the configuration page would set it.
+async fn configure_for(lab_url: &str, root: &str, cluster: &TestCluster, reviewer: &str) {
+    let config = json!({
+        "kubernetes_host": cluster.api_url(),
+        "kubernetes_ca_cert": cluster.ca_pem(),
+        "token_reviewer_jwt": reviewer,
+        "disable_local_ca_jwt": true,
+    });
+    as_root(lab_url, root, "POST", "auth/kubernetes/config", config).await;
 }
 
 #[tokio::test]
 async fn the_gate_follows_the_users_vault_capabilities() {
     let cluster = cluster().await;
     let (lab, root) = lab().await;
-    vault(
-        &lab.url(),
-        "POST",
-        "sys/auth/kubernetes",
-        Some(&root),
-        Some(json!({ "type": "kubernetes" })),
-    )
-    .await;
+    enable_kubernetes_auth(&lab.url(), &root).await;
     let viewer_policy = r#"path "auth/kubernetes/role/*" { capabilities = ["read", "list"] }"#;
-    vault(
+    as_root(
         &lab.url(),
+        &root,
         "PUT",
         "sys/policies/acl/k8s-viewer",
-        Some(&root),
-        Some(json!({ "policy": viewer_policy })),
+        json!({ "policy": viewer_policy }),
     )
     .await;
     let viewer = create_token(&lab.url(), &root, json!({ "policies": ["k8s-viewer"] })).await;
@@ -200,14 +188,7 @@ async fn the_gate_follows_the_users_vault_capabilities() {
 async fn service_accounts_are_listed_and_created_with_their_namespace() {
     let cluster = cluster().await;
     let (lab, root) = lab().await;
-    vault(
-        &lab.url(),
-        "POST",
-        "sys/auth/kubernetes",
-        Some(&root),
-        Some(json!({ "type": "kubernetes" })),
-    )
-    .await;
+    enable_kubernetes_auth(&lab.url(), &root).await;
     let deck = deck_for(&lab.url(), &cluster).await;
     let session = deck.login_with_token(&root).await;
 
@@ -291,16 +272,17 @@ async fn a_test_login_reports_what_the_pod_would_get_then_revokes_it() {
     let cluster = cluster().await;
     let (lab, root) = lab().await;
     let reviewer = reviewer_jwt(&cluster, "facade-vault").await;
-    enable_kubernetes_auth(&lab.url(), &root, &cluster, &reviewer).await;
+    enable_kubernetes_auth(&lab.url(), &root).await;
+    configure_for(&lab.url(), &root, &cluster, &reviewer).await;
     namespace_and_accounts(&cluster, "facade-apps", &["webapp-one"]).await;
     namespace_and_accounts(&cluster, "facade-elsewhere", &["webapp-one"]).await;
     let policy = r#"path "secret/data/webapps/app_one" { capabilities = ["read"] }"#;
-    vault(
+    as_root(
         &lab.url(),
+        &root,
         "PUT",
         "sys/policies/acl/webapp-one-read",
-        Some(&root),
-        Some(json!({ "policy": policy })),
+        json!({ "policy": policy }),
     )
     .await;
     let role = json!({
@@ -309,12 +291,12 @@ async fn a_test_login_reports_what_the_pod_would_get_then_revokes_it() {
         "token_policies": ["webapp-one-read"],
         "token_ttl": 600,
     });
-    vault(
+    as_root(
         &lab.url(),
+        &root,
         "POST",
         "auth/kubernetes/role/webapp-one",
-        Some(&root),
-        Some(role),
+        role,
     )
     .await;
     let deck = deck_for(&lab.url(), &cluster).await;
@@ -407,14 +389,7 @@ async fn a_test_login_reports_what_the_pod_would_get_then_revokes_it() {
 #[tokio::test]
 async fn without_a_cluster_the_pages_are_told_how_to_connect_one() {
     let (lab, root) = lab().await;
-    vault(
-        &lab.url(),
-        "POST",
-        "sys/auth/kubernetes",
-        Some(&root),
-        Some(json!({ "type": "kubernetes" })),
-    )
-    .await;
+    enable_kubernetes_auth(&lab.url(), &root).await;
     let deck = vaultdeck(&lab.url(), &[]).await;
     let session = deck.login_with_token(&root).await;
     let info = deck

@@ -69,18 +69,18 @@ fn playwright_command(built: &site::Built, args: &[String]) -> std::process::Com
     command
 }
 
-/// `cargo xtask screenshots`: the first-lab walk in Chromium, saving the README's pictures.
+/// `cargo xtask screenshots`: the first-lab walk and the Kubernetes flow in Chromium, saving
+/// the README's pictures.
 pub fn screenshots() -> Result<()> {
     setup::all()?;
     let built = site::build_all(false)?;
     let dir = paths::workspace_root().join("docs/screenshots");
     std::fs::create_dir_all(&dir)?;
-    let args = [
-        "first-lab".to_string(),
-        "--grep".into(),
-        "fresh Vault".into(),
-    ];
-    process::run(playwright_command(&built, &args).env("VAULTDECK_SCREENSHOTS_DIR", &dir))?;
+    let runs: [&[&str]; 2] = [&["first-lab", "--grep", "fresh Vault"], &["kubernetes"]];
+    for args in runs {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        process::run(playwright_command(&built, &args).env("VAULTDECK_SCREENSHOTS_DIR", &dir))?;
+    }
     println!("screenshots written to {}", dir.display());
     Ok(())
 }

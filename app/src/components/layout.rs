@@ -34,6 +34,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                 <A href=href("/secrets")>"Secrets"</A>
                 <A href=href("/access/auth")>"Auth methods"</A>
                 <A href=href("/access/policies")>"Policies"</A>
+                <A href=href("/kubernetes")>"Kubernetes"</A>
                 <A href=href("/status")>"Status"</A>
             </nav>
             <SessionMenu />

@@ -10,7 +10,11 @@ pub fn ToastArea() -> impl IntoView {
         <div class="toasts" aria-live="polite" data-testid="toasts">
             <For each=move || toasts.items.get() key=|toast| toast.id let:toast>
                 <div
-                    class=if toast.kind == ToastKind::Error { "toast toast-error" } else { "toast toast-ok" }
+                    class=match toast.kind {
+                        ToastKind::Error => "toast toast-error",
+                        ToastKind::Warning => "toast toast-warn",
+                        ToastKind::Success => "toast toast-ok",
+                    }
                     role=if toast.kind == ToastKind::Error { "alert" } else { "status" }
                 >
                     <span>{toast.text.clone()}</span>

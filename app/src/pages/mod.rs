@@ -2,6 +2,7 @@
 
 pub mod home;
 pub mod init;
+pub mod kubernetes;
 pub mod kv;
 pub mod login;
 pub mod mounts;

@@ -6,6 +6,8 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToastKind {
     Success,
+    /// Done, with something to heed (e.g. Vault's warnings).
+    Warning,
     Error,
 }
 
@@ -38,6 +40,10 @@ pub fn use_toasts() -> Toasts {
 impl Toasts {
     pub fn success(self, text: impl Into<String>) {
         self.push(ToastKind::Success, text.into(), Duration::from_secs(6));
+    }
+
+    pub fn warning(self, text: impl Into<String>) {
+        self.push(ToastKind::Warning, text.into(), Duration::from_secs(12));
     }
 
     pub fn error(self, text: impl Into<String>) {

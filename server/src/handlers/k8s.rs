@@ -200,72 +200,80 @@ pub async fn create_service_account(
             "a service account name is required".into(),
         ));
     }
-    let post = PostParams::default();
-    let mut created_namespace = false;
-    if body.create_namespace {
-        let namespaces = Api::<Namespace>::all(kube.client.clone());
-        if namespaces
-            .get_opt(&namespace)
-            .await
-            .map_err(kube_error)?
-            .is_none()
-        {
-            let meta = ObjectMeta {
-                name: Some(namespace.clone()),
-                ..ObjectMeta::default()
-            };
-            namespaces
-                .create(
-                    &post,
-                    &Namespace {
-                        metadata: meta,
-                        ..Namespace::default()
-                    },
-                )
-                .await
-                .map_err(kube_error)?;
-            created_namespace = true;
-        }
-    }
-    let accounts = Api::<ServiceAccount>::namespaced(kube.client.clone(), &namespace);
-    let meta = ObjectMeta {
-        name: Some(name.clone()),
-        ..ObjectMeta::default()
+    let created_namespace =
+        body.create_namespace && ensure_namespace(&kube.client, &namespace).await?;
+    let account = ServiceAccount {
+        metadata: named(&name),
+        ..ServiceAccount::default()
     };
-    accounts
-        .create(
-            &post,
-            &ServiceAccount {
-                metadata: meta,
-                ..ServiceAccount::default()
-            },
-        )
+    Api::<ServiceAccount>::namespaced(kube.client.clone(), &namespace)
+        .create(&PostParams::default(), &account)
         .await
         .map_err(kube_error)?;
-    let mut secret_name = None;
-    if body.legacy_token_secret {
-        let secret = Secret {
-            metadata: ObjectMeta {
-                name: Some(format!("{name}-token")),
-                annotations: Some(BTreeMap::from([(
-                    "kubernetes.io/service-account.name".to_string(),
-                    name.clone(),
-                )])),
-                ..ObjectMeta::default()
-            },
-            type_: Some("kubernetes.io/service-account-token".into()),
-            ..Secret::default()
-        };
-        Api::<Secret>::namespaced(kube.client, &namespace)
-            .create(&post, &secret)
-            .await
-            .map_err(kube_error)?;
-        secret_name = Some(format!("{name}-token"));
-    }
+    let token_secret = match body.legacy_token_secret {
+        true => Some(create_token_secret(&kube.client, &namespace, &name).await?),
+        false => None,
+    };
     tracing::info!(namespace = %namespace, service_account = %name, "created a service account");
-    Ok(Json(
-        json!({ "namespace": namespace, "name": name, "created_namespace": created_namespace, "token_secret": secret_name }),
-    ))
+    Ok(Json(json!({
+        "namespace": namespace,
+        "name": name,
+        "created_namespace": created_namespace,
+        "token_secret": token_secret,
+    })))
+}
+
+/// Creates the namespace unless it exists; whether it was created.
+async fn ensure_namespace(client: &kube::Client, namespace: &str) -> Result<bool, ApiError> {
+    let namespaces = Api::<Namespace>::all(client.clone());
+    if namespaces
+        .get_opt(namespace)
+        .await
+        .map_err(kube_error)?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let new = Namespace {
+        metadata: named(namespace),
+        ..Namespace::default()
+    };
+    namespaces
+        .create(&PostParams::default(), &new)
+        .await
+        .map_err(kube_error)?;
+    Ok(true)
+}
+
+/// A long-lived `kubernetes.io/service-account-token` Secret for the account (the cluster
+/// fills in its token), as older labs use; its name.
+async fn create_token_secret(
+    client: &kube::Client,
+    namespace: &str,
+    account: &str,
+) -> Result<String, ApiError> {
+    let mut metadata = named(&format!("{account}-token"));
+    metadata.annotations = Some(BTreeMap::from([(
+        "kubernetes.io/service-account.name".to_string(),
+        account.to_string(),
+    )]));
+    let secret = Secret {
+        metadata,
+        type_: Some("kubernetes.io/service-account-token".into()),
+        ..Secret::default()
+    };
+    let created = Api::<Secret>::namespaced(client.clone(), namespace)
+        .create(&PostParams::default(), &secret)
+        .await
+        .map_err(kube_error)?;
+    Ok(created.metadata.name.unwrap_or_default())
+}
+
+fn named(name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        ..ObjectMeta::default()
+    }
 }
 
 #[derive(Deserialize)]

@@ -154,8 +154,15 @@ fn MountRow(
     let can_disable = move || {
         !permanent && permissions.can_all(&mount_path, &kind.admin_capabilities(Capability::Delete))
     };
-    let browse = (kind == MountKind::Secrets && info.kv_version().is_some())
-        .then(|| href(&format!("/secrets/{plain}/list/")));
+    let is_kubernetes_auth = kind == MountKind::Auth && info.kind == "kubernetes";
+    let browse = if kind == MountKind::Secrets && info.kv_version().is_some() {
+        Some(href(&format!("/secrets/{plain}/list/")))
+    } else if is_kubernetes_auth {
+        Some(href(&crate::pages::kubernetes::roles_href(&plain)))
+    } else {
+        None
+    };
+    let k8s_config_href = href(&crate::pages::kubernetes::config_href(&plain));
     let visibility = if info.config.listing_visibility == "unauth" {
         "listed"
     } else {
@@ -177,6 +184,7 @@ fn MountRow(
             <td>{ttl_text(info.config.max_lease_ttl)}</td>
             <td>{visibility}</td>
             <td><div class="row-actions">
+                {is_kubernetes_auth.then(|| view! { <A href=k8s_config_href.clone() attr:class="button button-small" attr:data-testid="k8s-config">"Kubernetes config"</A> })}
                 {move || can_tune().then(|| view! { <A href=configure_href.clone() attr:class="button button-small">"Configure"</A> })}
                 {move || can_disable().then(|| {
                     let row_path = row_path.clone();

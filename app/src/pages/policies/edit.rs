@@ -9,7 +9,7 @@ use crate::{
     api::{self, ApiError, Method},
     components::{
         confirm::TypedConfirm, error_notice::ErrorNotice, guard::RequireLogin,
-        policy_editor::PolicyEditor,
+        policy_editor::PolicyEditor, text_file::TextFileButton,
     },
     pages::init::save_file,
     state::{permissions::use_permissions, toasts::use_toasts},
@@ -167,34 +167,12 @@ fn PolicyForm(existing: Option<(String, String)>) -> impl IntoView {
 #[component]
 fn UploadButton(text: RwSignal<String>) -> impl IntoView {
     let toasts = use_toasts();
-    let on_change = move |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
-            return;
-        };
-        let name = file.name();
-        leptos::task::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                Ok(contents) => {
-                    text.set(contents.as_string().unwrap_or_default());
-                    toasts.success(format!("Loaded {name} into the editor (not saved yet)."));
-                }
-                Err(_) => toasts.error(format!("Could not read {name}.")),
-            }
-        });
-        input.set_value("");
-    };
+    let loaded = Callback::new(move |(name, contents): (String, String)| {
+        text.set(contents);
+        toasts.success(format!("Loaded {name} into the editor (not saved yet)."));
+    });
     view! {
-        <label class="button file-button">
-            "Upload .hcl"
-            <input type="file" accept=".hcl,.json,.txt,text/plain" class="sr-only" on:change=on_change data-testid="upload-policy" />
-        </label>
+        <TextFileButton label="Upload .hcl" accept=".hcl,.json,.txt,text/plain" test_id="upload-policy" on_loaded=loaded />
     }
 }
 

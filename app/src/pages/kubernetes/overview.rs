@@ -1,0 +1,69 @@
+//! `/kubernetes`: the Kubernetes auth methods of this Vault, and the cluster Vaultdeck sees.
+
+use super::{
+    cluster::{ClusterCard, ClusterDirectory},
+    config_href, roles_href,
+};
+use crate::{
+    api,
+    base::href,
+    components::{error_notice::ErrorNotice, guard::RequireLogin},
+    pages::mounts::trim_path,
+    wire::MountInfo,
+};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use std::collections::BTreeMap;
+
+#[component]
+pub fn KubernetesPage() -> impl IntoView {
+    view! { <RequireLogin><Overview /></RequireLogin> }
+}
+
+#[component]
+fn Overview() -> impl IntoView {
+    let mounts = LocalResource::new(|| async {
+        api::vault_data::<BTreeMap<String, MountInfo>>("sys/auth")
+            .await
+            .map(|all| {
+                all.into_iter()
+                    .filter(|(_, info)| info.kind == "kubernetes")
+                    .map(|(path, _)| trim_path(&path))
+                    .collect::<Vec<_>>()
+            })
+    });
+    view! {
+        <h1>"Kubernetes"</h1>
+        <p class="muted">"Pods log in to Vault with their service account token through the Kubernetes auth method; roles bind service accounts to policies."</p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || mounts.get().map(|answer| match answer {
+                Err(error) => view! { <ErrorNotice error context="Could not list the auth methods." /> }.into_any(),
+                Ok(paths) if paths.is_empty() => view! {
+                    <section class="card" data-testid="no-k8s-mounts">
+                        <p>"No Kubernetes auth method is enabled."</p>
+                        <A href=href("/access/auth/enable") attr:class="button button-primary">"Enable an auth method"</A>
+                    </section>
+                }.into_any(),
+                Ok(paths) => {
+                    let first = paths[0].clone();
+                    view! {
+                        <ClusterCard directory=ClusterDirectory::new(&first) />
+                        <section class="card">
+                            <ul class="link-list" data-testid="k8s-mounts">
+                                {paths.into_iter().map(|path| view! {
+                                    <li data-testid="k8s-mount" data-path=path.clone()>
+                                        <span class="mono">{format!("auth/{path}/")}</span>
+                                        " "
+                                        <A href=href(&roles_href(&path)) attr:class="button button-small">"Roles"</A>
+                                        " "
+                                        <A href=href(&config_href(&path)) attr:class="button button-small">"Configuration"</A>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}
