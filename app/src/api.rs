@@ -195,24 +195,6 @@ pub async fn send_raw<T: DeserializeOwned>(
     decode(response).await.map(Some)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multierror_text_is_unwrapped() {
-        assert_eq!(
-            unwrap_multierror("1 error occurred:\n\t* permission denied\n\n"),
-            "permission denied"
-        );
-        assert_eq!(
-            unwrap_multierror("2 errors occurred:\n\t* a\n\t* b\n\n"),
-            "a; b"
-        );
-        assert_eq!(unwrap_multierror("plain"), "plain");
-    }
-}
-
 /// `GET` a Vault path through the passthrough and return its `data`.
 pub async fn vault_data<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     get_json::<crate::wire::Envelope<T>>(&vault_url(path))
@@ -341,4 +323,22 @@ pub async fn stream_lines(
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("the app runs in a browser window")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multierror_text_is_unwrapped() {
+        assert_eq!(
+            unwrap_multierror("1 error occurred:\n\t* permission denied\n\n"),
+            "permission denied"
+        );
+        assert_eq!(
+            unwrap_multierror("2 errors occurred:\n\t* a\n\t* b\n\n"),
+            "a; b"
+        );
+        assert_eq!(unwrap_multierror("plain"), "plain");
+    }
 }

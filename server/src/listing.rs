@@ -13,13 +13,16 @@ pub const KEEP_FOR: Duration = Duration::from_secs(30);
 /// How many listings are kept at once (oldest dropped first).
 const MAX_LISTINGS: usize = 64;
 
+/// A folder's keys, shared by every page cut from them.
+type Keys = Arc<Vec<String>>;
+
 #[derive(Default)]
 pub struct ListingCache {
-    entries: Mutex<HashMap<String, (Instant, Arc<Vec<String>>)>>,
+    entries: Mutex<HashMap<String, (Instant, Keys)>>,
 }
 
 impl ListingCache {
-    pub fn get(&self, key: &str) -> Option<Arc<Vec<String>>> {
+    pub fn get(&self, key: &str) -> Option<Keys> {
         let entries = self.entries.lock();
         entries
             .get(key)
@@ -27,7 +30,7 @@ impl ListingCache {
             .map(|(_, keys)| keys.clone())
     }
 
-    pub fn put(&self, key: String, keys: Arc<Vec<String>>) {
+    pub fn put(&self, key: String, keys: Keys) {
         let mut entries = self.entries.lock();
         entries.retain(|_, (at, _)| at.elapsed() < KEEP_FOR);
         if entries.len() >= MAX_LISTINGS {

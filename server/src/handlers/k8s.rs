@@ -298,35 +298,62 @@ pub async fn test_login(
     session: CurrentSession,
     Json(body): Json<TestLogin>,
 ) -> Result<Json<Value>, ApiError> {
-    let (kube, _) = authorize(
-        &state,
-        &session,
-        &body.mount,
-        Need::Update {
-            role: body.role.clone(),
-        },
-    )
-    .await?;
+    let role = body.role.clone();
+    let (kube, _) = authorize(&state, &session, &body.mount, Need::Update { role }).await?;
     let mount = clean_mount(&body.mount)?;
     let subject = format!(
         "system:serviceaccount:{}:{}",
         body.namespace, body.service_account
     );
+    let jwt = match pod_token(&kube, &body).await {
+        Ok(jwt) => jwt,
+        Err(error) => {
+            let failed = json!({ "ok": false, "error": error.to_string() });
+            return Ok(Json(json!({ "subject": subject, "token_request": failed })));
+        }
+    };
+    let login_body = json!({ "role": body.role, "jwt": jwt });
+    let login_path = format!("auth/{mount}/login");
+    let login = state
+        .vault
+        .call_json(Method::POST, &login_path, None, Some(&login_body))
+        .await?;
+    let mut report = json!({
+        "subject": subject,
+        "token_request": { "ok": true },
+        "login": { "ok": login.status == 200, "status": login.status, "errors": login.errors() },
+    });
+    let auth = &login.body["auth"];
+    if let Some(issued) = auth["client_token"]
+        .as_str()
+        .filter(|_| login.status == 200)
+    {
+        report["token"] = json!({
+            "policies": auth["policies"],
+            "ttl": auth["lease_duration"],
+            "metadata": auth["metadata"],
+        });
+        let issued = VaultToken::new(issued);
+        report["capabilities"] = capabilities_of(&state, &issued, &body.paths).await;
+        report["revoked"] = json!(revoke(&state, &issued).await);
+    }
+    Ok(Json(report))
+}
+
+/// A 10-minute token of the service account, as the kubelet would mount in its pod
+/// (TokenRequest), for the role's audience if it has one.
+async fn pod_token(kube: &Kube, body: &TestLogin) -> Result<String, ApiError> {
+    let audiences = body.audience.clone().filter(|a| !a.is_empty());
     let request = TokenRequest {
         spec: TokenRequestSpec {
-            audiences: body
-                .audience
-                .clone()
-                .filter(|a| !a.is_empty())
-                .into_iter()
-                .collect(),
+            audiences: audiences.into_iter().collect(),
             expiration_seconds: Some(600),
             ..TokenRequestSpec::default()
         },
         ..TokenRequest::default()
     };
     let accounts = Api::<ServiceAccount>::namespaced(kube.client.clone(), &body.namespace);
-    let jwt = match accounts
+    let answer = accounts
         .create_subresource::<_, TokenRequest>(
             "token",
             &body.service_account,
@@ -334,59 +361,35 @@ pub async fn test_login(
             &request,
         )
         .await
-    {
-        Ok(answer) => answer.status.map(|s| s.token).unwrap_or_default(),
-        Err(error) => {
-            return Ok(Json(
-                json!({ "subject": subject, "token_request": { "ok": false, "error": kube_error(error).to_string() } }),
-            ));
-        }
-    };
-    let login = state
-        .vault
-        .call_json(
-            Method::POST,
-            &format!("auth/{mount}/login"),
-            None,
-            Some(&json!({ "role": body.role, "jwt": jwt })),
-        )
-        .await?;
-    let mut report = json!({
-        "subject": subject,
-        "token_request": { "ok": true },
-        "login": { "ok": login.status == 200, "status": login.status, "errors": login.errors() },
-    });
-    let Some(issued) = login.body["auth"]["client_token"]
-        .as_str()
-        .filter(|_| login.status == 200)
-    else {
-        return Ok(Json(report));
-    };
-    let issued = VaultToken::new(issued);
-    let auth = &login.body["auth"];
-    report["token"] = json!({ "policies": auth["policies"], "ttl": auth["lease_duration"], "metadata": auth["metadata"] });
+        .map_err(kube_error)?;
+    Ok(answer.status.map(|s| s.token).unwrap_or_default())
+}
+
+/// `{path: [capabilities]}` of the issued token on each path asked about.
+async fn capabilities_of(state: &AppState, token: &VaultToken, paths: &[String]) -> Value {
     let mut capabilities = serde_json::Map::new();
-    for path in body
-        .paths
+    for path in paths
         .iter()
         .map(|p| p.trim().trim_start_matches('/'))
         .filter(|p| !p.is_empty())
     {
         let granted = state
             .vault
-            .capabilities_self(&issued, path)
+            .capabilities_self(token, path)
             .await
             .unwrap_or_else(|e| vec![format!("error: {e}")]);
         capabilities.insert(path.to_string(), json!(granted));
     }
-    report["capabilities"] = Value::Object(capabilities);
-    let revoked = state
+    Value::Object(capabilities)
+}
+
+/// Revokes the test token; whether Vault confirmed it.
+async fn revoke(state: &AppState, token: &VaultToken) -> bool {
+    let answer = state
         .vault
-        .call_json(Method::POST, "auth/token/revoke-self", Some(&issued), None)
+        .call_json(Method::POST, "auth/token/revoke-self", Some(token), None)
         .await;
-    report["revoked"] =
-        json!(matches!(revoked, Ok(answer) if answer.status == 204 || answer.status == 200));
-    Ok(Json(report))
+    matches!(answer, Ok(answer) if answer.status == 204 || answer.status == 200)
 }
 
 #[derive(Deserialize)]

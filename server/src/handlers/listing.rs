@@ -186,11 +186,11 @@ pub async fn search_folders(
     tokio::spawn(search(state, token, root, first, bounds, lines));
     let stream = tokio_stream::wrappers::ReceiverStream::new(receiver)
         .map(|line| Ok::<_, std::convert::Infallible>(format!("{line}\n")));
-    Ok(Response::builder()
+    Response::builder()
         .header(header::CONTENT_TYPE, "application/x-ndjson")
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::from_stream(stream))
-        .map_err(|e| ApiError::Internal(e.to_string()))?)
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 struct Bounds {

@@ -60,7 +60,7 @@ impl KeyMetadata {
             .iter()
             .filter_map(|(k, v)| k.parse().ok().map(|n| (n, v.clone())))
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|(number, _)| std::cmp::Reverse(*number));
         versions
     }
 }
