@@ -150,6 +150,7 @@ test("create the lab's four roles and their service accounts with the bulk form"
   const first = page.getByTestId("bulk-row").first();
   await expect(first).toContainText("webapp-one-read");
   await expect(first).toContainText("no service account in default yet");
+  await page.getByTestId("bulk-token-secrets").check();
   await screenshot(page, "kubernetes-bulk-roles");
   await page.getByTestId("bulk-submit").click();
 
@@ -158,6 +159,9 @@ test("create the lab's four roles and their service accounts with the bulk form"
   const accounts = await kubeOk("GET", "/api/v1/namespaces/default/serviceaccounts");
   const names = accounts.items.map((item: any) => item.metadata.name);
   for (const account of LAB_ACCOUNTS) expect(names).toContain(account);
+  const secret = await kubeOk("GET", "/api/v1/namespaces/default/secrets/webapp-one-token");
+  expect(secret.type).toBe("kubernetes.io/service-account-token");
+  expect(secret.metadata.annotations["kubernetes.io/service-account.name"]).toBe("webapp-one");
   const role = await vaultOk(lab.addr, lab.rootToken, "GET", "auth/kubernetes/role/backendapp-two");
   expect(role.data.bound_service_account_names).toEqual(["backendapp-two"]);
   expect(role.data.bound_service_account_namespaces).toEqual(["default"]);

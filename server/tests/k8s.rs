@@ -101,7 +101,11 @@ async fn the_gate_follows_the_users_vault_capabilities() {
     let cluster = cluster().await;
     let (lab, root) = lab().await;
     enable_kubernetes_auth(&lab.url(), &root).await;
-    let viewer_policy = r#"path "auth/kubernetes/role/*" { capabilities = ["read", "list"] }"#;
+    // Update on one role is not update on the mount's roles: it must not open the cluster.
+    let viewer_policy = r#"
+        path "auth/kubernetes/role/*" { capabilities = ["read", "list"] }
+        path "auth/kubernetes/role/sneaky" { capabilities = ["read", "update"] }
+    "#;
     as_root(
         &lab.url(),
         &root,
@@ -159,13 +163,11 @@ async fn the_gate_follows_the_users_vault_capabilities() {
         .await
         .expect(403);
     assert!(
-        refused
-            .text
-            .contains("“update” on auth/kubernetes/role/sneaky"),
+        refused.text.contains("“update” on auth/kubernetes/role/*"),
         "{}",
         refused.text
     );
-    let login = json!({ "mount": "kubernetes", "role": "any", "namespace": "default", "service_account": "default" });
+    let login = json!({ "mount": "kubernetes", "role": "sneaky", "namespace": "default", "service_account": "default" });
     deck.call("POST", "k8s/test-login", Some(&viewer), Some(login))
         .await
         .expect(403);
@@ -417,4 +419,65 @@ async fn without_a_cluster_the_pages_are_told_how_to_connect_one() {
         refused.text
     );
     deck.call("GET", "health", None, None).await.expect(200);
+}
+
+#[tokio::test]
+async fn a_service_account_logs_in_to_vaultdeck_with_the_kubernetes_method() {
+    let cluster = cluster().await;
+    let (lab, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "login-vault").await;
+    enable_kubernetes_auth(&lab.url(), &root).await;
+    configure_for(&lab.url(), &root, &cluster, &reviewer).await;
+    namespace_and_accounts(&cluster, "login-apps", &["operator", "stranger"]).await;
+    let role = json!({
+        "bound_service_account_names": ["operator"],
+        "bound_service_account_namespaces": ["login-apps"],
+        "token_policies": ["default"],
+    });
+    as_root(&lab.url(), &root, "POST", "auth/kubernetes/role/ops", role).await;
+    let jwt_of = |account: &'static str| {
+        let cluster = &cluster;
+        async move {
+            let path = format!("/api/v1/namespaces/login-apps/serviceaccounts/{account}/token");
+            let answer = admin(cluster, "POST", &path, json!({ "spec": {} })).await;
+            answer["status"]["token"].as_str().unwrap().to_string()
+        }
+    };
+    // No cluster for the BFF itself: logging in needs only Vault.
+    let deck = vaultdeck(&lab.url(), &[]).await;
+
+    let login = |jwt: String| json!({ "method": "kubernetes", "role": "ops", "jwt": jwt });
+    let answer = deck
+        .call(
+            "POST",
+            "session",
+            None,
+            Some(login(jwt_of("operator").await)),
+        )
+        .await
+        .expect(200);
+    let who = answer.json();
+    assert_eq!(who["method"], "kubernetes");
+    assert_eq!(who["mount"], "kubernetes");
+    assert_eq!(who["policies"], json!(["default"]));
+    assert!(
+        !answer.text.contains("hvs."),
+        "the token stays on the server"
+    );
+    assert!(answer.set_cookie().is_some());
+
+    let refused = deck
+        .call(
+            "POST",
+            "session",
+            None,
+            Some(login(jwt_of("stranger").await)),
+        )
+        .await
+        .expect(403);
+    assert!(
+        refused.text.contains("service account name not authorized"),
+        "{}",
+        refused.text
+    );
 }

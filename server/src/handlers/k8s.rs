@@ -35,8 +35,11 @@ enum Need {
     /// Looking at the cluster: `read` on `auth/MOUNT/role/`.
     Read,
     /// Changing it or logging in as one of its service accounts: `update` on
-    /// `auth/MOUNT/role/ROLE`.
-    Update { role: String },
+    /// `auth/MOUNT/role/*`, i.e. on every role of the mount. `sys/capabilities-self` on
+    /// that literal path matches only rules that cover any role name (`role/*`,
+    /// `role/+`), so `update` on one role is not enough to mint tokens for, or create,
+    /// service accounts anywhere in the cluster.
+    Update,
 }
 
 fn clean_mount(mount: &str) -> Result<String, ApiError> {
@@ -68,8 +71,8 @@ async fn authorize(
     let mount = clean_mount(mount)?;
     let (path, capability, what) = match &need {
         Need::Read => (format!("auth/{mount}/role/"), "read", "look at the cluster"),
-        Need::Update { role } => (
-            format!("auth/{mount}/role/{role}"),
+        Need::Update => (
+            format!("auth/{mount}/role/*"),
             "update",
             "act on the cluster",
         ),
@@ -173,9 +176,6 @@ pub async fn list_service_accounts(
 #[derive(Deserialize)]
 pub struct NewServiceAccount {
     name: String,
-    /// The role it is for: the capability checked is `update` on that role.
-    #[serde(default)]
-    role: Option<String>,
     /// Also create a `kubernetes.io/service-account-token` Secret for it, as many labs do.
     #[serde(default)]
     legacy_token_secret: bool,
@@ -192,8 +192,7 @@ pub async fn create_service_account(
     Query(q): Query<MountQuery>,
     Json(body): Json<NewServiceAccount>,
 ) -> Result<Json<Value>, ApiError> {
-    let role = body.role.clone().unwrap_or_else(|| body.name.clone());
-    let (kube, _) = authorize(&state, &session, &q.mount, Need::Update { role }).await?;
+    let (kube, _) = authorize(&state, &session, &q.mount, Need::Update).await?;
     let name = body.name.trim().to_string();
     if name.is_empty() {
         return Err(ApiError::BadRequest(
@@ -298,8 +297,7 @@ pub async fn test_login(
     session: CurrentSession,
     Json(body): Json<TestLogin>,
 ) -> Result<Json<Value>, ApiError> {
-    let role = body.role.clone();
-    let (kube, _) = authorize(&state, &session, &body.mount, Need::Update { role }).await?;
+    let (kube, _) = authorize(&state, &session, &body.mount, Need::Update).await?;
     let mount = clean_mount(&body.mount)?;
     let subject = format!(
         "system:serviceaccount:{}:{}",

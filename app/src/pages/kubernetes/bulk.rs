@@ -103,6 +103,7 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
     let ttl = RwSignal::new(String::new());
     let audience = RwSignal::new(String::new());
     let create_accounts = RwSignal::new(true);
+    let token_secrets = RwSignal::new(false);
     let results = RwSignal::new(Vec::<(String, RowResult)>::new());
     let invalid = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -153,6 +154,7 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
             results.set(Vec::new());
             let audience = audience.get_untracked();
             let create = create_accounts.get_untracked() && directory.reachable();
+            let with_token_secret = token_secrets.get_untracked();
             let to_create: Vec<(String, String, String)> = if create {
                 planned
                     .iter()
@@ -180,18 +182,22 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
                     results.update(|r| r.push((planned_role.role.clone(), outcome)));
                 }
                 for (role, namespace, account) in to_create {
-                    let outcome =
-                        match cluster::create_service_account(&mount, &role, &namespace, &account)
-                            .await
-                        {
-                            Ok(()) => RowResult::Done(format!(
-                                "service account {account} created in {namespace}"
-                            )),
-                            Err(e) => RowResult::Failed(format!(
-                                "service account {account} in {namespace}: {}",
-                                e.message()
-                            )),
-                        };
+                    let outcome = match cluster::create_service_account(
+                        &mount,
+                        &namespace,
+                        &account,
+                        with_token_secret,
+                    )
+                    .await
+                    {
+                        Ok(()) => RowResult::Done(format!(
+                            "service account {account} created in {namespace}"
+                        )),
+                        Err(e) => RowResult::Failed(format!(
+                            "service account {account} in {namespace}: {}",
+                            e.message()
+                        )),
+                    };
                     results.update(|r| r.push((role.clone(), outcome)));
                     directory.refresh(namespace);
                 }
@@ -245,6 +251,10 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
             <label class="checkbox">
                 <input type="checkbox" bind:checked=create_accounts data-testid="bulk-create-accounts" />
                 " Create the service accounts (and namespaces) that do not exist yet"
+            </label>
+            <label class="checkbox">
+                <input type="checkbox" bind:checked=token_secrets disabled=move || !create_accounts.get() data-testid="bulk-token-secrets" />
+                " … each with a long-lived token Secret (kubernetes.io/service-account-token), as the lab's manifests do"
             </label>
             <table class="table" data-testid="bulk-preview">
                 <thead><tr><th>"Role"</th><th>"Service account"</th><th>"Policy"</th><th>"Notes"</th></tr></thead>

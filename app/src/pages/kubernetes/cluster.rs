@@ -61,19 +61,24 @@ pub async fn service_accounts(mount: &str, namespace: &str) -> Result<Vec<String
         .map(|s| s.service_accounts)
 }
 
-/// Creates a service account (and its namespace when missing) for a role.
+/// Creates a service account (and its namespace when missing), with a long-lived
+/// `kubernetes.io/service-account-token` Secret too when `token_secret` is set.
 pub async fn create_service_account(
     mount: &str,
-    role: &str,
     namespace: &str,
     name: &str,
+    token_secret: bool,
 ) -> Result<(), ApiError> {
     let url = format!(
         "api/k8s/namespaces/{}/serviceaccounts?mount={}",
         encode(namespace),
         encode(mount)
     );
-    let body = json!({ "name": name, "role": role, "create_namespace": true });
+    let body = json!({
+        "name": name,
+        "create_namespace": true,
+        "legacy_token_secret": token_secret,
+    });
     api::send_json::<Value, _>(Method::POST, &url, Some(&body))
         .await
         .map(|_| ())

@@ -299,10 +299,7 @@ fn RoleEditor(mount: String, name: Option<String>, current: Role) -> impl IntoVi
                 hint="Namespaces those service accounts may be in; * for any."
                 test_id="role-sa-namespaces"
             />
-            <MissingAccounts mount=mount.clone() role=Signal::derive({
-                let name = name.clone();
-                move || name.clone().unwrap_or_else(|| fields.name.get())
-            }) fields directory />
+            <MissingAccounts mount=mount.clone() fields directory />
             <MultiValueInput
                 label="Policies"
                 values=fields.policies
@@ -361,12 +358,7 @@ fn RoleEditor(mount: String, name: Option<String>, current: Role) -> impl IntoVi
 /// Warnings for bound service accounts the cluster does not have yet, each with a button
 /// that creates it (and its namespace).
 #[component]
-fn MissingAccounts(
-    mount: String,
-    role: Signal<String>,
-    fields: Fields,
-    directory: ClusterDirectory,
-) -> impl IntoView {
+fn MissingAccounts(mount: String, fields: Fields, directory: ClusterDirectory) -> impl IntoView {
     let toasts = use_toasts();
     let missing = move || {
         let mut missing = Vec::new();
@@ -387,11 +379,9 @@ fn MissingAccounts(
                 let busy = RwSignal::new(false);
                 let create = move |_| {
                     let (namespace, name) = (namespace.clone(), name.clone());
-                    let role = role.get_untracked();
                     busy.set(true);
                     leptos::task::spawn_local(async move {
-                        let role = if role.is_empty() { name.clone() } else { role };
-                        match cluster::create_service_account(&mount.get_value(), &role, &namespace, &name).await {
+                        match cluster::create_service_account(&mount.get_value(), &namespace, &name, false).await {
                             Ok(()) => {
                                 toasts.success(format!("Service account {name} created in {namespace}."));
                                 directory.refresh(namespace.clone());
