@@ -156,6 +156,18 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
     decode(send(builder(Method::GET, url), None).await?).await
 }
 
+/// `GET url` for the app's own polling (seal status, the session's expiry): marked as
+/// background, so the BFF neither counts it as the user's activity nor renews the token
+/// for it. `None` for 204 No Content.
+pub async fn poll_json<T: DeserializeOwned>(url: &str) -> Result<Option<T>, ApiError> {
+    let request = builder(Method::GET, url).header("X-Vaultdeck-Activity", "background");
+    let response = send(request, None).await?;
+    if response.status() == 204 {
+        return Ok(None);
+    }
+    decode(response).await.map(Some)
+}
+
 /// Send `body` (if any) with `method` and decode the JSON answer; `None` for 204 No Content.
 pub async fn send_json<T: DeserializeOwned, B: Serialize>(
     method: Method,

@@ -66,7 +66,9 @@ impl IntoResponse for ApiError {
                     errors: vec![end.message().to_string()],
                     session: end.code().to_string(),
                 };
-                (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+                let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+                response.extensions_mut().insert(SessionIsOver);
+                response
             }
             ApiError::Vault { status, errors } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -76,6 +78,12 @@ impl IntoResponse for ApiError {
         }
     }
 }
+
+/// Marks a response that told the browser its session is over: the cookie is then
+/// dropped too (see `middleware::forget_ended_sessions`), so that the next requests go
+/// through without a session — seal status, unseal and login must keep working.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionIsOver;
 
 /// A JSON error response in Vault's shape.
 pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {

@@ -1,6 +1,6 @@
 //! The one middleware stack, in one place, applied to every route.
 
-use crate::error::{error_response, ApiError};
+use crate::error::{error_response, ApiError, SessionIsOver};
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::Response,
@@ -100,6 +100,23 @@ pub async fn refuse_cross_site(
     }
 }
 
+/// A browser whose session is over drops its cookie with the 401 that says so; otherwise
+/// every later request would carry the dead cookie and be refused, even those that need no
+/// session (seal status, unseal, login page data).
+pub async fn forget_ended_sessions(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let cookie_path = state.cookie_path(request.headers());
+    let mut response = next.run(request).await;
+    if response.extensions().get::<SessionIsOver>().is_some() {
+        let removal = crate::session::clear_cookie(&cookie_path, state.config.secure_cookies());
+        response.headers_mut().append(header::SET_COOKIE, removal);
+    }
+    response
+}
+
 /// Without `Sec-Fetch-Site`: an `Origin`, if any, must name the host the request was sent to.
 fn origin_matches_host(headers: &axum::http::HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
@@ -115,22 +132,43 @@ fn origin_matches_host(headers: &axum::http::HeaderMap) -> bool {
         .any(|host| host.eq_ignore_ascii_case(origin_host))
 }
 
-/// Statuses produced by layers (body too large, timeout) arrive with a plain-text or empty
-/// body; give them Vault's JSON error shape like every other error.
+/// Statuses produced by layers (body too large, timeout) and axum's extractor rejections
+/// (a body that is not JSON, or not the expected shape) arrive as plain text or empty;
+/// give them Vault's JSON error shape like every other error.
 async fn errors_as_json(response: Response) -> Response {
-    let message = match response.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => "request body too large",
-        StatusCode::GATEWAY_TIMEOUT | StatusCode::REQUEST_TIMEOUT => "the request took too long",
+    let status = response.status();
+    let fixed_message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Some("request body too large"),
+        StatusCode::GATEWAY_TIMEOUT | StatusCode::REQUEST_TIMEOUT => {
+            Some("the request took too long")
+        }
+        StatusCode::BAD_REQUEST
+        | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        | StatusCode::UNPROCESSABLE_ENTITY => None,
         _ => return response,
     };
-    let is_json = response
+    let is_plain_text = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !is_plain_text {
         return response;
     }
-    error_response(response.status(), message)
+    let message = match fixed_message {
+        Some(message) => message.to_string(),
+        None => rejection_text(response).await,
+    };
+    error_response(status, message)
+}
+
+/// The text of an extractor's rejection, e.g. "Failed to deserialize the JSON body into
+/// the target type: missing field `token` at line 1 column 18".
+async fn rejection_text(response: Response) -> String {
+    const MAX: usize = 4096;
+    match axum::body::to_bytes(response.into_body(), MAX).await {
+        Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).trim().to_string(),
+        _ => "the request could not be read".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +234,35 @@ mod tests {
             body_text(response).await,
             r#"{"errors":["request body too large"]}"#
         );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_the_expected_json_gets_a_json_error() {
+        #[derive(serde::Deserialize)]
+        struct Login {
+            #[allow(dead_code)]
+            token: String,
+        }
+        let routes = Router::new().route(
+            "/login",
+            post(|axum::Json(_): axum::Json<Login>| async { "ok" }),
+        );
+        let app = apply(routes, Duration::from_secs(5), 1024);
+        let request = |body: &'static str| {
+            Request::post("/login")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let response = app.clone().oneshot(request("{")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let text = body_text(response).await;
+        assert!(text.starts_with(r#"{"errors":["Failed to parse"#), "{text}");
+        let response = app.oneshot(request(r#"{"tokn":"x"}"#)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let text = body_text(response).await;
+        assert!(text.contains("missing field `token`"), "{text}");
+        assert!(text.starts_with(r#"{"errors":["#), "{text}");
     }
 
     #[tokio::test]

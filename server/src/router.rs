@@ -2,7 +2,7 @@
 
 use crate::{
     handlers::{health, k8s, listing, session, site, vault_proxy},
-    middleware::refuse_cross_site,
+    middleware::{forget_ended_sessions, refuse_cross_site},
     state::AppState,
 };
 use axum::{
@@ -36,7 +36,11 @@ pub fn routes(state: AppState) -> Router {
         .route("/k8s/test-login", post(k8s::test_login))
         .route("/tools/certificate", post(k8s::inspect_certificate))
         .fallback(|| async { crate::error::ApiError::NotFound })
-        .layer(axum::middleware::from_fn(refuse_cross_site));
+        .layer(axum::middleware::from_fn(refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            forget_ended_sessions,
+        ));
 
     // The bundle's names carry a content hash, so browsers may keep them for a year.
     let bundle = ServeDir::new(state.site.root.join("pkg"))

@@ -387,6 +387,71 @@ async fn idle_sessions_end() {
 }
 
 #[tokio::test]
+async fn the_apps_polling_does_not_keep_a_session_alive() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &["--session-idle-timeout", "3s"]).await;
+    let cookie = deck.login_with_token(&root).await;
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        deck.poll("vault/v1/sys/seal-status", &cookie)
+            .await
+            .expect(200);
+        deck.poll("session", &cookie).await.expect(200);
+    }
+    // 4.5 s after login, 1.5 s after the last poll: only the user's own requests count
+    // (the store keeps whole seconds, hence the margins).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let ended = deck
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(401);
+    assert_eq!(ended.json()["session"], "idle");
+}
+
+#[tokio::test]
+async fn the_apps_polling_does_not_renew_the_token() {
+    let (lab, root) = lab().await;
+    let token = create_token(
+        &lab.url(),
+        &root,
+        json!({ "policies": ["default"], "ttl": "2s", "explicit_max_ttl": "1h" }),
+    )
+    .await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&token).await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    // Past half of its 2 s: a user request would renew it now; a poll must not.
+    let who = deck.poll("session", &cookie).await.expect(200).json();
+    assert!(who["ttl"].as_u64().unwrap() <= 1, "renewed: {who}");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let ended = deck.poll("session", &cookie).await.expect(401);
+    assert_eq!(ended.json()["session"], "expired");
+}
+
+#[tokio::test]
+async fn a_session_that_is_over_drops_its_cookie_so_the_sealed_vault_can_still_be_seen() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &["--session-idle-timeout", "1s"]).await;
+    let cookie = deck.login_with_token(&root).await;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let ended = deck
+        .call("GET", "vault/v1/sys/seal-status", Some(&cookie), None)
+        .await
+        .expect(401);
+    let removal = ended.set_cookie().expect("the dead cookie is removed");
+    assert!(removal.starts_with("vaultdeck_session=;"), "{removal}");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    assert!(removal.contains("Path=/ui"), "{removal}");
+    // What the browser sends next: no cookie, and Vault's unauthenticated endpoints answer.
+    let status = deck
+        .call("GET", "vault/v1/sys/seal-status", None, None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(status["sealed"], false);
+}
+
+#[tokio::test]
 async fn logging_in_again_rotates_the_session_id() {
     let (lab, root) = lab().await;
     let deck = vaultdeck(&lab.url(), &[]).await;

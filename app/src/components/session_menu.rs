@@ -16,6 +16,8 @@ use std::time::Duration;
 
 /// Below this many seconds left, the countdown turns into a warning.
 const WARN_BELOW: u64 = 300;
+/// How often the countdown is set right from the BFF (which renews while the user works).
+const FOLLOW_EVERY: Duration = Duration::from_secs(30);
 
 #[component]
 pub fn SessionMenu() -> impl IntoView {
@@ -28,6 +30,14 @@ pub fn SessionMenu() -> impl IntoView {
         if let Ok(handle) =
             set_interval_with_handle(move || now.set(now_ms()), Duration::from_secs(1))
         {
+            on_cleanup(move || handle.clear());
+        }
+        let follow = move || {
+            if session.info.with_untracked(Option::is_some) {
+                leptos::task::spawn_local(session.follow());
+            }
+        };
+        if let Ok(handle) = set_interval_with_handle(follow, FOLLOW_EVERY) {
             on_cleanup(move || handle.clear());
         }
     });

@@ -34,7 +34,11 @@ pub fn use_vault_health() -> VaultHealth {
 impl VaultHealth {
     pub fn refresh(self) {
         leptos::task::spawn_local(async move {
-            let answer = api::get_json::<SealStatus>(&api::vault_url("sys/seal-status")).await;
+            let answer = api::poll_json::<SealStatus>(&api::vault_url("sys/seal-status"))
+                .await
+                .and_then(|status| {
+                    status.ok_or_else(|| ApiError::local("Vault sent no seal status"))
+                });
             self.status.set(Some(answer));
         });
     }

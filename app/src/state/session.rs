@@ -68,6 +68,20 @@ impl SessionState {
         self.loaded.set(true);
     }
 
+    /// Reads the session again without it counting as activity, so the countdown shows
+    /// renewals the BFF made meanwhile. A session found over is reported like any 401.
+    pub async fn follow(self) {
+        match api::poll_json::<SessionInfo>("api/session").await {
+            Ok(Some(info)) => self.set_info(Some(info)),
+            Ok(None) => report_session_ended(
+                "missing",
+                "You are not logged in, or your session has ended.".into(),
+            ),
+            // A 401 has been reported on the way; anything else: try again next time.
+            Err(_) => {}
+        }
+    }
+
     pub fn set_info(self, info: Option<SessionInfo>) {
         if info.is_some() {
             self.ended.set(None);

@@ -145,6 +145,7 @@ fn record_from_lookup(
     let ttl = data["ttl"].as_u64().unwrap_or(0);
     SessionRecord {
         token,
+        accessor: data["accessor"].as_str().unwrap_or_default().to_string(),
         display_name: data["display_name"]
             .as_str()
             .unwrap_or_default()
@@ -246,5 +247,25 @@ mod tests {
         assert!(mount_or(&Some("../sys".into()), "userpass").is_err());
         assert!(path_segment("alice/../../sys").is_err());
         assert_eq!(path_segment(" alice ").unwrap(), "alice");
+    }
+
+    #[test]
+    fn the_record_keeps_what_lookup_self_says_of_the_token() {
+        let data = serde_json::json!({
+            "accessor": "8609694a-cdbc-db9b-d345-e782dbb562ed",
+            "display_name": "userpass-alice",
+            "policies": ["default", "webapp-one-read"],
+            "ttl": 3600,
+            "renewable": true,
+        });
+        let record = record_from_lookup(VaultToken::new("hvs.x"), "userpass", "up".into(), &data);
+        assert_eq!(record.accessor, "8609694a-cdbc-db9b-d345-e782dbb562ed");
+        assert_eq!(record.policies, ["default", "webapp-one-read"]);
+        assert_eq!(record.granted_ttl, 3600);
+        assert!(record.renewable);
+        assert!(
+            !format!("{record:?}").contains("hvs.x"),
+            "the token is redacted"
+        );
     }
 }

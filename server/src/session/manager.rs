@@ -45,12 +45,32 @@ impl SessionEnd {
     }
 }
 
+/// Who made a request: the user, or the app on its own (polling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    User,
+    Background,
+}
+
+/// The header the app sets on requests it makes on its own.
+pub const ACTIVITY_HEADER: &str = "x-vaultdeck-activity";
+
+impl Activity {
+    fn of(parts: &Parts) -> Activity {
+        match parts.headers.get(ACTIVITY_HEADER) {
+            Some(value) if value == "background" => Activity::Background,
+            _ => Activity::User,
+        }
+    }
+}
+
 pub struct ActiveSession {
     pub id: SessionId,
     pub record: SessionRecord,
 }
 
-/// Activity is written back at most this often, not on every request.
+/// Activity is written back at most this often, not on every request (sooner when the
+/// idle timeout is short: a quarter of it).
 const TOUCH_EVERY: i64 = 15;
 
 /// Records stay in the store this long after the session is over, so that the next
@@ -88,11 +108,14 @@ impl Sessions {
         self.store.delete(id).await.map_err(store_error)
     }
 
-    /// The live session for `id`, renewed and touched; or why there is none.
+    /// The live session for `id`; or why there is none. A request the user made touches
+    /// it and renews its token at half-life; a background one (the app's polling) is only
+    /// checked, so an open tab neither keeps a session alive nor renews its token forever.
     pub async fn resume(
         &self,
         id: SessionId,
         vault: &VaultClient,
+        activity: Activity,
     ) -> Result<ActiveSession, ApiError> {
         let mut record = self
             .store
@@ -112,7 +135,11 @@ impl Sessions {
             self.end(&id).await?;
             return Err(ApiError::SessionEnded(end));
         }
-        let mut changed = now - record.last_active >= TOUCH_EVERY;
+        if activity == Activity::Background {
+            return Ok(ActiveSession { id, record });
+        }
+        let touch_every = TOUCH_EVERY.min(self.idle_timeout.as_secs() as i64 / 4);
+        let mut changed = now - record.last_active >= touch_every;
         record.last_active = now;
         if record.renewable && now >= record.renewed_at + (record.granted_ttl / 2) as i64 {
             match renew(vault, &record).await {
@@ -220,7 +247,7 @@ impl FromRequestParts<AppState> for CurrentSession {
             None => Ok(CurrentSession(None)),
             Some(id) => state
                 .sessions
-                .resume(id, &state.vault)
+                .resume(id, &state.vault, Activity::of(parts))
                 .await
                 .map(|s| CurrentSession(Some(s))),
         }

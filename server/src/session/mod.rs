@@ -64,6 +64,11 @@ impl std::fmt::Debug for SessionId {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub token: VaultToken,
+    /// The token's accessor: names it (for lookup or revocation by an operator) without
+    /// being able to use it. Never sent to the browser. Empty in records from before it
+    /// was kept.
+    #[serde(default)]
+    pub accessor: String,
     pub display_name: String,
     pub policies: Vec<String>,
     pub method: String,

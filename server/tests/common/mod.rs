@@ -119,6 +119,23 @@ impl Deck {
         }
     }
 
+    /// `GET` as the app's own polling sends it: a background request, not user activity.
+    pub async fn poll(&self, path: &str, cookie: &str) -> Answer {
+        let response = self
+            .http
+            .get(format!("{}/{path}", self.base))
+            .header(header::COOKIE, cookie)
+            .header("X-Vaultdeck-Activity", "background")
+            .send()
+            .await
+            .expect("vaultdeck answers");
+        Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.text().await.unwrap_or_default(),
+        }
+    }
+
     /// Logs in and returns the `Cookie` header value for the new session.
     pub async fn login(&self, body: Value) -> String {
         let answer = self
