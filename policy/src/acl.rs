@@ -91,7 +91,9 @@ impl Acl {
     }
 
     /// What the token may do on `path`. `listing` is true for LIST requests, whose path
-    /// ends in `/`: they also match an exact rule written without the slash.
+    /// ends in `/`: they also match rules written without the slash — an exact rule first,
+    /// then `+`/glob rules, before the path with its slash is tried against the patterns
+    /// (Vault's `AllowOperation`).
     pub fn decide(&self, path: &str, listing: bool) -> Decision {
         if self.root {
             return Decision {
@@ -107,34 +109,43 @@ impl Acl {
                 rule: Some(path.to_string()),
             };
         }
-        if listing {
-            if let Some(trimmed) = path.strip_suffix('/') {
-                if let Some(capabilities) = self.exact.get(trimmed) {
-                    return Decision {
-                        capabilities: *capabilities,
-                        kind: MatchKind::ExactWithoutTrailingSlash,
-                        rule: Some(trimmed.to_string()),
-                    };
-                }
+        let trimmed = path.strip_suffix('/').filter(|_| listing);
+        if let Some(trimmed) = trimmed {
+            if let Some(capabilities) = self.exact.get(trimmed) {
+                return Decision {
+                    capabilities: *capabilities,
+                    kind: MatchKind::ExactWithoutTrailingSlash,
+                    rule: Some(trimmed.to_string()),
+                };
             }
         }
-        let best = self
-            .patterns
-            .iter()
-            .filter(|(pattern, _)| pattern_matches(pattern, path))
-            .max_by(|(a, _), (b, _)| higher_priority(a, b));
-        match best {
-            Some((pattern, capabilities)) => Decision {
-                capabilities: *capabilities,
-                kind: MatchKind::Pattern,
-                rule: Some(pattern.clone()),
-            },
-            None => Decision {
+        trimmed
+            .and_then(|trimmed| self.best_pattern(trimmed))
+            .or_else(|| self.best_pattern(path))
+            .unwrap_or(Decision {
                 capabilities: CapabilitySet::EMPTY,
                 kind: MatchKind::NoMatch,
                 rule: None,
-            },
-        }
+            })
+    }
+
+    /// What `sys/capabilities(-self)` reports for `path`: Vault evaluates it as a LIST, so
+    /// `kv/metadata/app/` is covered by a rule for `kv/metadata/app`.
+    pub fn capabilities(&self, path: &str) -> Decision {
+        self.decide(path, true)
+    }
+
+    /// The highest-priority `+`/glob rule matching `path`, if any.
+    fn best_pattern(&self, path: &str) -> Option<Decision> {
+        self.patterns
+            .iter()
+            .filter(|(pattern, _)| pattern_matches(pattern, path))
+            .max_by(|(a, _), (b, _)| higher_priority(a, b))
+            .map(|(pattern, capabilities)| Decision {
+                capabilities: *capabilities,
+                kind: MatchKind::Pattern,
+                rule: Some(pattern.clone()),
+            })
     }
 
     /// Rules for exact paths, merged across policies (for `sys/internal/ui/resultant-acl`).
@@ -161,6 +172,25 @@ mod tests {
     fn can(acl: &Acl, path: &str, capability: Capability) -> bool {
         acl.decide(path, capability == Capability::List)
             .allows(capability)
+    }
+
+    #[test]
+    fn a_listing_path_is_also_matched_without_its_slash() {
+        let acl = acl(&[
+            r#"path "kv/metadata/webapps" { capabilities = ["list"] }"#,
+            r#"path "kv/metadata/teams/+" { capabilities = ["list"] }"#,
+        ]);
+        assert!(can(&acl, "kv/metadata/webapps/", Capability::List));
+        assert!(can(&acl, "kv/metadata/teams/blue/", Capability::List));
+        assert_eq!(
+            acl.capabilities("kv/metadata/webapps/").reported(),
+            vec!["list"]
+        );
+        assert_eq!(
+            acl.decide("kv/metadata/webapps/", false).reported(),
+            vec!["deny"],
+            "a read of the path with the slash is not a listing"
+        );
     }
 
     #[test]

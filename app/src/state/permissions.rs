@@ -91,7 +91,8 @@ impl Permissions {
     pub fn can_all(self, path: &str, capabilities: &[Capability]) -> bool {
         self.acl.with(|acl| {
             acl.as_ref().is_some_and(|acl| {
-                let decision = acl.decide(path, false);
+                let listing = capabilities.contains(&Capability::List);
+                let decision = acl.decide(path, listing);
                 capabilities.iter().all(|c| decision.allows(*c))
             })
         })

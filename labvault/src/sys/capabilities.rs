@@ -29,7 +29,7 @@ pub fn handle(ctx: &Ctx<'_>, endpoint: &str) -> VaultResult {
     let mut answer = Map::new();
     for path in &paths {
         let path = path.trim_start_matches('/');
-        let reported = acl.decide(path, false).reported();
+        let reported = acl.capabilities(path).reported();
         answer.insert(path.to_string(), Value::from(reported));
     }
     if paths.len() == 1 {

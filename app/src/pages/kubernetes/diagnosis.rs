@@ -291,7 +291,7 @@ fn capability_fix(
         }
     }
     for (name, policy) in policies {
-        let decision = Acl::new(std::iter::once(policy)).decide(path, false);
+        let decision = Acl::new(std::iter::once(policy)).capabilities(path);
         if let Some(rule) = decision.rule.clone().filter(|_| !decision.allows(wanted)) {
             return format!(
                 "The policy {name}'s rule “{rule}” matches {path} but gives {} — not {}. Add “{}” to that rule's capabilities.",
@@ -321,7 +321,7 @@ fn capability_fix(
 
 /// The rule of `policy` that gives `capability` on `path`, if one does.
 fn granting_rule(policy: &Policy, path: &str, capability: Capability) -> Option<String> {
-    let decision = Acl::new(std::iter::once(policy)).decide(path, false);
+    let decision = Acl::new(std::iter::once(policy)).capabilities(path);
     decision
         .rule
         .clone()

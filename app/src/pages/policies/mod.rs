@@ -28,6 +28,17 @@ struct UiMounts {
     secret: BTreeMap<String, UiMount>,
 }
 
+/// The auth methods the user's token can see (path → type). `sys/internal/ui/mounts`
+/// answers any token, with the mounts its policies reach; `sys/auth` needs `read` on it.
+pub async fn visible_auth_methods() -> Result<BTreeMap<String, String>, api::ApiError> {
+    let mounts = api::vault_data::<UiMounts>("sys/internal/ui/mounts").await?;
+    Ok(mounts
+        .auth
+        .into_iter()
+        .map(|(path, mount)| (path, mount.kind))
+        .collect())
+}
+
 /// The mounts the user's token can see, as the editor's path checks want them.
 pub async fn mount_hints() -> Vec<MountHint> {
     let Ok(mounts) = api::vault_data::<UiMounts>("sys/internal/ui/mounts").await else {

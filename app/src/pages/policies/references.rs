@@ -2,9 +2,8 @@
 //! the user's token may read them — shown before deleting it.
 
 use crate::api;
-use crate::wire::{Envelope, MountInfo};
+use crate::wire::Envelope;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// How far to look per mount: enough for labs, bounded for big directories.
 const LIMIT: usize = 200;
@@ -40,7 +39,7 @@ pub async fn find(policy: &str) -> Findings {
         references: Vec::new(),
         unchecked: Vec::new(),
     };
-    let mounts = match api::vault_data::<BTreeMap<String, MountInfo>>("sys/auth").await {
+    let mounts = match super::visible_auth_methods().await {
         Ok(mounts) => mounts,
         Err(error) => {
             findings
@@ -49,8 +48,8 @@ pub async fn find(policy: &str) -> Findings {
             return findings;
         }
     };
-    for (path, mount) in mounts {
-        let Some((area, noun)) = entries_of(&mount.kind) else {
+    for (path, kind) in mounts {
+        let Some((area, noun)) = entries_of(&kind) else {
             continue;
         };
         let list_url = format!(
@@ -67,6 +66,12 @@ pub async fn find(policy: &str) -> Findings {
                 continue;
             }
         };
+        if names.len() > LIMIT {
+            findings.unchecked.push(format!(
+                "auth/{path}{area}: only the first {LIMIT} of {} were checked",
+                names.len()
+            ));
+        }
         for name in names.into_iter().take(LIMIT) {
             match api::vault_data::<Value>(&format!("auth/{path}{area}/{name}")).await {
                 Ok(entry) if names_policy(&entry, policy) => findings

@@ -35,7 +35,7 @@ pub fn evaluate(policies: &[(String, Policy)], paths: &[String]) -> Vec<Answer> 
     paths
         .iter()
         .map(|path| {
-            let decision = acl.decide(path, false);
+            let decision = acl.capabilities(path);
             let from = |rule: &str| {
                 let names: Vec<&str> = policies
                     .iter()
