@@ -70,6 +70,17 @@ fn MountSubpage(kind: MountKind) -> impl IntoView {
     let params = use_params_map();
     move || {
         let rest = params.with(|p| p.get("rest")).unwrap_or_default();
+        if let Some(mount) = bare_mount(&rest) {
+            // A link to the mount itself: its top folder for secrets, its settings for auth.
+            let mount = mount.to_string();
+            return match kind {
+                MountKind::Secrets => {
+                    let view = crate::pages::kv::route::KvView::List(String::new());
+                    view! { <KvPage mount view /> }.into_any()
+                }
+                MountKind::Auth => view! { <ConfigureMountPage kind path=mount /> }.into_any(),
+            };
+        }
         if let Some(mount) = rest
             .strip_suffix("/configuration")
             .filter(|m| !m.is_empty())
@@ -86,5 +97,33 @@ fn MountSubpage(kind: MountKind) -> impl IntoView {
             Some((mount, view)) => view! { <KvPage mount view /> }.into_any(),
             None => view! { <NotFound /> }.into_any(),
         }
+    }
+}
+
+/// `kv`, `kv/` or `team/kv/` — a mount with no page named after it. (The first segment is
+/// always the mount's: an auth method may well be mounted at `k8s/`.)
+fn bare_mount(rest: &str) -> Option<&str> {
+    const PAGES: [&str; 6] = ["list", "show", "edit", "create", "configuration", "k8s"];
+    let mount = rest.trim_end_matches('/');
+    let names_a_page = mount
+        .split('/')
+        .skip(1)
+        .any(|segment| PAGES.contains(&segment));
+    (!mount.is_empty() && !names_a_page).then_some(mount)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bare_mount;
+
+    #[test]
+    fn a_bare_mount_is_told_from_its_pages() {
+        assert_eq!(bare_mount("kv"), Some("kv"));
+        assert_eq!(bare_mount("team/kv/"), Some("team/kv"));
+        assert_eq!(bare_mount("kv/list/"), None);
+        assert_eq!(bare_mount("kv/show/"), None);
+        assert_eq!(bare_mount("kubernetes/k8s/roles"), None);
+        assert_eq!(bare_mount("k8s"), Some("k8s"));
+        assert_eq!(bare_mount(""), None);
     }
 }

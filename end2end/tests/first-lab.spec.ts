@@ -120,6 +120,16 @@ test.describe("a fresh Vault", () => {
       await expect(page.locator('[data-testid="mount-row"][data-path="userpass"]')).toContainText("userpass");
     });
 
+    await test.step("enable kubernetes at the path the lab uses", async () => {
+      await page.getByTestId("enable-mount").click();
+      await page.getByTestId("type-kubernetes").check();
+      await expect(page.getByTestId("mount-path")).toHaveValue("kubernetes");
+      await page.getByTestId("enable-submit").click();
+      // Vault lists it as kubernetes: its row leads to the Kubernetes configuration.
+      const row = page.locator('[data-testid="mount-row"][data-path="kubernetes"]');
+      await expect(row.getByTestId("k8s-config")).toBeVisible();
+    });
+
     await test.step("a type the server does not have shows Vault's error and keeps the form", async () => {
       await page.getByTestId("enable-mount").click();
       await page.getByTestId("type-other").check();
@@ -197,6 +207,11 @@ test.describe("a user with a narrow policy", () => {
       await expect(page.locator('[data-testid="mount-row"][data-path="userpass"]')).toBeVisible();
       await expect(page.getByTestId("enable-mount")).toHaveCount(0);
       await expect(page.getByTestId("disable-mount")).toHaveCount(0);
+
+      // Reached by its address, the enable page says what is missing instead of a form.
+      await page.goto(`${deck.url}access/auth/enable`);
+      await expect(page.getByTestId("enable-refused")).toContainText("“update” and “sudo” on sys/auth/PATH");
+      await expect(page.getByTestId("enable-submit")).toHaveCount(0);
 
       await page.goto(`${deck.url}status`);
       await expect(page.getByTestId("token-details")).toContainText("userpass-reader");

@@ -49,7 +49,9 @@ test("create a secret in nested folders, read it masked, reveal a value", async 
   await password.getByTestId("reveal").click();
   await expect(password.getByTestId("secret-value")).toHaveText("s3cret!");
 
-  // The folders exist because the path made them.
+  // The folders exist because the path made them; a link to the bare mount opens its top.
+  await page.goto(`${deck.url}secrets/kv`);
+  await expect(page.locator('[data-testid="kv-row"][data-key="teams/"]')).toBeVisible();
   await page.goto(`${deck.url}secrets/kv/list/`);
   await expect(page.locator('[data-testid="kv-row"][data-key="teams/"]')).toBeVisible();
   await page.locator('[data-testid="kv-row"][data-key="teams/"]').click();
@@ -192,6 +194,25 @@ test("KV version 1 reads and writes too", async ({ page }) => {
   await expect(page.getByTestId("tab-versions")).toHaveCount(0);
   const stored = await vaultOk(lab.addr, lab.rootToken, "GET", "legacy/old/app");
   expect(stored.data).toEqual({ token: "abc" });
+
+  await page.getByTestId("delete-secret").click();
+  await page.getByTestId("confirm-input").fill("old/app");
+  await page.getByTestId("confirm-action").click();
+  await expect(page).toHaveURL(`${deck.url}secrets/legacy/list/old/`);
+  expect((await fetch(`${lab.addr}/v1/legacy/old/app`, { headers: { "x-vault-token": lab.rootToken } })).status).toBe(404);
+});
+
+test("editing a nested object value writes it whole: a key removed inside it is gone", async ({ page }) => {
+  await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/nested/app", { data: { user: "app", limits: { cpu: 1, memory: 2 } } });
+  await logIn(page);
+  await page.goto(`${deck.url}secrets/kv/edit/nested/app`);
+  await page.getByTestId("toggle-mode").click();
+  await page.getByTestId("secret-json-input").fill('{"user": "app", "limits": {"cpu": 1}}');
+  await page.getByTestId("save-secret").click();
+  await expect(page).toHaveURL(`${deck.url}secrets/kv/show/nested/app`);
+  const stored = await vaultOk(lab.addr, lab.rootToken, "GET", "kv/data/nested/app");
+  expect(stored.data.data).toEqual({ user: "app", limits: { cpu: 1 } });
+  expect(stored.data.metadata.version).toBe(2);
 });
 
 test("a policy that may read a secret but not list its folder: open it by typing its path", async ({ page }) => {
@@ -201,6 +222,7 @@ test("a policy that may read a secret but not list its folder: open it by typing
   await logIn(page, token);
   await page.goto(`${deck.url}secrets/kv/list/webapps/`);
   await expect(page.getByTestId("list-denied")).toBeVisible();
+  await expect(page.getByTestId("error-hint")).toHaveText("Your token's policies do not allow “list” on kv/metadata/webapps/.");
   await page.getByTestId("goto-path").fill("webapps/app_one");
   await page.getByTestId("goto-path").press("Enter");
   await expect(page).toHaveURL(`${deck.url}secrets/kv/show/webapps/app_one`);

@@ -73,7 +73,8 @@ fn split_at_double_dash(args: &[String]) -> (Vec<String>, &[String]) {
 
 fn run(release: bool, server_args: &[String]) -> Result<()> {
     let built = site::build_all(release)?;
-    println!("\nStarting Vaultdeck: http://127.0.0.1:3000/ui (Ctrl-C to stop)\n");
+    // The server prints the address it listens on (`--listen`, `--base-path` may change it).
+    println!("\nStarting Vaultdeck (default http://127.0.0.1:3000/ui; Ctrl-C to stop)\n");
     let status = std::process::Command::new(&built.server_binary)
         .args(server_args)
         .env("VAULTDECK_SITE_DIR", &built.site_dir)

@@ -125,7 +125,7 @@ fn TokenCard() -> impl IntoView {
                         <dl class="facts" data-testid="token-details">
                             <dt>"Display name"</dt><dd>{token.display_name}</dd>
                             <dt>"Policies"</dt><dd>{token.policies.join(", ")}</dd>
-                            <dt>"Created at"</dt><dd class="mono">{token.path}</dd>
+                            <dt>"Issued through"</dt><dd class="mono">{token.path}</dd>
                             <dt>"Type"</dt><dd>{token.token_type}</dd>
                             <dt>"Expires"</dt><dd>{token.expire_time.unwrap_or_else(|| "never".into())}</dd>
                             <dt>"Renewable"</dt><dd>{yes_no(token.renewable)}</dd>

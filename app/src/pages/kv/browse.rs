@@ -5,7 +5,10 @@ use super::{route, search::SearchPanel, KvMount};
 use crate::{
     api::{self, ApiError},
     base::href,
-    components::{error_notice::ErrorNotice, virtual_list::VirtualList},
+    components::{
+        error_notice::{needs, ErrorNotice},
+        virtual_list::VirtualList,
+    },
     state::permissions::use_permissions,
 };
 use leptos::prelude::*;
@@ -100,6 +103,7 @@ pub fn GoToPath(mount: String, start: String) -> impl IntoView {
 pub fn Browse(mount: KvMount, folder: String) -> impl IntoView {
     let permissions = use_permissions();
     let list_path = mount.list_path(&folder);
+    let list_denied = needs("list", &list_path);
     let typed = RwSignal::new(String::new());
     let applied = RwSignal::new(String::new());
     let total = RwSignal::new(None::<usize>);
@@ -259,10 +263,10 @@ pub fn Browse(mount: KvMount, folder: String) -> impl IntoView {
             {move || error.get().map(|error| {
                 let denied = error.is_permission_denied();
                 view! {
-                    <ErrorNotice error context="This folder could not be listed." />
+                    <ErrorNotice error context="This folder could not be listed." denied=list_denied.clone() />
                     {denied.then(|| view! {
                         <p class="muted" data-testid="list-denied">
-                            "Your policy does not allow “list” here. If you know a secret's path, type it above to open it."
+                            "If you know a secret's path, type it above to open it."
                         </p>
                     })}
                 }

@@ -6,14 +6,17 @@ use super::{
     browse::Breadcrumbs,
     read_secret, route,
     values::{
-        diff, merge_patch, object_from_rows, object_text, parse_object, pretty, rows_from, Change,
-        RawData, Row, Value,
+        diff, merge_patch, object_from_rows, object_text, parse_object, patch_is_exact, pretty,
+        rows_from, Change, RawData, Row, Value,
     },
     KvMount, Secret,
 };
 use crate::{
     api::{self, ApiError, Method},
-    components::{error_notice::ErrorNotice, leave_guard::use_leave_guard},
+    components::{
+        error_notice::{needs, ErrorNotice},
+        leave_guard::use_leave_guard,
+    },
     state::toasts::use_toasts,
 };
 use leptos::prelude::*;
@@ -107,6 +110,7 @@ fn SecretForm(
     let json_text = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
+    let denied_mount = mount.clone();
     let conflict = RwSignal::new(None::<Conflict>);
     let busy = RwSignal::new(false);
     let saved = RwSignal::new(false);
@@ -265,7 +269,12 @@ fn SecretForm(
                     </label>
                 </Show>
                 {move || problem.get().map(|p| view! { <p class="field-error" role="alert" data-testid="form-problem">{p}</p> })}
-                {move || error.get().map(|error| view! { <ErrorNotice error context="Vault did not save the secret." /> })}
+                {move || error.get().map(|error| {
+                    let target = path.get_untracked().trim().trim_matches('/').to_string();
+                    let capability = if creating { "create" } else { "update" };
+                    let denied = needs(capability, &denied_mount.data_path(&target));
+                    view! { <ErrorNotice error context="Vault did not save the secret." denied /> }
+                })}
                 {move || conflict.get().map(|c| {
                     let mine = current().unwrap_or_default();
                     let theirs = c.theirs.clone();
@@ -412,7 +421,7 @@ async fn write(
             patch_refused: false,
         });
     }
-    if try_patch {
+    if try_patch && patch_is_exact(before, after) {
         let Some(patch) = merge_patch(before, after) else {
             return Ok(Written {
                 patch_refused: false,

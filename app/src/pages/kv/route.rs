@@ -10,26 +10,30 @@ pub enum KvView {
     Edit(String),
 }
 
-/// Splits what follows `/secrets/` into the mount and the view.
+/// Splits what follows `/secrets/` into the mount and the view. The first marker wins, so
+/// secret paths may have `list`, `show` or `edit` segments of their own.
 pub fn parse(rest: &str) -> Option<(String, KvView)> {
-    for (marker, make) in [
-        ("/list/", KvView::List as fn(String) -> KvView),
-        ("/show/", KvView::Show as fn(String) -> KvView),
-        ("/edit/", KvView::Edit as fn(String) -> KvView),
-    ] {
-        if let Some(at) = rest.find(marker) {
-            let mount = &rest[..at];
-            let path = rest[at + marker.len()..].to_string();
-            if mount.is_empty() {
-                return None;
-            }
-            let is_secret_path = !path.is_empty() && !path.ends_with('/');
-            return match make(path) {
-                KvView::List(folder) => Some((mount.into(), KvView::List(as_folder(&folder)))),
-                view if is_secret_path => Some((mount.into(), view)),
-                _ => None,
-            };
+    let markers: [(&str, fn(String) -> KvView); 3] = [
+        ("/list/", KvView::List),
+        ("/show/", KvView::Show),
+        ("/edit/", KvView::Edit),
+    ];
+    let first = markers
+        .iter()
+        .filter_map(|(marker, make)| rest.find(marker).map(|at| (at, *marker, *make)))
+        .min_by_key(|(at, _, _)| *at);
+    if let Some((at, marker, make)) = first {
+        let mount = &rest[..at];
+        let path = rest[at + marker.len()..].to_string();
+        if mount.is_empty() {
+            return None;
         }
+        let is_secret_path = !path.is_empty() && !path.ends_with('/');
+        return match make(path) {
+            KvView::List(folder) => Some((mount.into(), KvView::List(as_folder(&folder)))),
+            view if is_secret_path => Some((mount.into(), view)),
+            _ => None,
+        };
     }
     if let Some(mount) = rest.strip_suffix("/list") {
         return (!mount.is_empty()).then(|| (mount.to_string(), KvView::List(String::new())));
@@ -98,6 +102,22 @@ mod tests {
         assert_eq!(parse("kv/show/"), None);
         assert_eq!(parse("kv/show/folder/"), None);
         assert_eq!(parse("kv/configuration"), None);
+    }
+
+    #[test]
+    fn secret_paths_may_have_segments_named_like_views() {
+        assert_eq!(
+            parse("kv/show/team/list/x"),
+            Some(("kv".into(), KvView::Show("team/list/x".into())))
+        );
+        assert_eq!(
+            parse("kv/edit/a/show/b"),
+            Some(("kv".into(), KvView::Edit("a/show/b".into())))
+        );
+        assert_eq!(
+            parse("kv/list/edit/"),
+            Some(("kv".into(), KvView::List("edit/".into())))
+        );
     }
 
     #[test]

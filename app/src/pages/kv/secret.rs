@@ -11,11 +11,14 @@ use super::{
 use crate::{
     api::{self, ApiError, Method},
     base::href,
-    components::{copy::CopyButton, error_notice::ErrorNotice},
+    components::{confirm::TypedConfirm, copy::CopyButton, error_notice::ErrorNotice},
     state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
 use serde_json::json;
 use vaultdeck_policy::Capability;
 
@@ -184,6 +187,7 @@ fn SecretValues(
             <button type="button" class="button" on:click=move |_| as_json.update(|j| *j = !*j) data-testid="toggle-json">
                 {move || if as_json.get() { "Show as table" } else { "Show as JSON (reveals values)" }}
             </button>
+            {(mount.version == 1).then(|| view! { <DeleteUnversioned mount=mount.clone() path=path.clone() /> })}
         </div>
         <Show
             when=move || as_json.get()
@@ -200,6 +204,50 @@ fn SecretValues(
             <pre class="json-view" data-testid="secret-json">{all_json.clone()}</pre>
         </Show>
     }
+}
+
+/// Deleting a KV version 1 secret: it has no versions, so it is gone for good — the path
+/// must be typed. (Version 2 deletes from its Versions tab.)
+#[component]
+fn DeleteUnversioned(mount: KvMount, path: String) -> impl IntoView {
+    let permissions = use_permissions();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let open = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let allowed = permissions.can(&mount.data_path(&path), Capability::Delete);
+    let delete = Callback::new({
+        let (mount, path) = (mount.clone(), path.clone());
+        move |()| {
+            busy.set(true);
+            let (mount, path, navigate) = (mount.clone(), path.clone(), navigate.clone());
+            leptos::task::spawn_local(async move {
+                match api::vault_write::<()>(Method::DELETE, &mount.data_path(&path), None).await {
+                    Ok(_) => {
+                        toasts.success(format!("Deleted {}/{path}.", mount.path));
+                        let folder = route::parent_folder(&path);
+                        navigate(&route::list_href(&mount.path, &folder), Default::default());
+                    }
+                    Err(error) => {
+                        toasts.error(format!("Deleting {path} failed: {}", error.message()))
+                    }
+                }
+                busy.set(false);
+            });
+        }
+    });
+    allowed.then(|| view! {
+        <button type="button" class="button button-danger" on:click=move |_| open.set(true) data-testid="delete-secret">"Delete…"</button>
+        <TypedConfirm
+            open
+            title=format!("Delete {path}?")
+            explanation="A KV version 1 secret has no versions to go back to: it is gone for good.".to_string()
+            expected=path.clone()
+            action_label="Delete".to_string()
+            on_confirm=delete
+            busy=busy
+        />
+    })
 }
 
 #[component]

@@ -244,11 +244,38 @@ pub fn merge_patch(before: &RawData, after: &RawData) -> Option<String> {
     (!patch.is_empty()).then(|| object_text(&patch))
 }
 
+/// Whether `merge_patch` gives exactly `after`. A changed or added value that is a JSON
+/// object would be merged into the old one key by key (keys removed inside it kept, its
+/// `null`s taken as deletions), so such a change needs a full write instead.
+pub fn patch_is_exact(before: &RawData, after: &RawData) -> bool {
+    diff(before, after)
+        .into_iter()
+        .all(|(key, change)| match change {
+            Change::Added | Change::Changed => !after[&key].trim_start().starts_with('{'),
+            Change::Removed | Change::Same => true,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const SECRET: &str = r#"{"user":"app","port":5432,"ratio":1.50,"tls":true,"nested":{"a":[1,2,{"b":null}]},"brace":"{not json}"}"#;
+
+    #[test]
+    fn a_changed_object_value_needs_a_full_write() {
+        let before = parse_object(r#"{"user":"app","limits":{"cpu":1,"memory":2}}"#).unwrap();
+        let renamed = parse_object(r#"{"user":"web","limits":{"cpu":1,"memory":2}}"#).unwrap();
+        assert!(patch_is_exact(&before, &renamed));
+        let narrowed = parse_object(r#"{"user":"app","limits":{"cpu":1}}"#).unwrap();
+        assert!(!patch_is_exact(&before, &narrowed));
+        let added =
+            parse_object(r#"{"user":"app","limits":{"cpu":1,"memory":2},"tags":{"a":null}}"#)
+                .unwrap();
+        assert!(!patch_is_exact(&before, &added));
+        let removed = parse_object(r#"{"user":"app"}"#).unwrap();
+        assert!(patch_is_exact(&before, &removed));
+    }
 
     #[test]
     fn values_keep_their_exact_json() {

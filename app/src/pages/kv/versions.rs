@@ -9,7 +9,11 @@ use super::{
 use crate::{
     api::{self, ApiError, Method},
     base::href,
-    components::{confirm::TypedConfirm, duration_field::DurationField, error_notice::ErrorNotice},
+    components::{
+        confirm::TypedConfirm,
+        duration_field::DurationField,
+        error_notice::{needs, refusal_text, ErrorNotice},
+    },
     durations,
     state::{permissions::use_permissions, toasts::use_toasts},
 };
@@ -86,7 +90,7 @@ pub fn VersionsTab(mount: KvMount, path: String) -> impl IntoView {
                 let (mount, path) = (mount.clone(), path.clone());
                 move || metadata.get().map(|answer| match answer {
                     Ok(meta) => view! { <VersionTable meta mount=mount.clone() path=path.clone() reload /> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error context="The versions could not be read." /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error context="The versions could not be read." denied=needs("read", &mount.metadata_path(&path)) /> }.into_any(),
                 })
             }
         </Suspense>
@@ -120,7 +124,7 @@ fn VersionTable(
                     Ok(_) => toasts.success(format!("Version {version}: {action} done.")),
                     Err(error) => toasts.error(format!(
                         "{action} of version {version} failed: {}",
-                        error.message()
+                        refusal_text(&error, "update", &mount.versions_path(action, &path))
                     )),
                 }
                 reload.update(|r| *r += 1);
@@ -154,9 +158,10 @@ fn VersionTable(
                             Default::default(),
                         );
                     }
-                    Err(error) => {
-                        toasts.error(format!("Deleting {path} failed: {}", error.message()))
-                    }
+                    Err(error) => toasts.error(format!(
+                        "Deleting {path} failed: {}",
+                        refusal_text(&error, "delete", &mount.metadata_path(&path))
+                    )),
                 }
                 busy.set(false);
             });
@@ -323,7 +328,7 @@ pub fn MetadataTab(mount: KvMount, path: String) -> impl IntoView {
                 let (mount, path) = (mount.clone(), path.clone());
                 move || metadata.get().map(|answer| match answer {
                     Ok(meta) => view! { <MetadataForm meta mount=mount.clone() path=path.clone() /> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error context="The metadata could not be read." /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error context="The metadata could not be read." denied=needs("read", &mount.metadata_path(&path)) /> }.into_any(),
                 })
             }
         </Suspense>
@@ -362,6 +367,7 @@ fn MetadataForm(meta: KeyMetadata, mount: KvMount, path: String) -> impl IntoVie
     let problem = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
     let metadata_path = mount.metadata_path(&path);
+    let metadata_denied = needs("update", &metadata_path);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let versions: u64 = match max_versions.get_untracked().trim() {
@@ -425,7 +431,7 @@ fn MetadataForm(meta: KeyMetadata, mount: KvMount, path: String) -> impl IntoVie
                 <textarea rows="4" bind:value=custom data-testid="meta-custom"></textarea>
             </label>
             {move || problem.get().map(|p| view! { <p class="field-error" role="alert">{p}</p> })}
-            {move || error.get().map(|error| view! { <ErrorNotice error context="Vault refused the metadata." /> })}
+            {move || error.get().map(|error| view! { <ErrorNotice error context="Vault refused the metadata." denied=metadata_denied.clone() /> })}
             <button type="submit" class="button button-primary" data-testid="meta-save">"Save metadata"</button>
         </form>
     }

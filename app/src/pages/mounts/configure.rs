@@ -4,7 +4,9 @@ use super::{trim_path, MountKind};
 use crate::{
     api::{self, ApiError, Method},
     components::{
-        confirm::TypedConfirm, duration_field::DurationField, error_notice::ErrorNotice,
+        confirm::TypedConfirm,
+        duration_field::DurationField,
+        error_notice::{needs, ErrorNotice},
         guard::RequireLogin,
     },
     durations,
@@ -98,6 +100,12 @@ fn TuneForm(kind: MountKind, path: String, current: TuneSettings) -> impl IntoVi
         .cloned();
     let original_listed = current.listing_visibility == "unauth";
     let tune_path = kind.tune_path(&path);
+    let permissions = use_permissions();
+    let can_save = {
+        let tune_path = tune_path.clone();
+        move || permissions.can(&tune_path, Capability::Update)
+    };
+    let read_only_note = needs("update", &tune_path);
     let is_token_mount = kind == MountKind::Auth && path == "token";
 
     let body = move || -> Result<Value, String> {
@@ -170,10 +178,15 @@ fn TuneForm(kind: MountKind, path: String, current: TuneSettings) -> impl IntoVi
             })}
             {move || invalid.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
             {move || error.get().map(|error| view! { <ErrorNotice error context="Vault refused the settings." /> })}
-            <button type="submit" class="button button-primary" disabled=move || busy.get() data-testid="tune-submit">"Save settings"</button>
+            <Show when=can_save.clone() fallback=move || view! { <p class="muted" data-testid="tune-read-only">{read_only_note.clone()}</p> }>
+                <button type="submit" class="button button-primary" disabled=move || busy.get() data-testid="tune-submit">"Save settings"</button>
+            </Show>
         </form>
         {(kind == MountKind::Secrets && kv_version.as_deref() == Some("2")).then(|| view! { <KvSettings path=path.clone() /> })}
-        {(kind == MountKind::Secrets && kv_version.as_deref() == Some("1")).then(|| view! { <KvUpgrade tune_path=tune_path.clone() /> })}
+        {
+            let is_kv_v1 = kind == MountKind::Secrets && kv_version.as_deref() == Some("1");
+            move || (is_kv_v1 && can_save()).then(|| view! { <KvUpgrade tune_path=tune_path.clone() /> })
+        }
     }
 }
 
@@ -181,7 +194,13 @@ fn TuneForm(kind: MountKind, path: String, current: TuneSettings) -> impl IntoVi
 #[component]
 fn KvSettings(path: String) -> impl IntoView {
     let toasts = use_toasts();
+    let permissions = use_permissions();
     let config_path = format!("{path}/config");
+    let can_save = {
+        let config_path = config_path.clone();
+        move || permissions.can(&config_path, Capability::Update)
+    };
+    let read_only_note = needs("update", &config_path);
     let loaded = LocalResource::new({
         let config_path = config_path.clone();
         move || {
@@ -251,7 +270,9 @@ fn KvSettings(path: String) -> impl IntoView {
             <DurationField label="Delete versions after" value=delete_after hint="empty: never" test_id="kv-config-delete-after" />
             {move || invalid.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
             {move || error.get().map(|error| view! { <ErrorNotice error context="Vault refused the KV settings." /> })}
-            <button type="submit" class="button button-primary" data-testid="kv-config-submit">"Save KV settings"</button>
+            <Show when=can_save.clone() fallback=move || view! { <p class="muted">{read_only_note.clone()}</p> }>
+                <button type="submit" class="button button-primary" data-testid="kv-config-submit">"Save KV settings"</button>
+            </Show>
         </form>
     }
 }

@@ -6,7 +6,7 @@ use crate::{
     api::{self, ApiError, Method},
     components::{duration_field::DurationField, error_notice::ErrorNotice, guard::RequireLogin},
     durations,
-    state::toasts::use_toasts,
+    state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -14,7 +14,20 @@ use serde_json::{json, Map, Value};
 
 #[component]
 pub fn EnableMountPage(kind: MountKind) -> impl IntoView {
-    view! { <RequireLogin><EnableForm kind /></RequireLogin> }
+    let permissions = use_permissions();
+    // Until the token's policies are known the form shows; Vault decides in any case.
+    let refused = move || permissions.loaded() && !kind.may_enable(permissions);
+    view! {
+        <RequireLogin>
+            <Show when=move || !refused() fallback=move || view! {
+                <div class="alert alert-error" role="alert" data-testid="enable-refused">
+                    {format!("Your token's policies do not allow enabling a {}: that needs {}.", kind.noun(), kind.enabling_needs())}
+                </div>
+            }>
+                <EnableForm kind />
+            </Show>
+        </RequireLogin>
+    }
 }
 
 /// The form's values, kept across failed attempts.

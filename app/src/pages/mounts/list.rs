@@ -39,12 +39,7 @@ fn MountList(kind: MountKind) -> impl IntoView {
     let disabling = RwSignal::new(None::<String>);
     let dialog_open = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    let can_enable = move || {
-        permissions.can_somewhere_under(
-            &format!("{}/", kind.list_path()),
-            &kind.admin_capabilities(Capability::Update),
-        )
-    };
+    let can_enable = move || kind.may_enable(permissions);
 
     let disable = Callback::new(move |()| {
         let Some(path) = disabling.get_untracked() else {
@@ -163,6 +158,9 @@ fn MountRow(
         None
     };
     let k8s_config_href = href(&crate::pages::kubernetes::config_href(&plain));
+    let k8s_config_path = format!("auth/{plain}/config");
+    let can_read_k8s_config =
+        move || is_kubernetes_auth && permissions.can(&k8s_config_path, Capability::Read);
     let visibility = if info.config.listing_visibility == "unauth" {
         "listed"
     } else {
@@ -184,7 +182,7 @@ fn MountRow(
             <td>{ttl_text(info.config.max_lease_ttl)}</td>
             <td>{visibility}</td>
             <td><div class="row-actions">
-                {is_kubernetes_auth.then(|| view! { <A href=k8s_config_href.clone() attr:class="button button-small" attr:data-testid="k8s-config">"Kubernetes config"</A> })}
+                {move || can_read_k8s_config().then(|| view! { <A href=k8s_config_href.clone() attr:class="button button-small" attr:data-testid="k8s-config">"Kubernetes config"</A> })}
                 {move || can_tune().then(|| view! { <A href=configure_href.clone() attr:class="button button-small">"Configure"</A> })}
                 {move || can_disable().then(|| {
                     let row_path = row_path.clone();

@@ -5,6 +5,7 @@ pub mod configure;
 pub mod enable;
 pub mod list;
 
+use crate::state::permissions::Permissions;
 use vaultdeck_policy::Capability;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +117,25 @@ impl MountKind {
             MountKind::Secrets => vec![write],
             MountKind::Auth => vec![write, Capability::Sudo],
         }
+    }
+
+    /// Whether the token may enable one of these somewhere (`update` on `sys/mounts/…`;
+    /// for auth methods also `sudo`, as `sys/auth/*` is root-protected).
+    pub fn may_enable(self, permissions: Permissions) -> bool {
+        permissions.can_somewhere_under(
+            &format!("{}/", self.list_path()),
+            &self.admin_capabilities(Capability::Update),
+        )
+    }
+
+    /// What enabling needs, in words.
+    pub fn enabling_needs(self) -> String {
+        let names: Vec<&str> = self
+            .admin_capabilities(Capability::Update)
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        format!("“{}” on {}/PATH", names.join("” and “"), self.list_path())
     }
 
     /// Mounts Vault will neither disable nor tune (the token method can be tuned).
