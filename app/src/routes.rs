@@ -81,20 +81,24 @@ fn MountSubpage(kind: MountKind) -> impl IntoView {
                 MountKind::Auth => view! { <ConfigureMountPage kind path=mount /> }.into_any(),
             };
         }
-        if let Some(mount) = rest
+        // Pages inside the mount first: a secret may be named `configuration`.
+        match kind {
+            MountKind::Auth => {
+                if let Some((mount, view)) = parse_k8s_route(&rest) {
+                    return view! { <KubernetesMountPage mount view /> }.into_any();
+                }
+            }
+            MountKind::Secrets => {
+                if let Some((mount, view)) = crate::pages::kv::route::parse(&rest) {
+                    return view! { <KvPage mount view /> }.into_any();
+                }
+            }
+        }
+        match rest
             .strip_suffix("/configuration")
             .filter(|m| !m.is_empty())
         {
-            return view! { <ConfigureMountPage kind path=mount.to_string() /> }.into_any();
-        }
-        if kind == MountKind::Auth {
-            return match parse_k8s_route(&rest) {
-                Some((mount, view)) => view! { <KubernetesMountPage mount view /> }.into_any(),
-                None => view! { <NotFound /> }.into_any(),
-            };
-        }
-        match crate::pages::kv::route::parse(&rest) {
-            Some((mount, view)) => view! { <KvPage mount view /> }.into_any(),
+            Some(mount) => view! { <ConfigureMountPage kind path=mount.to_string() /> }.into_any(),
             None => view! { <NotFound /> }.into_any(),
         }
     }

@@ -154,7 +154,9 @@ test.describe("a fresh Vault", () => {
       await expect(page.getByTestId("toasts")).toContainText("Settings saved.");
       await page.reload();
       await expect(page.getByTestId("tune-default-ttl")).toHaveValue("1h");
-      await nav(page, "Auth methods").click();
+      await expect(page.getByTestId("shell-trail")).toContainText("userpass/ configuration");
+      await page.getByTestId("shell-trail").getByRole("link", { name: "Auth methods" }).click();
+      await expect(page).toHaveURL(`${deck.url}access/auth`);
       await expect(row).toContainText("1h");
     });
 

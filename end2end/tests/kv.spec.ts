@@ -157,6 +157,25 @@ test("versions: history, a diff, delete, undelete, destroy", async ({ page }) =>
   await expect(page.getByTestId("secret-destroyed")).toBeVisible();
 });
 
+test("delete the latest version with only the delete capability, as vault kv delete does", async ({ page }) => {
+  await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/rotating/app", { data: { password: "old" } });
+  await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/rotating/app", { data: { password: "new" } });
+  await vaultOk(lab.addr, lab.rootToken, "PUT", "sys/policies/acl/rotating-deleter", {
+    policy: 'path "kv/data/rotating/app" { capabilities = ["read", "delete"] }',
+  });
+  const token = await createToken(lab.addr, lab.rootToken, { policies: ["rotating-deleter"] });
+  await logIn(page, token);
+  await page.goto(`${deck.url}secrets/kv/show/rotating/app`);
+  await expect(page.getByTestId("secret-version")).toContainText("Version 2");
+  await expect(page.getByTestId("edit-secret")).toHaveCount(0);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByTestId("delete-version").click();
+  await expect(page.getByTestId("secret-deleted")).toBeVisible();
+  const meta = await vaultOk(lab.addr, lab.rootToken, "GET", "kv/metadata/rotating/app");
+  expect(meta.data.versions["2"].deletion_time).not.toBe("");
+  expect(meta.data.versions["1"].deletion_time).toBe("");
+});
+
 test("metadata: max versions, check-and-set, custom metadata", async ({ page }) => {
   await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/meta/app", { data: { k: "v" } });
   await logIn(page);
@@ -230,6 +249,15 @@ test("a policy that may read a secret but not list its folder: open it by typing
   await expect(page.getByTestId("edit-secret")).toHaveCount(0);
   await page.goto(`${deck.url}secrets/kv/show/webapps/app_two`);
   await expect(page.getByTestId("secret-denied")).toContainText("kv/data/webapps/app_two");
+});
+
+test("a secret may be named like a page: configuration, list, show", async ({ page }) => {
+  await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/app/list/configuration", { data: { mode: "strict" } });
+  await logIn(page);
+  await page.goto(`${deck.url}secrets/kv/show/app/list/configuration`);
+  await expect(page.locator('[data-testid="secret-row"][data-key="mode"]')).toBeVisible();
+  await page.goto(`${deck.url}secrets/kv/list/app/list/`);
+  await expect(page.locator('[data-testid="kv-row"][data-key="configuration"]')).toBeVisible();
 });
 
 test("a missing secret says so with its path", async ({ page }) => {

@@ -3,7 +3,9 @@
 
 use crate::{
     base::href,
-    components::{banner::VaultBanner, session_menu::SessionMenu, toasts::ToastArea},
+    components::{
+        banner::VaultBanner, session_menu::SessionMenu, toasts::ToastArea, trail::ShellTrail,
+    },
     state::session::use_session,
 };
 use leptos::prelude::*;
@@ -40,7 +42,7 @@ pub fn Frame(children: Children) -> impl IntoView {
             <SessionMenu />
         </header>
         <VaultBanner />
-        <main class="page" id="main" tabindex="-1">{children()}</main>
+        <main class="page" id="main" tabindex="-1"><ShellTrail />{children()}</main>
         <ToastArea />
     }
 }

@@ -13,4 +13,5 @@ pub mod policy_editor;
 pub mod session_menu;
 pub mod text_file;
 pub mod toasts;
+pub mod trail;
 pub mod virtual_list;

@@ -11,7 +11,11 @@ use super::{
 use crate::{
     api::{self, ApiError, Method},
     base::href,
-    components::{confirm::TypedConfirm, copy::CopyButton, error_notice::ErrorNotice},
+    components::{
+        confirm::TypedConfirm,
+        copy::CopyButton,
+        error_notice::{refusal_text, ErrorNotice},
+    },
     state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
@@ -76,7 +80,7 @@ pub fn ShowSecret(mount: KvMount, path: String) -> impl IntoView {
                         <Suspense fallback=|| view! { <p class="muted">"Reading…"</p> }>
                             {
                                 let (mount, path) = (mount.clone(), path.clone());
-                                move || secret.get().map(|answer| view! { <SecretState answer mount=mount.clone() path=path.clone() reload /> })
+                                move || secret.get().map(|answer| view! { <SecretState answer mount=mount.clone() path=path.clone() reload latest=version().is_none() /> })
                             }
                         </Suspense>
                     }.into_any()
@@ -94,10 +98,12 @@ fn SecretState(
     mount: KvMount,
     path: String,
     reload: RwSignal<u32>,
+    /// Whether the latest version is shown (no `?version=`).
+    latest: bool,
 ) -> impl IntoView {
     let data_path = mount.data_path(&path);
     match answer {
-        Ok(Secret::Live { data, meta }) => view! { <SecretValues data meta mount path /> }.into_any(),
+        Ok(Secret::Live { data, meta }) => view! { <SecretValues data meta mount path reload latest /> }.into_any(),
         Ok(Secret::Deleted(meta)) => view! { <DeletedVersion meta mount path reload /> }.into_any(),
         Ok(Secret::Destroyed(meta)) => view! {
             <div class="alert alert-warn" data-testid="secret-destroyed">
@@ -169,7 +175,10 @@ fn SecretValues(
     meta: Option<VersionMeta>,
     mount: KvMount,
     path: String,
+    reload: RwSignal<u32>,
+    latest: bool,
 ) -> impl IntoView {
+    let shown_version = meta.as_ref().map(|m| m.version);
     let permissions = use_permissions();
     let as_json = RwSignal::new(false);
     let all_json = pretty(&object_text(&data));
@@ -188,6 +197,7 @@ fn SecretValues(
                 {move || if as_json.get() { "Show as table" } else { "Show as JSON (reveals values)" }}
             </button>
             {(mount.version == 1).then(|| view! { <DeleteUnversioned mount=mount.clone() path=path.clone() /> })}
+            {shown_version.map(|version| view! { <DeleteVersion mount=mount.clone() path=path.clone() version latest reload /> })}
         </div>
         <Show
             when=move || as_json.get()
@@ -203,6 +213,61 @@ fn SecretValues(
         >
             <pre class="json-view" data-testid="secret-json">{all_json.clone()}</pre>
         </Show>
+    }
+}
+
+/// Soft-deleting the version on screen (KV v2), which undelete reverses. The latest goes
+/// with `DELETE data/PATH` — the `delete` capability, as `vault kv delete` — an older one
+/// through `delete/PATH`, which needs `update`.
+#[component]
+fn DeleteVersion(
+    mount: KvMount,
+    path: String,
+    version: u64,
+    latest: bool,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let permissions = use_permissions();
+    let toasts = use_toasts();
+    let (request_path, capability) = if latest {
+        (mount.data_path(&path), Capability::Delete)
+    } else {
+        (mount.versions_path("delete", &path), Capability::Update)
+    };
+    let allowed = {
+        let request_path = request_path.clone();
+        move || permissions.can(&request_path, capability)
+    };
+    let delete = move |_| {
+        let question = format!("Delete version {version}? Undelete brings it back.");
+        if !window().confirm_with_message(&question).unwrap_or(false) {
+            return;
+        }
+        let request_path = request_path.clone();
+        leptos::task::spawn_local(async move {
+            let outcome = if latest {
+                api::vault_write::<()>(Method::DELETE, &request_path, None).await
+            } else {
+                let body = json!({ "versions": [version] });
+                api::vault_write(Method::POST, &request_path, Some(&body)).await
+            };
+            match outcome {
+                Ok(_) => {
+                    toasts.success(format!("Deleted version {version}."));
+                    reload.update(|r| *r += 1);
+                }
+                Err(error) => toasts.error(format!(
+                    "Deleting version {version} failed: {}",
+                    refusal_text(&error, capability.as_str(), &request_path)
+                )),
+            }
+        });
+    };
+    let delete = StoredValue::new(delete);
+    move || {
+        allowed().then(|| view! {
+        <button type="button" class="button" on:click=move |ev| delete.with_value(|d| d(ev)) data-testid="delete-version">"Delete this version"</button>
+    })
     }
 }
 
