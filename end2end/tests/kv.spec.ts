@@ -269,7 +269,10 @@ test("a missing secret says so with its path", async ({ page }) => {
 test("unsaved edits are kept when a link is clicked and the user stays", async ({ page }) => {
   await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/careful/app", { data: { k: "v" } });
   await logIn(page);
-  await page.goto(`${deck.url}secrets/kv/edit/careful/app`);
+  // Reached the way a person does, through the app (not by loading the editor's address).
+  await page.goto(`${deck.url}secrets/kv/show/careful/app`);
+  await page.getByTestId("edit-secret").click();
+  await expect(page).toHaveURL(`${deck.url}secrets/kv/edit/careful/app`);
   await page.getByTestId("edit-value").first().fill("changed");
   await expect(page.getByTestId("unsaved")).toBeVisible();
   page.once("dialog", (dialog) => dialog.dismiss());

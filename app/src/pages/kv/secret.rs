@@ -139,7 +139,11 @@ fn DeletedVersion(
     let permissions = use_permissions();
     let toasts = use_toasts();
     let undelete_path = mount.versions_path("undelete", &path);
-    let allowed = permissions.can(&undelete_path, Capability::Update);
+    // Reactive: the token's policies may still be loading when the secret is shown.
+    let allowed = {
+        let undelete_path = undelete_path.clone();
+        move || permissions.can(&undelete_path, Capability::Update)
+    };
     let version = meta.version;
     let undelete = move |_| {
         let undelete_path = undelete_path.clone();
@@ -162,7 +166,7 @@ fn DeletedVersion(
     view! {
         <div class="alert alert-warn" data-testid="secret-deleted">
             {format!("Version {version} of this secret was deleted at {}. Its data is kept until it is destroyed.", meta.deletion_time)}
-            {allowed.then(|| view! {
+            {move || allowed().then(|| view! {
                 <p><button class="button" on:click=undelete.clone() data-testid="undelete">"Undelete"</button></p>
             })}
         </div>
@@ -185,13 +189,14 @@ fn SecretValues(
     let copy_all = all_json.clone();
     let rows = rows_from(&data);
     let edit_href = href(&format!("/secrets/{}/edit/{path}", mount.path));
-    let can_edit = permissions.can(&mount.data_path(&path), Capability::Update);
+    let data_path = mount.data_path(&path);
+    let can_edit = move || permissions.can(&data_path, Capability::Update);
     view! {
         {meta.map(|m| view! {
             <p class="muted" data-testid="secret-version">{format!("Version {}, created {}", m.version, m.created_time)}</p>
         })}
         <div class="actions">
-            {can_edit.then(|| view! { <A href=edit_href.clone() attr:class="button button-primary" attr:data-testid="edit-secret">"Edit"</A> })}
+            {move || can_edit().then(|| view! { <A href=edit_href.clone() attr:class="button button-primary" attr:data-testid="edit-secret">"Edit"</A> })}
             <CopyButton value=Signal::derive(move || copy_all.clone()) label="all values as JSON".to_string() />
             <button type="button" class="button" on:click=move |_| as_json.update(|j| *j = !*j) data-testid="toggle-json">
                 {move || if as_json.get() { "Show as table" } else { "Show as JSON (reveals values)" }}
@@ -280,7 +285,10 @@ fn DeleteUnversioned(mount: KvMount, path: String) -> impl IntoView {
     let navigate = use_navigate();
     let open = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    let allowed = permissions.can(&mount.data_path(&path), Capability::Delete);
+    let allowed = {
+        let data_path = mount.data_path(&path);
+        move || permissions.can(&data_path, Capability::Delete)
+    };
     let delete = Callback::new({
         let (mount, path) = (mount.clone(), path.clone());
         move |()| {
@@ -301,7 +309,8 @@ fn DeleteUnversioned(mount: KvMount, path: String) -> impl IntoView {
             });
         }
     });
-    allowed.then(|| view! {
+    move || {
+        allowed().then(|| view! {
         <button type="button" class="button button-danger" on:click=move |_| open.set(true) data-testid="delete-secret">"Delete…"</button>
         <TypedConfirm
             open
@@ -313,6 +322,7 @@ fn DeleteUnversioned(mount: KvMount, path: String) -> impl IntoView {
             busy=busy
         />
     })
+    }
 }
 
 #[component]

@@ -131,8 +131,11 @@ fn VersionTable(
             });
         }
     };
-    let can =
-        |action: &str| permissions.can(&mount.versions_path(action, &path), Capability::Update);
+    // Signals: the token's policies may still be loading when the table is first drawn.
+    let can = |action: &str| {
+        let action_path = mount.versions_path(action, &path);
+        Signal::derive(move || permissions.can(&action_path, Capability::Update))
+    };
     let (can_delete, can_undelete, can_destroy) = (can("delete"), can("undelete"), can("destroy"));
     let current = meta.current_version;
     let versions = meta.sorted();
@@ -141,7 +144,10 @@ fn VersionTable(
     // Deleting metadata and every version: typed confirmation.
     let open = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    let can_delete_all = permissions.can(&mount.metadata_path(&path), Capability::Delete);
+    let can_delete_all = {
+        let metadata_path = mount.metadata_path(&path);
+        move || permissions.can(&metadata_path, Capability::Delete)
+    };
     let delete_all = Callback::new({
         let (mount, path, navigate) = (mount.clone(), path.clone(), navigate.clone());
         move |()| {
@@ -191,17 +197,22 @@ fn VersionTable(
                             <td data-testid="version-state">{status}</td>
                             <td><div class="row-actions">
                                 {(!state.destroyed && !deleted).then(|| view! { <A href=view_href.clone() attr:class="button button-small">"View"</A> })}
-                                {(can_delete && !state.destroyed && !deleted).then(|| view! {
-                                    <button class="button button-small" on:click=move |_| act_delete("delete", number) data-testid="version-delete">"Delete"</button>
+                                {let destroyed = state.destroyed; move || (can_delete.get() && !destroyed && !deleted).then(|| {
+                                    let act = act_delete.clone();
+                                    view! { <button class="button button-small" on:click=move |_| act("delete", number) data-testid="version-delete">"Delete"</button> }
                                 })}
-                                {(can_undelete && !state.destroyed && deleted).then(|| view! {
-                                    <button class="button button-small" on:click=move |_| act_undelete("undelete", number) data-testid="version-undelete">"Undelete"</button>
+                                {let destroyed = state.destroyed; move || (can_undelete.get() && !destroyed && deleted).then(|| {
+                                    let act = act_undelete.clone();
+                                    view! { <button class="button button-small" on:click=move |_| act("undelete", number) data-testid="version-undelete">"Undelete"</button> }
                                 })}
-                                {(can_destroy && !state.destroyed).then(|| view! {
-                                    <button class="button button-small button-danger" data-testid="version-destroy"
-                                        on:click=move |_| if window().confirm_with_message(&format!("Destroy version {number}? Its data is gone for good.")).unwrap_or(false) { act_destroy("destroy", number) }>
-                                        "Destroy"
-                                    </button>
+                                {let destroyed = state.destroyed; move || (can_destroy.get() && !destroyed).then(|| {
+                                    let act = act_destroy.clone();
+                                    view! {
+                                        <button class="button button-small button-danger" data-testid="version-destroy"
+                                            on:click=move |_| if window().confirm_with_message(&format!("Destroy version {number}? Its data is gone for good.")).unwrap_or(false) { act("destroy", number) }>
+                                            "Destroy"
+                                        </button>
+                                    }
                                 })}
                             </div></td>
                         </tr>
@@ -210,7 +221,7 @@ fn VersionTable(
             </tbody>
         </table>
         <VersionDiff mount=mount.clone() path=path.clone() numbers />
-        {can_delete_all.then(|| view! {
+        {move || can_delete_all().then(|| view! {
             <h3>"Delete everything"</h3>
             <p>"Deleting the metadata removes every version of this secret, permanently."</p>
             <button class="button button-danger" on:click=move |_| open.set(true) data-testid="delete-all">"Delete all versions…"</button>
