@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let router_base = base::router_base();
     base::provide_router_base(router_base.clone());
+    state::hydration::provide_hydration();
     state::toasts::provide_toasts();
     state::health::provide_vault_health();
     let session = state::session::provide_session_state();

@@ -91,6 +91,7 @@ test.describe("a fresh Vault", () => {
       }
       await expect(page).toHaveURL(`${deck.url}login`);
       await expect(page.getByTestId("vault-banner")).toHaveCount(0);
+      await expect(page.getByTestId("login-submit")).toBeEnabled();
       await page.getByTestId("login-first").fill(rootToken);
       await page.getByTestId("login-submit").click();
       await expect(page.getByTestId("session-user")).toHaveText("root");
@@ -193,6 +194,7 @@ test.describe("a user with a narrow policy", () => {
       await createUser(lab.addr, lab.rootToken, "reader", "reader-password", ["mounts-reader"]);
       const page = await (await browser.newContext()).newPage();
       await page.goto(`${deck.url}login`);
+      await expect(page.getByTestId("login-submit")).toBeEnabled();
       await page.getByTestId("login-tab-userpass").click();
       await page.getByTestId("login-first").fill("reader");
       await page.getByTestId("login-second").fill("reader-password");
@@ -222,6 +224,7 @@ test.describe("a user with a narrow policy", () => {
       // The same pages as root do show the actions: the test above can fail.
       const rootPage = await (await browser.newContext()).newPage();
       await rootPage.goto(`${deck.url}login`);
+      await expect(rootPage.getByTestId("login-submit")).toBeEnabled();
       await rootPage.getByTestId("login-first").fill(lab.rootToken);
       await rootPage.getByTestId("login-submit").click();
       await expect(rootPage.getByTestId("session-user")).toHaveText("root");

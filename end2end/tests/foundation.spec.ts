@@ -176,6 +176,7 @@ test.describe("with Vault reachable", () => {
     try {
       const appUrl = `${proxy.origin}${KUBECTL_PREFIX}/ui/`;
       await page.goto(`${appUrl}login`);
+      await expect(page.getByTestId("login-submit")).toBeEnabled();
       await page.getByTestId("login-first").fill(lab.rootToken);
       await page.getByTestId("login-submit").click();
       await expect(page.getByTestId("session-user")).toHaveText("root");

@@ -27,6 +27,7 @@ test.afterAll(async () => {
 test("a folder of 100,000 keys opens, scrolls to the end and filters", async ({ page }) => {
   test.setTimeout(120_000);
   await page.goto(`${deck.url}login`);
+  await expect(page.getByTestId("login-submit")).toBeEnabled();
   await page.getByTestId("login-first").fill(lab.rootToken);
   await page.getByTestId("login-submit").click();
   await expect(page.getByTestId("session-user")).toHaveText("root");

@@ -18,8 +18,16 @@ test.afterAll(async () => {
   await lab?.stop();
 });
 
+test("until the app has hydrated, the login form cannot be submitted (a native submit would put the token in the URL)", async ({ page }) => {
+  const html = await (await fetch(`${deck.url}login`)).text();
+  expect(html).toMatch(/<button(?=[^>]*data-testid="login-submit")[^>]*\sdisabled/);
+  await page.goto(`${deck.url}login`);
+  await expect(page.getByTestId("login-submit")).toBeEnabled();
+});
+
 async function logInWithToken(page: Page, token: string) {
   await page.getByTestId("login-tab-token").click();
+  await expect(page.getByTestId("login-submit")).toBeEnabled();
   await page.getByTestId("login-first").fill(token);
   await page.getByTestId("login-submit").click();
 }
@@ -66,6 +74,7 @@ test("a userpass login keeps the token out of the browser too", async ({ page })
     }
   });
   await page.goto(`${deck.url}login`);
+  await expect(page.getByTestId("login-submit")).toBeEnabled();
   await page.getByTestId("login-tab-userpass").click();
   await page.getByTestId("login-first").fill("alice");
   await page.getByTestId("login-second").fill("alice-password");
@@ -82,6 +91,7 @@ test("a userpass login keeps the token out of the browser too", async ({ page })
 
 test("a wrong password shows Vault's error and keeps the form filled", async ({ page }) => {
   await page.goto(`${deck.url}login`);
+  await expect(page.getByTestId("login-submit")).toBeEnabled();
   await page.getByTestId("login-tab-userpass").click();
   await page.getByTestId("login-first").fill("alice");
   await page.getByTestId("login-second").fill("not-her-password");

@@ -5,7 +5,7 @@ use crate::{
     api::{self, Method},
     base::href,
     components::error_notice::ErrorNotice,
-    state::{health::use_vault_health, session::use_session},
+    state::{health::use_vault_health, hydration::is_hydrated, session::use_session},
     wire::{LoginRequest, Secret, SessionInfo},
 };
 use leptos::prelude::*;
@@ -248,7 +248,7 @@ fn LoginForm(tab: LoginTab) -> impl IntoView {
                 </label>
             })}
             {move || error.get().map(|error| view! { <ErrorNotice error context="Login failed." /> })}
-            <button type="submit" class="button button-primary" disabled=move || busy.get() data-testid="login-submit">
+            <button type="submit" class="button button-primary" disabled=move || busy.get() || !is_hydrated() data-testid="login-submit">
                 {move || if busy.get() { "Logging in…" } else { "Log in" }}
             </button>
         </form>
