@@ -18,7 +18,9 @@ test.afterAll(async () => {
   await lab?.stop();
 });
 
-test("until the app has hydrated, the login form cannot be submitted (a native submit would put the token in the URL)", async ({ page }) => {
+test("until the app has hydrated, the login form cannot be submitted (a native submit would reload and drop the input)", async ({ page }) => {
+  // The inputs carry no name: whatever happens before hydration, no field can reach a URL.
+  expect(await (await fetch(`${deck.url}login`)).text()).not.toMatch(/<input[^>]*\sname=/);
   const html = await (await fetch(`${deck.url}login`)).text();
   expect(html).toMatch(/<button(?=[^>]*data-testid="login-submit")[^>]*\sdisabled/);
   await page.goto(`${deck.url}login`);

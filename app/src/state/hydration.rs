@@ -1,6 +1,7 @@
 //! Whether the app runs yet: false while the server's HTML is all there is, true once the
-//! WASM has hydrated it. Forms that carry credentials keep their submit button disabled
-//! until then — a native submit before hydration would put the fields in the URL.
+//! WASM has hydrated it. The login form keeps its submit button disabled until then: a
+//! native submit before hydration reloads the page and drops what was typed (the inputs
+//! have no `name`, so nothing reaches the URL), and the click looks ignored.
 
 use leptos::prelude::*;
 
