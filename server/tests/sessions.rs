@@ -414,16 +414,17 @@ async fn the_apps_polling_does_not_renew_the_token() {
     let token = create_token(
         &lab.url(),
         &root,
-        json!({ "policies": ["default"], "ttl": "2s", "explicit_max_ttl": "1h" }),
+        json!({ "policies": ["default"], "ttl": "4s", "explicit_max_ttl": "1h" }),
     )
     .await;
     let deck = vaultdeck(&lab.url(), &[]).await;
     let cookie = deck.login_with_token(&token).await;
-    tokio::time::sleep(Duration::from_millis(1300)).await;
-    // Past half of its 2 s: a user request would renew it now; a poll must not.
+    // Past half of its 4 s (the store keeps whole seconds: margins of a second): a user
+    // request would renew it now, to 4 s again; a poll must not.
+    tokio::time::sleep(Duration::from_millis(2300)).await;
     let who = deck.poll("session", &cookie).await.expect(200).json();
-    assert!(who["ttl"].as_u64().unwrap() <= 1, "renewed: {who}");
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(who["ttl"].as_u64().unwrap() <= 2, "renewed: {who}");
+    tokio::time::sleep(Duration::from_millis(2900)).await;
     let ended = deck.poll("session", &cookie).await.expect(401);
     assert_eq!(ended.json()["session"], "expired");
 }
