@@ -167,6 +167,7 @@ test("delete the latest version with only the delete capability, as vault kv del
   await logIn(page, token);
   await page.goto(`${deck.url}secrets/kv/show/rotating/app`);
   await expect(page.getByTestId("secret-version")).toContainText("Version 2");
+  await expect(page.locator('main[data-permissions="loaded"]')).toBeVisible();
   await expect(page.getByTestId("edit-secret")).toHaveCount(0);
   page.once("dialog", (dialog) => dialog.accept());
   await page.getByTestId("delete-version").click();
@@ -246,6 +247,7 @@ test("a policy that may read a secret but not list its folder: open it by typing
   await page.getByTestId("goto-path").press("Enter");
   await expect(page).toHaveURL(`${deck.url}secrets/kv/show/webapps/app_one`);
   await expect(page.locator('[data-testid="secret-row"][data-key="password"]')).toBeVisible();
+  await expect(page.locator('main[data-permissions="loaded"]')).toBeVisible();
   await expect(page.getByTestId("edit-secret")).toHaveCount(0);
   await page.goto(`${deck.url}secrets/kv/show/webapps/app_two`);
   await expect(page.getByTestId("secret-denied")).toContainText("kv/data/webapps/app_two");

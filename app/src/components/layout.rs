@@ -6,7 +6,7 @@ use crate::{
     components::{
         banner::VaultBanner, session_menu::SessionMenu, toasts::ToastArea, trail::ShellTrail,
     },
-    state::session::use_session,
+    state::{permissions::use_permissions, session::use_session},
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -25,6 +25,7 @@ pub fn Layout() -> impl IntoView {
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
     return_to_login_when_the_session_ends();
+    let permissions = use_permissions();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -42,7 +43,11 @@ pub fn Frame(children: Children) -> impl IntoView {
             <SessionMenu />
         </header>
         <VaultBanner />
-        <main class="page" id="main" tabindex="-1"><ShellTrail />{children()}</main>
+        // Whether the token's policies are known: actions appear once they are (tests wait on it).
+        <main class="page" id="main" tabindex="-1" data-permissions=move || if permissions.loaded() { "loaded" } else { "loading" }>
+            <ShellTrail />
+            {children()}
+        </main>
         <ToastArea />
     }
 }
