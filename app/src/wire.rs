@@ -195,8 +195,8 @@ pub struct InitResponse {
     pub root_token: Secret,
 }
 
-/// A mount as `sys/mounts` and `sys/auth` list it.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+/// A mount as `sys/mounts`, `sys/auth` and `sys/internal/ui/mounts` list it.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct MountInfo {
     /// `type`
     #[serde(rename = "type")]
@@ -212,6 +212,16 @@ pub struct MountInfo {
     /// `options`, e.g. `{"version": "2"}` for KV v2.
     #[serde(default)]
     pub options: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `sys/internal/ui/mounts`: the mounts the token may see (any token may ask; without one,
+/// those listed as `unauth`).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct UiMounts {
+    #[serde(default)]
+    pub auth: std::collections::BTreeMap<String, MountInfo>,
+    #[serde(default)]
+    pub secret: std::collections::BTreeMap<String, MountInfo>,
 }
 
 impl MountInfo {

@@ -169,6 +169,15 @@ async fn write_role(lab: &Lab, mount: &str, name: &str, role: Value) -> Answer {
         .await
 }
 
+/// A role binding one service account in one namespace, written as root.
+async fn bind_role(lab: &Lab, mount: &str, role: &str, account: &str, namespace: &str) {
+    let body = json!({
+        "bound_service_account_names": account,
+        "bound_service_account_namespaces": namespace,
+    });
+    write_role(lab, mount, role, body).await.expect(200);
+}
+
 async fn login(lab: &Lab, mount: &str, role: &str, jwt: &str) -> Answer {
     lab.call(
         "POST",
@@ -583,14 +592,7 @@ async fn writing_a_new_role_needs_create_and_an_existing_one_update() {
 async fn login_answers_bad_requests_before_calling_the_cluster() {
     let lab = Lab::new().await;
     enable(&lab, "kubernetes").await;
-    write_role(
-        &lab,
-        "kubernetes",
-        "web",
-        json!({"bound_service_account_names": "web", "bound_service_account_namespaces": "lab"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "web", "web", "lab").await;
     let jwt = forged_jwt(projected_claims("lab", "web"));
 
     let no_config = login(&lab, "kubernetes", "web", &jwt).await.expect(500);
@@ -682,14 +684,7 @@ async fn an_unreachable_cluster_is_permission_denied_without_hanging() {
         .unwrap()
         .port();
     let lab = lab_with_dummy_config(&format!("https://127.0.0.1:{port}")).await;
-    write_role(
-        &lab,
-        "kubernetes",
-        "web",
-        json!({"bound_service_account_names": "web", "bound_service_account_namespaces": "lab"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "web", "web", "lab").await;
     let started = Instant::now();
     let answer = login(
         &lab,
@@ -800,14 +795,7 @@ async fn names_and_namespaces_outside_the_role_are_refused() {
     service_account(&cluster, "bind-team", "other").await;
     service_account(&cluster, "bind-elsewhere", "app").await;
     let lab = lab_for(&cluster, "kubernetes", Some(&reviewer)).await;
-    write_role(
-        &lab,
-        "kubernetes",
-        "app",
-        json!({"bound_service_account_names": "app", "bound_service_account_namespaces": "bind-team"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "app", "app", "bind-team").await;
 
     let other = token_for(&cluster, "bind-team", "other", &[]).await;
     let answer = login(&lab, "kubernetes", "app", &other).await.expect(403);
@@ -829,22 +817,8 @@ async fn globs_and_stars_bind_many_accounts() {
     service_account(&cluster, "glob-team-a", "db").await;
     service_account(&cluster, "glob-other", "app-web").await;
     let lab = lab_for(&cluster, "kubernetes", Some(&reviewer)).await;
-    write_role(
-        &lab,
-        "kubernetes",
-        "apps",
-        json!({"bound_service_account_names": "app-*", "bound_service_account_namespaces": "glob-team-*"}),
-    )
-    .await
-    .expect(200);
-    write_role(
-        &lab,
-        "kubernetes",
-        "anyone",
-        json!({"bound_service_account_names": "*", "bound_service_account_namespaces": "*"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "apps", "app-*", "glob-team-*").await;
+    bind_role(&lab, "kubernetes", "anyone", "*", "*").await;
     let app = token_for(&cluster, "glob-team-a", "app-web", &[]).await;
     let db = token_for(&cluster, "glob-team-a", "db", &[]).await;
     let other = token_for(&cluster, "glob-other", "app-web", &[]).await;
@@ -865,14 +839,7 @@ async fn tokens_the_cluster_does_not_vouch_for_are_refused() {
     let reviewer = reviewer_jwt(&cluster, "forged-vault").await;
     service_account(&cluster, "forged-apps", "web").await;
     let lab = lab_for(&cluster, "kubernetes", Some(&reviewer)).await;
-    write_role(
-        &lab,
-        "kubernetes",
-        "web",
-        json!({"bound_service_account_names": "web", "bound_service_account_namespaces": "forged-apps"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "web", "web", "forged-apps").await;
     // Claims that pass every local check, but no real signature: the review says no.
     let forged = forged_jwt(projected_claims("forged-apps", "web"));
     let answer = login(&lab, "kubernetes", "web", &forged).await.expect(403);
@@ -889,14 +856,7 @@ async fn a_deleted_service_account_is_refused_once_the_review_cache_lets_go() {
     let reviewer = reviewer_jwt(&cluster, "deleted-vault").await;
     service_account(&cluster, "deleted-apps", "gone").await;
     let lab = lab_for(&cluster, "kubernetes", Some(&reviewer)).await;
-    write_role(
-        &lab,
-        "kubernetes",
-        "gone",
-        json!({"bound_service_account_names": "gone", "bound_service_account_namespaces": "deleted-apps"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "gone", "gone", "deleted-apps").await;
     let jwt = token_for(&cluster, "deleted-apps", "gone", &[]).await;
     login(&lab, "kubernetes", "gone", &jwt).await.expect(200);
     kube(
@@ -939,14 +899,7 @@ async fn a_role_audience_must_be_in_the_token() {
     )
     .await
     .expect(204);
-    write_role(
-        &lab,
-        "kubernetes",
-        "no-aud",
-        json!({"bound_service_account_names": "web", "bound_service_account_namespaces": "aud-apps"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "no-aud", "web", "aud-apps").await;
     let default_audience = token_for(&cluster, "aud-apps", "web", &[]).await;
     let answer = login(&lab, "kubernetes", "vault-aud", &default_audience)
         .await
@@ -975,14 +928,7 @@ async fn without_a_reviewer_jwt_the_login_jwt_reviews_itself() {
         .await
         .expect(200);
     assert_eq!(read.data()["token_reviewer_jwt_set"], false);
-    write_role(
-        &lab,
-        "kubernetes",
-        "web",
-        json!({"bound_service_account_names": "web", "bound_service_account_namespaces": "self-apps"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "web", "web", "self-apps").await;
     let jwt = token_for(&cluster, "self-apps", "web", &[]).await;
     // The account may not create TokenReviews yet: the API server refuses the review.
     let answer = login(&lab, "kubernetes", "web", &jwt).await.expect(403);
@@ -1065,14 +1011,7 @@ async fn pem_keys_verify_signatures_before_the_review() {
     let reviewer = reviewer_jwt(&cluster, "pem-vault").await;
     service_account(&cluster, "pem-apps", "web").await;
     let lab = lab_for(&cluster, "kubernetes", Some(&reviewer)).await;
-    write_role(
-        &lab,
-        "kubernetes",
-        "web",
-        json!({"bound_service_account_names": "web", "bound_service_account_namespaces": "pem-apps"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "web", "web", "pem-apps").await;
     let jwt = token_for(&cluster, "pem-apps", "web", &[]).await;
     let signing_key = std::fs::read_to_string(cluster.dir().join("sa.pub")).unwrap();
     let configure = |pem: String| {
@@ -1146,14 +1085,7 @@ async fn a_legacy_secret_token_logs_in_with_its_secret_name() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let lab = lab_for(&cluster, "kubernetes", Some(&reviewer)).await;
-    write_role(
-        &lab,
-        "kubernetes",
-        "old",
-        json!({"bound_service_account_names": "old", "bound_service_account_namespaces": "legacy-apps"}),
-    )
-    .await
-    .expect(200);
+    bind_role(&lab, "kubernetes", "old", "old", "legacy-apps").await;
     let answer = login(&lab, "kubernetes", "old", &jwt).await.expect(200);
     let metadata = &answer.body["auth"]["metadata"];
     assert_eq!(metadata["service_account_secret_name"], "old-token");

@@ -226,36 +226,13 @@ fn parse_base_path(value: &str) -> Result<BasePath, String> {
     }
 }
 
-/// Durations as Vault writes them: `90s`, `30m`, `1h`, `1h30m`, or plain seconds.
+/// Durations as Vault writes them: `90s`, `30m`, `1h`, `1h30m`, or plain seconds — read by
+/// the same parser as the app's duration fields.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
+    match vaultdeck_app::durations::parse(value)? {
+        Some(seconds) => Ok(Duration::from_secs(seconds)),
+        None => Err("a duration is required, e.g. 30s, 5m or 1h".into()),
     }
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in value.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(format!("`{value}` is not a duration like 30s, 5m or 1h")),
-        };
-        let amount: u64 = number
-            .parse()
-            .map_err(|_| format!("`{value}` is not a duration like 30s, 5m or 1h"))?;
-        total += amount * unit;
-        number.clear();
-    }
-    if !number.is_empty() || total == 0 && value.is_empty() {
-        return Err(format!("`{value}` is not a duration like 30s, 5m or 1h"));
-    }
-    Ok(Duration::from_secs(total))
 }
 
 #[cfg(test)]

@@ -304,25 +304,23 @@ async fn a_test_login_reports_what_the_pod_would_get_then_revokes_it() {
     let deck = deck_for(&lab.url(), &cluster).await;
     let session = deck.login_with_token(&root).await;
 
-    let ask = |namespace: &str, account: &str| {
-        json!({
+    let test_login = |namespace: &'static str, account: &'static str| {
+        let body = json!({
             "mount": "kubernetes",
             "role": "webapp-one",
             "namespace": namespace,
             "service_account": account,
             "paths": ["secret/data/webapps/app_one", "secret/data/webapps/app_two"],
-        })
+        });
+        let (deck, session) = (&deck, &session);
+        async move {
+            deck.call("POST", "k8s/test-login", Some(session), Some(body))
+                .await
+                .expect(200)
+                .json()
+        }
     };
-    let report = deck
-        .call(
-            "POST",
-            "k8s/test-login",
-            Some(&session),
-            Some(ask("facade-apps", "webapp-one")),
-        )
-        .await
-        .expect(200)
-        .json();
+    let report = test_login("facade-apps", "webapp-one").await;
     assert_eq!(report["login"]["ok"], true, "{report}");
     assert_eq!(
         report["token"]["policies"],
@@ -351,16 +349,7 @@ async fn a_test_login_reports_what_the_pod_would_get_then_revokes_it() {
         "the test token must not reach the browser: {report}"
     );
 
-    let elsewhere = deck
-        .call(
-            "POST",
-            "k8s/test-login",
-            Some(&session),
-            Some(ask("facade-elsewhere", "webapp-one")),
-        )
-        .await
-        .expect(200)
-        .json();
+    let elsewhere = test_login("facade-elsewhere", "webapp-one").await;
     assert_eq!(elsewhere["login"]["ok"], false);
     assert_eq!(elsewhere["login"]["status"], 403);
     assert_eq!(
@@ -368,16 +357,7 @@ async fn a_test_login_reports_what_the_pod_would_get_then_revokes_it() {
         json!(["namespace not authorized"])
     );
 
-    let missing = deck
-        .call(
-            "POST",
-            "k8s/test-login",
-            Some(&session),
-            Some(ask("facade-apps", "nobody")),
-        )
-        .await
-        .expect(200)
-        .json();
+    let missing = test_login("facade-apps", "nobody").await;
     assert_eq!(missing["token_request"]["ok"], false);
     assert!(
         missing["token_request"]["error"]

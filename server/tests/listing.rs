@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{create_token, lab, vault, vaultdeck};
+use common::{create_token, lab, vault, vaultdeck, Deck};
 use serde_json::{json, Value};
 
 async fn seed(lab_url: &str, root: &str, paths: &[String]) {
@@ -147,8 +147,16 @@ async fn an_empty_folder_is_an_empty_page_not_an_error() {
     );
 }
 
-fn lines(text: &str) -> Vec<Value> {
-    text.lines()
+/// `GET search/v1/secret/metadata/{query}`: its NDJSON lines, parsed.
+async fn search(deck: &Deck, query: &str, cookie: &str) -> Vec<Value> {
+    let path = format!("search/v1/secret/metadata/{query}");
+    let answer = deck
+        .call("GET", &path, Some(cookie), None)
+        .await
+        .expect(200);
+    answer
+        .text
+        .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
@@ -170,51 +178,18 @@ async fn search_walks_sub_folders_within_bounds_and_skips_what_it_may_not_list()
     let deck = vaultdeck(&lab.url(), &[]).await;
     let cookie = deck.login_with_token(&root).await;
 
-    let found = lines(
-        &deck
-            .call(
-                "GET",
-                "search/v1/secret/metadata/apps?q=DB-pass",
-                Some(&cookie),
-                None,
-            )
-            .await
-            .expect(200)
-            .text,
-    );
+    let found = search(&deck, "apps?q=DB-pass", &cookie).await;
     let matches: Vec<&str> = found.iter().filter_map(|l| l["match"].as_str()).collect();
     assert_eq!(matches.len(), 3, "{found:?}");
     assert!(matches.contains(&"deep/a/b/c/db-password"));
     let done = found.last().unwrap()["done"].clone();
     assert_eq!(done["stopped"], "complete");
 
-    let shallow = lines(
-        &deck
-            .call(
-                "GET",
-                "search/v1/secret/metadata/apps?q=db&depth=2",
-                Some(&cookie),
-                None,
-            )
-            .await
-            .expect(200)
-            .text,
-    );
+    let shallow = search(&deck, "apps?q=db&depth=2", &cookie).await;
     assert_eq!(shallow.iter().filter(|l| l["match"].is_string()).count(), 2);
     assert_eq!(shallow.last().unwrap()["done"]["stopped"], "depth");
 
-    let limited = lines(
-        &deck
-            .call(
-                "GET",
-                "search/v1/secret/metadata/apps?q=db&limit=1",
-                Some(&cookie),
-                None,
-            )
-            .await
-            .expect(200)
-            .text,
-    );
+    let limited = search(&deck, "apps?q=db&limit=1", &cookie).await;
     assert_eq!(limited.last().unwrap()["done"]["stopped"], "limit");
 
     // A token that may list the top but not apps/web/: that folder is counted as denied.
@@ -223,18 +198,7 @@ async fn search_walks_sub_folders_within_bounds_and_skips_what_it_may_not_list()
     }))).await;
     let partial = create_token(&lab.url(), &root, json!({ "policies": ["partial"] })).await;
     let partial_cookie = deck.login_with_token(&partial).await;
-    let seen = lines(
-        &deck
-            .call(
-                "GET",
-                "search/v1/secret/metadata/apps?q=db",
-                Some(&partial_cookie),
-                None,
-            )
-            .await
-            .expect(200)
-            .text,
-    );
+    let seen = search(&deck, "apps?q=db", &partial_cookie).await;
     let matches: Vec<&str> = seen.iter().filter_map(|l| l["match"].as_str()).collect();
     assert_eq!(matches, vec!["batch/db-password"]);
     assert_eq!(

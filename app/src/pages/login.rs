@@ -6,14 +6,13 @@ use crate::{
     base::href,
     components::error_notice::ErrorNotice,
     state::{health::use_vault_health, hydration::is_hydrated, session::use_session},
-    wire::{LoginRequest, Secret, SessionInfo},
+    wire::{LoginRequest, MountInfo, Secret, SessionInfo, UiMounts},
 };
 use leptos::prelude::*;
 use leptos_router::{
     components::A,
     hooks::{use_navigate, use_query_map},
 };
-use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// A tab of the login form.
@@ -37,21 +36,7 @@ fn method_of(kind: &str) -> Option<&'static str> {
     }
 }
 
-#[derive(Clone, Deserialize)]
-struct ListedMount {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    description: String,
-}
-
-#[derive(Clone, Deserialize)]
-struct UiMounts {
-    #[serde(default)]
-    auth: BTreeMap<String, ListedMount>,
-}
-
-fn tabs_for(listed: &BTreeMap<String, ListedMount>) -> Vec<LoginTab> {
+fn tabs_for(listed: &BTreeMap<String, MountInfo>) -> Vec<LoginTab> {
     let mut tabs = vec![
         LoginTab {
             method: "token",
@@ -281,16 +266,16 @@ mod tests {
         let mut listed = BTreeMap::new();
         listed.insert(
             "kubernetes/".to_string(),
-            ListedMount {
+            MountInfo {
                 kind: "kubernetes".into(),
-                description: String::new(),
+                ..MountInfo::default()
             },
         );
         listed.insert(
             "github/".to_string(),
-            ListedMount {
+            MountInfo {
                 kind: "github".into(),
-                description: String::new(),
+                ..MountInfo::default()
             },
         );
         let tabs = tabs_for(&listed);

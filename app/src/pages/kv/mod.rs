@@ -10,7 +10,10 @@ pub mod secret;
 pub mod values;
 pub mod versions;
 
-use crate::api::{self, ApiError};
+use crate::{
+    api::{self, ApiError},
+    wire::MountInfo,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use values::{parse_object, RawData};
@@ -45,35 +48,16 @@ impl KvMount {
     }
 }
 
-#[derive(Deserialize)]
-struct UiMount {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    options: Option<BTreeMap<String, String>>,
-}
-
 /// Finds out whether `mount` is KV, and which version (`sys/internal/ui/mounts/:path`, which
 /// any token with access to the mount may read).
 pub async fn detect(mount: &str) -> Result<KvMount, ApiError> {
-    let info = api::vault_data::<UiMount>(&format!("sys/internal/ui/mounts/{mount}")).await?;
-    if info.kind != "kv" {
-        return Err(ApiError::local(format!(
+    let info = api::vault_data::<MountInfo>(&format!("sys/internal/ui/mounts/{mount}")).await?;
+    let version = info.kv_version().ok_or_else(|| {
+        ApiError::local(format!(
             "{mount}/ is a {} engine, not key/value.",
             info.kind
-        )));
-    }
-    let version = if info
-        .options
-        .as_ref()
-        .and_then(|o| o.get("version"))
-        .map(String::as_str)
-        == Some("2")
-    {
-        2
-    } else {
-        1
-    };
+        ))
+    })?;
     Ok(KvMount {
         path: mount.to_string(),
         version,
@@ -201,5 +185,28 @@ pub fn KvPage(mount: String, view: route::KvView) -> impl leptos::IntoView {
                 }
             </Suspense>
         </crate::components::guard::RequireLogin>
+    }
+}
+
+/// Deletes a secret for good — `request_path` is its KV v1 path or its v2 metadata — and
+/// on success says `done` and shows the secret's folder; on failure says why.
+pub async fn delete_for_good(
+    mount: &KvMount,
+    path: &str,
+    request_path: &str,
+    done: String,
+    toasts: crate::state::toasts::Toasts,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions),
+) {
+    match api::vault_write::<()>(api::Method::DELETE, request_path, None).await {
+        Ok(_) => {
+            toasts.success(done);
+            let folder = route::parent_folder(path);
+            navigate(&route::list_href(&mount.path, &folder), Default::default());
+        }
+        Err(error) => toasts.error(format!(
+            "Deleting {path} failed: {}",
+            crate::components::error_notice::refusal_text(&error, "delete", request_path)
+        )),
     }
 }

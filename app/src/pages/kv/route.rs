@@ -13,7 +13,8 @@ pub enum KvView {
 /// Splits what follows `/secrets/` into the mount and the view. The first marker wins, so
 /// secret paths may have `list`, `show` or `edit` segments of their own.
 pub fn parse(rest: &str) -> Option<(String, KvView)> {
-    let markers: [(&str, fn(String) -> KvView); 3] = [
+    type MakeView = fn(String) -> KvView;
+    let markers: [(&str, MakeView); 3] = [
         ("/list/", KvView::List),
         ("/show/", KvView::Show),
         ("/edit/", KvView::Edit),

@@ -3,7 +3,7 @@
 
 use super::{
     browse::Breadcrumbs,
-    read_secret, route,
+    delete_for_good, read_secret, route,
     values::{object_text, pretty, rows_from, RawData, Value},
     versions::{MetadataTab, VersionsTab},
     KvMount, Secret, VersionMeta,
@@ -295,16 +295,9 @@ fn DeleteUnversioned(mount: KvMount, path: String) -> impl IntoView {
             busy.set(true);
             let (mount, path, navigate) = (mount.clone(), path.clone(), navigate.clone());
             leptos::task::spawn_local(async move {
-                match api::vault_write::<()>(Method::DELETE, &mount.data_path(&path), None).await {
-                    Ok(_) => {
-                        toasts.success(format!("Deleted {}/{path}.", mount.path));
-                        let folder = route::parent_folder(&path);
-                        navigate(&route::list_href(&mount.path, &folder), Default::default());
-                    }
-                    Err(error) => {
-                        toasts.error(format!("Deleting {path} failed: {}", error.message()))
-                    }
-                }
+                let done = format!("Deleted {}/{path}.", mount.path);
+                let request_path = mount.data_path(&path);
+                delete_for_good(&mount, &path, &request_path, done, toasts, navigate).await;
                 busy.set(false);
             });
         }

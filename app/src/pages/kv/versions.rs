@@ -2,7 +2,7 @@
 //! metadata (max versions, check-and-set, automatic deletion, custom metadata).
 
 use super::{
-    read_secret, route,
+    delete_for_good, read_secret, route,
     values::{diff, Change, RawData, Value},
     KvMount, Secret,
 };
@@ -154,21 +154,9 @@ fn VersionTable(
             busy.set(true);
             let (mount, path, navigate) = (mount.clone(), path.clone(), navigate.clone());
             leptos::task::spawn_local(async move {
-                match api::vault_write::<()>(Method::DELETE, &mount.metadata_path(&path), None)
-                    .await
-                {
-                    Ok(_) => {
-                        toasts.success(format!("Deleted {path} and all its versions."));
-                        navigate(
-                            &route::list_href(&mount.path, &route::parent_folder(&path)),
-                            Default::default(),
-                        );
-                    }
-                    Err(error) => toasts.error(format!(
-                        "Deleting {path} failed: {}",
-                        refusal_text(&error, "delete", &mount.metadata_path(&path))
-                    )),
-                }
+                let done = format!("Deleted {path} and all its versions.");
+                let request_path = mount.metadata_path(&path);
+                delete_for_good(&mount, &path, &request_path, done, toasts, navigate).await;
                 busy.set(false);
             });
         }

@@ -7,26 +7,10 @@ pub mod references;
 pub mod templates;
 pub mod tester;
 
-use crate::api;
+use crate::{api, wire::UiMounts};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use vaultdeck_policy::MountHint;
-
-#[derive(Clone, Debug, Deserialize)]
-struct UiMount {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    options: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-struct UiMounts {
-    #[serde(default)]
-    auth: BTreeMap<String, UiMount>,
-    #[serde(default)]
-    secret: BTreeMap<String, UiMount>,
-}
 
 /// The auth methods the user's token can see (path → type). `sys/internal/ui/mounts`
 /// answers any token, with the mounts its policies reach; `sys/auth` needs `read` on it.
@@ -44,24 +28,10 @@ pub async fn mount_hints() -> Vec<MountHint> {
     let Ok(mounts) = api::vault_data::<UiMounts>("sys/internal/ui/mounts").await else {
         return Vec::new();
     };
-    let kv_version = |m: &UiMount| {
-        (m.kind == "kv").then(|| {
-            if m.options
-                .as_ref()
-                .and_then(|o| o.get("version"))
-                .map(String::as_str)
-                == Some("2")
-            {
-                2
-            } else {
-                1
-            }
-        })
-    };
     let secrets = mounts.secret.iter().map(|(path, m)| MountHint {
         path: path.clone(),
         kind: m.kind.clone(),
-        kv_version: kv_version(m),
+        kv_version: m.kv_version(),
     });
     let auths = mounts.auth.iter().map(|(path, m)| MountHint {
         path: format!("auth/{path}"),
