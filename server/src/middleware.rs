@@ -3,7 +3,7 @@
 use crate::error::{error_response, ApiError, SessionIsOver};
 use axum::{
     http::{header, HeaderValue, StatusCode},
-    response::Response,
+    response::{IntoResponse, Response},
     Router,
 };
 use std::time::Duration;
@@ -37,6 +37,9 @@ pub fn apply(router: Router, request_timeout: Duration, max_body_bytes: usize) -
     // Layers run outside-in in the order they are added last-to-first; read bottom-up.
     router
         .layer(RequestBodyLimitLayer::new(max_body_bytes))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            refuse_declared_oversize(max_body_bytes, request, next)
+        }))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, request_timeout))
         .layer(axum::middleware::map_response(errors_as_json))
         .layer(CompressionLayer::new().compress_when(
@@ -60,6 +63,51 @@ pub fn apply(router: Router, request_timeout: Duration, max_body_bytes: usize) -
             // The path only: query strings may carry values we must not log.
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }))
+}
+
+/// Reading an oversized body after the 413 is sent: at most this much, for at most this long.
+const DRAIN_AT_MOST_BYTES: usize = 64 * 1024 * 1024;
+const DRAIN_AT_MOST: Duration = Duration::from_secs(10);
+
+/// A body whose `Content-Length` is over the limit gets its 413 at once, and the body is
+/// then read and thrown away for a while ("lingering close", as nginx does). Without that,
+/// the connection closes with the client still sending: its write fails with EPIPE or a
+/// reset and it never sees the 413 — a browser saving a huge secret would get a bare
+/// network error instead of a message. Bodies without a length (chunked) are cut off by
+/// `RequestBodyLimitLayer` when read; those clients may still see a reset.
+async fn refuse_declared_oversize(
+    max_body_bytes: usize,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > max_body_bytes as u64 => {
+            tokio::spawn(drain(request.into_body()));
+            StatusCode::PAYLOAD_TOO_LARGE.into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Keeping the body alive keeps hyper reading the connection; dropping it closes it.
+async fn drain(body: axum::body::Body) {
+    use tokio_stream::StreamExt;
+    let mut chunks = body.into_data_stream();
+    let mut read = 0usize;
+    let reading = async {
+        while let Some(Ok(chunk)) = chunks.next().await {
+            read += chunk.len();
+            if read > DRAIN_AT_MOST_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_AT_MOST, reading).await;
 }
 
 fn security_header(
@@ -234,6 +282,39 @@ mod tests {
             body_text(response).await,
             r#"{"errors":["request body too large"]}"#
         );
+    }
+
+    /// Over a real connection: a client that sends its whole oversized body (as browsers
+    /// do) can finish writing and then read the 413, instead of hitting a closed socket.
+    #[tokio::test]
+    async fn an_oversize_upload_over_tcp_reads_its_413() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app()).await });
+
+        let body = vec![b'x'; 16 * 1024 * 1024];
+        let mut connection = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = format!(
+            "POST /echo HTTP/1.1\r\nhost: {address}\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        connection.write_all(head.as_bytes()).await.unwrap();
+        connection
+            .write_all(&body)
+            .await
+            .expect("the server reads the rest of the body instead of resetting the connection");
+        let mut response = String::new();
+        let mut chunk = [0u8; 4096];
+        while !response.contains("]}") {
+            let read = connection.read(&mut chunk).await.unwrap();
+            if read == 0 {
+                break;
+            }
+            response.push_str(&String::from_utf8_lossy(&chunk[..read]));
+        }
+        assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+        assert!(response.contains("request body too large"), "{response}");
     }
 
     #[tokio::test]
