@@ -2,8 +2,15 @@
 
 use std::path::PathBuf;
 
+/// Read at run time: `cargo run` (the `xtask` alias) sets `CARGO_MANIFEST_DIR` for the
+/// process. The compile-time value is only a fallback, because clones at different paths
+/// share one target directory and cargo may reuse an `xtask` built in another clone —
+/// which would then build and test that clone's sources.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
