@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
     state::health::provide_vault_health();
     let session = state::session::provide_session_state();
     state::permissions::provide_permissions(session);
+    components::leave_guard::watch_history_steps();
     // Who is logged in: asked once the app runs in the browser.
     Effect::new(move |_| {
         leptos::task::spawn_local(session.refresh());

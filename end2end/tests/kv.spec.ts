@@ -286,6 +286,32 @@ test("unsaved edits are kept when a link is clicked and the user stays", async (
   await expect(page).toHaveURL(`${deck.url}status`);
 });
 
+test("unsaved edits are kept when the back button is pressed and the user stays", async ({ page }) => {
+  await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/careful/back", { data: { k: "v" } });
+  await logIn(page);
+  await page.goto(`${deck.url}secrets/kv/show/careful/back`);
+  await page.getByTestId("edit-secret").click();
+  await expect(page).toHaveURL(`${deck.url}secrets/kv/edit/careful/back`);
+  await page.getByTestId("edit-value").first().fill("changed");
+  await expect(page.getByTestId("unsaved")).toBeVisible();
+
+  const asked = new Promise<string>((resolve) =>
+    page.once("dialog", (dialog) => {
+      resolve(dialog.message());
+      void dialog.dismiss();
+    }),
+  );
+  await page.goBack();
+  expect(await asked).toContain("unsaved changes");
+  await expect(page).toHaveURL(`${deck.url}secrets/kv/edit/careful/back`);
+  await expect(page.getByTestId("edit-value").first()).toHaveValue("changed");
+
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.goBack();
+  await expect(page).toHaveURL(`${deck.url}secrets/kv/show/careful/back`);
+  await expect(page.locator('[data-testid="secret-row"][data-key="k"]')).toBeVisible();
+});
+
 test("search through sub-folders streams matches, and cancel stops it", async ({ page }) => {
   for (const path of ["search/a/db-password", "search/b/c/db-password", "search/b/api-key", "search/d/e/f/db-root"]) {
     await vaultOk(lab.addr, lab.rootToken, "POST", `kv/data/${path}`, { data: { k: "v" } });
