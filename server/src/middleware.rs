@@ -214,9 +214,34 @@ async fn errors_as_json(response: Response) -> Response {
 async fn rejection_text(response: Response) -> String {
     const MAX: usize = 4096;
     match axum::body::to_bytes(response.into_body(), MAX).await {
-        Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).trim().to_string(),
+        Ok(bytes) if !bytes.is_empty() => without_values(String::from_utf8_lossy(&bytes).trim()),
         _ => "the request could not be read".to_string(),
     }
+}
+
+/// Serde names the offending value in "invalid type: string \"hunter2\", expected …" —
+/// and a wrongly typed field may be a token or a password. Keep only the value's kind, so
+/// the message still says which field is wrong and why, and no secret is sent back.
+fn without_values(message: &str) -> String {
+    let mut rest = message;
+    let mut cleaned = String::with_capacity(message.len());
+    while let Some((start, marker)) = ["invalid type: ", "invalid value: "]
+        .iter()
+        .filter_map(|marker| rest.find(marker).map(|at| (at, *marker)))
+        .min()
+    {
+        let value_start = start + marker.len();
+        let Some(value_len) = rest[value_start..].find(", expected") else {
+            break;
+        };
+        let value = &rest[value_start..value_start + value_len];
+        let kind = value.split(['"', '`']).next().unwrap_or_default().trim();
+        cleaned.push_str(&rest[..value_start]);
+        cleaned.push_str(kind);
+        rest = &rest[value_start + value_len..];
+    }
+    cleaned.push_str(rest);
+    cleaned
 }
 
 #[cfg(test)]
@@ -317,6 +342,28 @@ mod tests {
         assert!(response.contains("request body too large"), "{response}");
     }
 
+    #[test]
+    fn rejections_name_the_kind_of_a_wrong_value_not_the_value() {
+        assert_eq!(
+            without_values(
+                "Failed to deserialize the JSON body into the target type: token: invalid type: \
+                 string \"hunter2\", expected u32 at line 1 column 20"
+            ),
+            "Failed to deserialize the JSON body into the target type: token: invalid type: \
+             string, expected u32 at line 1 column 20"
+        );
+        assert_eq!(
+            without_values("password: invalid type: integer `12345`, expected a string"),
+            "password: invalid type: integer, expected a string"
+        );
+        assert_eq!(
+            without_values("ttl: invalid value: floating point `1.5`, expected a whole number"),
+            "ttl: invalid value: floating point, expected a whole number"
+        );
+        let untouched = "missing field `token` at line 1 column 18";
+        assert_eq!(without_values(untouched), untouched);
+    }
+
     #[tokio::test]
     async fn a_body_that_is_not_the_expected_json_gets_a_json_error() {
         #[derive(serde::Deserialize)]
@@ -339,11 +386,22 @@ mod tests {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         let text = body_text(response).await;
         assert!(text.starts_with(r#"{"errors":["Failed to parse"#), "{text}");
-        let response = app.oneshot(request(r#"{"tokn":"x"}"#)).await.unwrap();
+        let response = app
+            .clone()
+            .oneshot(request(r#"{"tokn":"x"}"#))
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let text = body_text(response).await;
         assert!(text.contains("missing field `token`"), "{text}");
         assert!(text.starts_with(r#"{"errors":["#), "{text}");
+        let response = app.oneshot(request(r#"{"token":98765}"#)).await.unwrap();
+        let text = body_text(response).await;
+        assert!(text.contains("invalid type: integer, expected"), "{text}");
+        assert!(
+            !text.contains("98765"),
+            "the value is not sent back: {text}"
+        );
     }
 
     #[tokio::test]
