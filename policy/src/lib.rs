@@ -22,5 +22,6 @@ pub use pattern::{higher_priority, pattern_matches};
 pub const DEFAULT_POLICY: &str = include_str!("default_policy.hcl");
 
 pub use validate::{
-    validate, Diagnostic, Fix, MountHint, RuleSummary, Segment, Severity, Validation,
+    names_a_kv2_area, validate, Diagnostic, Fix, MountHint, RuleSummary, Segment, Severity,
+    Validation,
 };

@@ -90,6 +90,12 @@ const KV2_AREAS: &[&str] = &[
     "config",
 ];
 
+/// Whether a path inside a KV v2 mount (`rest`, after the mount's own path) goes through
+/// one of the areas its API serves — `webapps/app_one` does not; `data/webapps/app_one` does.
+pub fn names_a_kv2_area(rest: &str) -> bool {
+    KV2_AREAS.iter().any(|area| rest.starts_with(area))
+}
+
 pub fn validate(text: &str, mounts: &[MountHint]) -> Validation {
     let mut checker = Checker {
         text,
@@ -405,10 +411,7 @@ impl Checker<'_> {
         if mount.kv_version != Some(2) || rest.is_empty() || rest.starts_with(['*', '+']) {
             return;
         }
-        if KV2_AREAS
-            .iter()
-            .any(|area| rest.starts_with(area) || *area == rest)
-        {
+        if names_a_kv2_area(rest) {
             return;
         }
         let suggestion = format!("{}data/{rest}", mount.path);

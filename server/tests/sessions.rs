@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{create_token, lab, vault, vaultdeck};
+use common::{create_token, lab, vault, vaultdeck, Deck};
 use serde_json::json;
 use std::time::Duration;
 
@@ -230,10 +230,13 @@ async fn the_passthrough_adds_the_sessions_token_and_only_that() {
 
 #[tokio::test]
 async fn logout_revokes_the_token_in_vault() {
-    let (lab, root) = lab().await;
-    let token = create_token(&lab.url(), &root, json!({ "policies": ["default"] })).await;
-    let deck = vaultdeck(&lab.url(), &[]).await;
-    let cookie = deck.login_with_token(&token).await;
+    let TokenSession {
+        lab,
+        token,
+        deck,
+        cookie,
+        ..
+    } = token_session(json!({ "policies": ["default"] })).await;
     let out = deck
         .call("DELETE", "session", Some(&cookie), None)
         .await
@@ -282,15 +285,12 @@ async fn logout_forgets_the_session_even_when_vault_is_down() {
 
 #[tokio::test]
 async fn an_expired_token_ends_the_session_with_a_reason() {
-    let (lab, root) = lab().await;
-    let token = create_token(
-        &lab.url(),
-        &root,
-        json!({ "policies": ["default"], "ttl": "2s", "renewable": false }),
-    )
-    .await;
-    let deck = vaultdeck(&lab.url(), &[]).await;
-    let cookie = deck.login_with_token(&token).await;
+    let TokenSession {
+        lab: _lab,
+        deck,
+        cookie,
+        ..
+    } = token_session(json!({ "policies": ["default"], "ttl": "2s", "renewable": false })).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let ended = deck
         .call(
@@ -308,15 +308,14 @@ async fn an_expired_token_ends_the_session_with_a_reason() {
 
 #[tokio::test]
 async fn active_sessions_renew_their_token_at_half_life() {
-    let (lab, root) = lab().await;
-    let token = create_token(
-        &lab.url(),
-        &root,
-        json!({ "policies": ["default"], "ttl": "4s", "explicit_max_ttl": "1h" }),
-    )
-    .await;
-    let deck = vaultdeck(&lab.url(), &[]).await;
-    let cookie = deck.login_with_token(&token).await;
+    let TokenSession {
+        lab,
+        token,
+        deck,
+        cookie,
+        ..
+    } = token_session(json!({ "policies": ["default"], "ttl": "4s", "explicit_max_ttl": "1h" }))
+        .await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // Past half of its 4 s: this request renews it, for another 4 s from now.
     let who = deck
@@ -343,10 +342,13 @@ async fn active_sessions_renew_their_token_at_half_life() {
 
 #[tokio::test]
 async fn a_token_revoked_elsewhere_ends_the_session() {
-    let (lab, root) = lab().await;
-    let token = create_token(&lab.url(), &root, json!({ "policies": ["default"] })).await;
-    let deck = vaultdeck(&lab.url(), &[]).await;
-    let cookie = deck.login_with_token(&token).await;
+    let TokenSession {
+        lab,
+        root,
+        token,
+        deck,
+        cookie,
+    } = token_session(json!({ "policies": ["default"] })).await;
     vault(
         &lab.url(),
         "POST",
@@ -410,15 +412,13 @@ async fn the_apps_polling_does_not_keep_a_session_alive() {
 
 #[tokio::test]
 async fn the_apps_polling_does_not_renew_the_token() {
-    let (lab, root) = lab().await;
-    let token = create_token(
-        &lab.url(),
-        &root,
-        json!({ "policies": ["default"], "ttl": "4s", "explicit_max_ttl": "1h" }),
-    )
-    .await;
-    let deck = vaultdeck(&lab.url(), &[]).await;
-    let cookie = deck.login_with_token(&token).await;
+    let TokenSession {
+        lab: _lab,
+        deck,
+        cookie,
+        ..
+    } = token_session(json!({ "policies": ["default"], "ttl": "4s", "explicit_max_ttl": "1h" }))
+        .await;
     // Past half of its 4 s (the store keeps whole seconds: margins of a second): a user
     // request would renew it now, to 4 s again; a poll must not.
     tokio::time::sleep(Duration::from_millis(2300)).await;
@@ -585,4 +585,28 @@ async fn vault_too_slow_is_504() {
         "{}",
         answer.text
     );
+}
+
+/// A lab, a Vaultdeck in front of it, and a session logged in with a token created with
+/// `params` (the lab keeps running while this is alive).
+struct TokenSession {
+    lab: labvault::Server,
+    root: String,
+    token: String,
+    deck: Deck,
+    cookie: String,
+}
+
+async fn token_session(params: serde_json::Value) -> TokenSession {
+    let (lab, root) = lab().await;
+    let token = create_token(&lab.url(), &root, params).await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&token).await;
+    TokenSession {
+        lab,
+        root,
+        token,
+        deck,
+        cookie,
+    }
 }

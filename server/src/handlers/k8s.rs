@@ -132,6 +132,19 @@ pub async fn get_cluster(
     Ok(Json(answer))
 }
 
+/// The names of every object an API lists.
+async fn names_in<K>(api: Api<K>) -> Result<Vec<String>, ApiError>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    let list = api.list(&ListParams::default()).await.map_err(kube_error)?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|object| object.meta().name.clone())
+        .collect())
+}
+
 /// `GET api/k8s/namespaces?mount=…`
 pub async fn list_namespaces(
     State(state): State<AppState>,
@@ -139,15 +152,7 @@ pub async fn list_namespaces(
     Query(q): Query<MountQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (kube, _) = authorize(&state, &session, &q.mount, Need::Read).await?;
-    let list = Api::<Namespace>::all(kube.client)
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_error)?;
-    let names: Vec<String> = list
-        .items
-        .into_iter()
-        .filter_map(|n| n.metadata.name)
-        .collect();
+    let names = names_in(Api::<Namespace>::all(kube.client)).await?;
     Ok(Json(json!({ "namespaces": names })))
 }
 
@@ -159,15 +164,7 @@ pub async fn list_service_accounts(
     Query(q): Query<MountQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (kube, _) = authorize(&state, &session, &q.mount, Need::Read).await?;
-    let list = Api::<ServiceAccount>::namespaced(kube.client, &namespace)
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_error)?;
-    let names: Vec<String> = list
-        .items
-        .into_iter()
-        .filter_map(|sa| sa.metadata.name)
-        .collect();
+    let names = names_in(Api::<ServiceAccount>::namespaced(kube.client, &namespace)).await?;
     Ok(Json(
         json!({ "namespace": namespace, "service_accounts": names }),
     ))

@@ -3,7 +3,7 @@
 //! policies, the capability on the path — with the step that failed and its likely fix.
 
 use serde_json::Value;
-use vaultdeck_policy::{Acl, Capability, MountHint, Policy};
+use vaultdeck_policy::{names_a_kv2_area, Acl, Capability, MountHint, Policy};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -261,16 +261,7 @@ fn capability_fix(
         .find(|m| m.kv_version == Some(2) && path.starts_with(m.path.as_str()));
     if let Some(mount) = kv2 {
         let rest = &path[mount.path.len()..];
-        let api_prefixes = [
-            "data/",
-            "metadata/",
-            "delete/",
-            "undelete/",
-            "destroy/",
-            "subkeys/",
-            "config",
-        ];
-        if !api_prefixes.iter().any(|p| rest.starts_with(p)) {
+        if !names_a_kv2_area(rest) {
             return format!(
                 "{} is a KV version 2 mount: pods read {}data/{rest}, so ask about that path (and write the policy for it).",
                 mount.path, mount.path
