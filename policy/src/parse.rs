@@ -132,7 +132,9 @@ path "sys/seal" { capabilities = ["update", "sudo"] }
         // where its `}` was due.
         assert_eq!(error.position, at(6, 1));
         assert!(
-            error.message.contains("expected '}' to close the '{' of line 1"),
+            error
+                .message
+                .contains("expected '}' to close the '{' of line 1"),
             "{error}"
         );
     }
@@ -253,6 +255,9 @@ path "secret/new" {
     #[test]
     fn the_default_policy_parses() {
         let policy = parse(crate::DEFAULT_POLICY).unwrap();
-        assert!(policy.rules.iter().any(|r| r.path == "sys/capabilities-self"));
+        assert!(policy
+            .rules
+            .iter()
+            .any(|r| r.path == "sys/capabilities-self"));
     }
 }

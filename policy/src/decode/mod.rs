@@ -207,7 +207,9 @@ impl Reader<'_> {
             .keys
             .first()
             .map(|key| (key.value().unwrap_or_default(), key.span.clone()));
-        let name = label.as_ref().map_or("path".to_string(), |(l, _)| l.clone());
+        let name = label
+            .as_ref()
+            .map_or("path".to_string(), |(l, _)| l.clone());
         let mut path = PathEntry {
             keyword: keyword.clone(),
             label: label.clone(),
@@ -224,7 +226,10 @@ impl Reader<'_> {
         let Node::Object { items, .. } = entry.value else {
             self.problem(
                 entry.value.span(),
-                format!("path {name:?}: expected a block {{ … }}, found {}", value::found(&Val::Node(entry.value))),
+                format!(
+                    "path {name:?}: expected a block {{ … }}, found {}",
+                    value::found(&Val::Node(entry.value))
+                ),
             );
             self.reading.paths.push(path);
             return;
@@ -272,7 +277,10 @@ impl Reader<'_> {
 
     fn check_label(&mut self, key: Option<&Key>, name: &str, span: Range<usize>) {
         if key.is_some_and(|k| k.value().is_none()) {
-            self.problem(span.clone(), "path: the string cannot be read (invalid escape or code point)".to_string());
+            self.problem(
+                span.clone(),
+                "path: the string cannot be read (invalid escape or code point)".to_string(),
+            );
         }
         if !templates::identity_template_balanced(name) {
             self.problem(
@@ -301,7 +309,10 @@ impl Reader<'_> {
     }
 
     fn decode_error(&mut self, path: &str, field: &str, error: DecodeError) {
-        self.problem(error.span, format!("path {path:?}: {field}: {}", error.message));
+        self.problem(
+            error.span,
+            format!("path {path:?}: {field}: {}", error.message),
+        );
     }
 
     /// Decodes the fields in the order of OpenBao's `PathRules` struct.
@@ -355,7 +366,12 @@ impl Reader<'_> {
     }
 
     /// An `interface{}` field: each value decodes as the type of the one before.
-    fn decode_any(&mut self, body: &[Entry], path: &str, name: &str) -> Option<(Scalar, Range<usize>)> {
+    fn decode_any(
+        &mut self,
+        body: &[Entry],
+        path: &str,
+        name: &str,
+    ) -> Option<(Scalar, Range<usize>)> {
         let mut decoded: Option<(Scalar, Range<usize>)> = None;
         for value in field_values(body, name) {
             let previous = decoded.as_ref().map(|(scalar, _)| scalar);
@@ -433,7 +449,10 @@ impl Reader<'_> {
         let max = self.duration(path, "max_wrapping_ttl", &fields.max_wrapping_ttl);
         if let (Some(min), Some(max)) = (min, max) {
             if min != 0 && max != 0 && max < min {
-                let span = fields.max_wrapping_ttl.as_ref().map_or(0..0, |(_, s)| s.clone());
+                let span = fields
+                    .max_wrapping_ttl
+                    .as_ref()
+                    .map_or(0..0, |(_, s)| s.clone());
                 self.problem(
                     span,
                     format!("path {path:?}: max_wrapping_ttl cannot be less than min_wrapping_ttl"),
@@ -442,12 +461,20 @@ impl Reader<'_> {
         }
     }
 
-    fn duration(&mut self, path: &str, name: &str, value: &Option<(Scalar, Range<usize>)>) -> Option<i64> {
+    fn duration(
+        &mut self,
+        path: &str,
+        name: &str,
+        value: &Option<(Scalar, Range<usize>)>,
+    ) -> Option<i64> {
         match units::duration_nanos(value.as_ref().map(|(scalar, _)| scalar)) {
             Ok(nanos) => Some(nanos),
             Err(error) => {
                 let span = value.as_ref().map_or(0..0, |(_, s)| s.clone());
-                self.problem(span, format!("path {path:?}: error parsing {name}: {error}"));
+                self.problem(
+                    span,
+                    format!("path {path:?}: error parsing {name}: {error}"),
+                );
                 None
             }
         }
@@ -470,7 +497,8 @@ impl Reader<'_> {
         }
     }
 
-    /// A `control_group` block, as OpenBao checks it (internal/vault/policy/policy.go).
+    /// A `control_group` block, as OpenBao checks it (internal/vault/policy/policy.go; the
+    /// checks on factors are those OpenBao 2.7.2 makes).
     fn control_group(&mut self, path: &str, group: Entry) {
         let Some(members) = self.block_members(path, "control_group", group.value) else {
             return;
@@ -488,49 +516,96 @@ impl Reader<'_> {
                 self.decode_error(path, "control_group", error);
             }
         }
-        let mut controlled = Vec::new();
-        for factor in filter(&members, "factor") {
-            self.factor(path, factor, &mut controlled);
-        }
+        let factors: Vec<Factor> = filter(&members, "factor")
+            .into_iter()
+            .filter_map(|factor| self.factor(path, factor))
+            .collect();
+        let span = group.value.span();
         if let Err(error) = units::duration_nanos(ttl.as_ref()) {
-            let span = group.value.span();
-            self.problem(span, format!("path {path:?}: control_group: invalid ttl: {error}"));
+            self.problem(
+                span.clone(),
+                format!("path {path:?}: control_group: invalid ttl: {error}"),
+            );
         }
-        for (operation, span) in controlled {
+        if factors.is_empty() {
+            self.problem(
+                span,
+                format!("path {path:?}: control_group: requires at least one factor but had none"),
+            );
+        }
+        for (index, factor) in factors.iter().enumerate() {
+            self.check_factor(path, index, factor);
+        }
+    }
+
+    fn check_factor(&mut self, path: &str, index: usize, factor: &Factor) {
+        for (operation, span) in &factor.controlled {
             if !OPERATIONS.contains(&operation.as_str()) {
-                self.problem(span, format!("path control_group: Operation(s) not valid: {operation}"));
+                let message = format!("path control_group: Operation(s) not valid: {operation}");
+                self.problem(span.clone(), message);
+            }
+        }
+        let missing = [
+            (
+                factor.controlled.is_empty(),
+                "missing controlled capabilities",
+            ),
+            (factor.approvals <= 0, "missing required approvals"),
+            (factor.group_names == 0, "missing approving groups"),
+        ];
+        for (is_missing, what) in missing {
+            if is_missing {
+                let message = format!("path {path:?}: control_group factor {index}: {what}");
+                self.problem(factor.span.clone(), message);
             }
         }
     }
 
-    fn factor(&mut self, path: &str, factor: Entry, controlled: &mut Vec<(String, Range<usize>)>) {
-        let Some(members) = self.block_members(path, "control_group factor", factor.value) else {
-            return;
-        };
+    /// A `factor "name" { … }` of a control group; `None` when it is not a block.
+    fn factor(&mut self, path: &str, factor: Entry) -> Option<Factor> {
+        let members = self.block_members(path, "control_group factor", factor.value)?;
         self.check_keys(&members, FACTOR_KEYS, path, "control_group factor");
+        let span = factor.item.keys[0].span.clone();
+        let mut decoded = Factor {
+            span: span.clone(),
+            controlled: Vec::new(),
+            group_names: 0,
+            approvals: 0,
+        };
         for value in field_values(&members, "controlled_capabilities") {
-            if let Err(error) = value::strings_into(&value, controlled) {
+            if let Err(error) = value::strings_into(&value, &mut decoded.controlled) {
                 self.decode_error(path, "control_group factor", error);
             }
         }
         for value in field_values(&members, "identity") {
-            if let Err(error) = identity(&value) {
+            if let Err(error) = identity(&value, &mut decoded) {
                 self.decode_error(path, "control_group factor identity", error);
             }
         }
         if factor.keys.is_empty() {
-            let span = factor.item.keys[0].span.clone();
-            self.problem(span, "path control_group factor: require name key".to_string());
+            self.problem(
+                span,
+                "path control_group factor: require name key".to_string(),
+            );
         }
+        Some(decoded)
     }
 
     /// The members of a block whose keys OpenBao checks; anything else is refused there.
-    fn block_members<'a>(&mut self, path: &str, what: &str, value: &'a Node) -> Option<Vec<Entry<'a>>> {
+    fn block_members<'a>(
+        &mut self,
+        path: &str,
+        what: &str,
+        value: &'a Node,
+    ) -> Option<Vec<Entry<'a>>> {
         match value {
             Node::Object { items, .. } => Some(entries(items)),
             other => {
                 let found = value::found(&Val::Node(other));
-                self.problem(other.span(), format!("path {path:?}: {what}: expected a block {{ … }}, found {found}"));
+                self.problem(
+                    other.span(),
+                    format!("path {path:?}: {what}: expected a block {{ … }}, found {found}"),
+                );
                 None
             }
         }
@@ -541,25 +616,38 @@ impl Reader<'_> {
             let key = &entry.keys[0];
             let name = key_text(key);
             if !allowed.contains(&name.as_str()) {
-                self.problem(key.span.clone(), format!("path {path:?}: {what}: invalid key {name:?}"));
+                self.problem(
+                    key.span.clone(),
+                    format!("path {path:?}: {what}: invalid key {name:?}"),
+                );
             }
         }
     }
 }
 
+/// A control group factor as decoded.
+struct Factor {
+    span: Range<usize>,
+    controlled: Vec<(String, Range<usize>)>,
+    group_names: usize,
+    approvals: i64,
+}
+
 /// A factor's `identity`, decoded into a struct: an object (its keys are not checked).
-fn identity(value: &Val) -> Result<(), DecodeError> {
+fn identity(value: &Val, factor: &mut Factor) -> Result<(), DecodeError> {
     let Val::Members(members) = value else {
         return Err(DecodeError {
             message: format!("expected a block {{ … }}, found {}", value::found(value)),
             span: value_span(value),
         });
     };
+    let mut group_names = Vec::new();
     for value in field_values(members, "group_names") {
-        value::strings_into(&value, &mut Vec::new())?;
+        value::strings_into(&value, &mut group_names)?;
     }
+    factor.group_names += group_names.len();
     for value in field_values(members, "approvals") {
-        value::int(&value)?;
+        factor.approvals = value::int(&value)?;
     }
     Ok(())
 }

@@ -74,7 +74,8 @@ pub(crate) fn filter_template_problem(template: &str) -> Option<String> {
             if let Some(problem) = action_problem(action) {
                 return Some(format!("unable to compile template: {problem}"));
             }
-            uses_key |= action.split(|c: char| !c.is_alphanumeric() && c != '.' && c != '_')
+            uses_key |= action
+                .split(|c: char| !c.is_alphanumeric() && c != '.' && c != '_')
                 .any(|word| word == ".key");
         }
         rest = &after[close + 2..];
@@ -141,7 +142,9 @@ mod tests {
 
     #[test]
     fn identity_templates_must_pair_up() {
-        assert!(identity_template_balanced("secret/{{identity.entity.id}}/*"));
+        assert!(identity_template_balanced(
+            "secret/{{identity.entity.id}}/*"
+        ));
         assert!(identity_template_balanced("secret/plain"));
         assert!(!identity_template_balanced("secret/{{identity"));
         assert!(!identity_template_balanced("secret/}}"));

@@ -73,7 +73,10 @@ pub(crate) fn filter<'a>(members: &[Entry<'a>], name: &str) -> Vec<Entry<'a>> {
 }
 
 fn equal_fold(a: &str, b: &str) -> bool {
-    a == b || a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
+    a == b
+        || a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// The values a struct field named `name` receives, in Go's order: the members that go on
@@ -101,11 +104,7 @@ fn span_of(value: &Val) -> Range<usize> {
             .first()
             .and_then(|m| m.item.keys.first())
             .map_or(0..0, |key| key.span.clone()),
-        Val::Member(entry) => entry
-            .item
-            .keys
-            .first()
-            .map_or(0..0, |key| key.span.clone()),
+        Val::Member(entry) => entry.item.keys.first().map_or(0..0, |key| key.span.clone()),
     }
 }
 
@@ -235,7 +234,9 @@ pub(crate) fn any(
             LiteralKind::Bool => boolean(value).map(Scalar::Bool),
             LiteralKind::Float => float(value).map(Scalar::Float),
             LiteralKind::Number => int(value).map(Scalar::Int),
-            LiteralKind::String | LiteralKind::Heredoc => string(value).map(|(s, _)| Scalar::Str(s)),
+            LiteralKind::String | LiteralKind::Heredoc => {
+                string(value).map(|(s, _)| Scalar::Str(s))
+            }
         },
         Val::Node(Node::List { items, .. }) => {
             for item in items {
@@ -348,18 +349,32 @@ mod tests {
     fn string_lists_append_and_take_an_empty_object() {
         let mut out = Vec::new();
         for value in field_values(
-            &entries(match &parse_document("p { c = [\"a\"] c = [\"b\"] C = {} }").unwrap().items[0].value {
-                Node::Object { items, .. } => items,
-                _ => panic!(),
-            }),
+            &entries(
+                match &parse_document("p { c = [\"a\"] c = [\"b\"] C = {} }")
+                    .unwrap()
+                    .items[0]
+                    .value
+                {
+                    Node::Object { items, .. } => items,
+                    _ => panic!(),
+                },
+            ),
             "c",
         ) {
             strings_into(&value, &mut out).unwrap();
         }
         let names: Vec<_> = out.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(names, vec!["a", "b"]);
-        assert!(field("p { c = \"read\" }", "c", |v| strings_into(v, &mut Vec::new())).is_err());
-        assert!(field("p { c = { x = 1 } }", "c", |v| strings_into(v, &mut Vec::new())).is_err());
+        assert!(field("p { c = \"read\" }", "c", |v| strings_into(
+            v,
+            &mut Vec::new()
+        ))
+        .is_err());
+        assert!(field("p { c = { x = 1 } }", "c", |v| strings_into(
+            v,
+            &mut Vec::new()
+        ))
+        .is_err());
     }
 
     #[test]
@@ -381,7 +396,12 @@ mod tests {
 
     #[test]
     fn parameter_maps_want_lists() {
-        assert!(field("p { m = { \"x\" = [] \"y\" = [\"a\", 1, true] } }", "m", parameter_map).is_ok());
+        assert!(field(
+            "p { m = { \"x\" = [] \"y\" = [\"a\", 1, true] } }",
+            "m",
+            parameter_map
+        )
+        .is_ok());
         assert!(field("p { m = { \"x\" = \"a\" } }", "m", parameter_map).is_err());
         assert!(field("p { m = [\"x\"] }", "m", parameter_map).is_err());
     }

@@ -237,7 +237,8 @@ fn flatten(items: &mut Vec<Item>) {
 fn expand(item: Item) -> Result<Vec<Item>, Item> {
     match &item.value {
         Node::Object { items, .. }
-            if !items.is_empty() && items.iter().all(|i| matches!(i.value, Node::Object { .. })) =>
+            if !items.is_empty()
+                && items.iter().all(|i| matches!(i.value, Node::Object { .. })) =>
         {
             let Node::Object { items: members, .. } = item.value else {
                 unreachable!()
@@ -253,7 +254,10 @@ fn expand(item: Item) -> Result<Vec<Item>, Item> {
         Node::List { items, .. }
             if !items.is_empty() && items.iter().all(|n| matches!(n, Node::Object { .. })) =>
         {
-            let Node::List { items: elements, .. } = item.value else {
+            let Node::List {
+                items: elements, ..
+            } = item.value
+            else {
                 unreachable!()
             };
             Ok(elements
@@ -286,10 +290,9 @@ mod tests {
 
     #[test]
     fn paths_flatten_into_labelled_items() {
-        let items = parse(
-            r#"{"path": {"a/*": {"capabilities": ["read"]}, "b": {"capabilities": []}}}"#,
-        )
-        .unwrap();
+        let items =
+            parse(r#"{"path": {"a/*": {"capabilities": ["read"]}, "b": {"capabilities": []}}}"#)
+                .unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(keys(&items[0]), vec!["\"path\"", "\"a/*\""]);
         assert_eq!(keys(&items[1]), vec!["\"path\"", "\"b\""]);

@@ -70,8 +70,14 @@ impl Literal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Node {
     Literal(Literal),
-    List { items: Vec<Node>, span: Range<usize> },
-    Object { items: Vec<Item>, span: Range<usize> },
+    List {
+        items: Vec<Node>,
+        span: Range<usize>,
+    },
+    Object {
+        items: Vec<Item>,
+        span: Range<usize>,
+    },
 }
 
 impl Node {
@@ -167,8 +173,14 @@ mod tests {
     #[test]
     fn json_is_told_by_its_first_character() {
         assert!(is_json("  \n{\"path\": {}}"));
-        assert!(is_json("\u{a0}{"), "Go's TrimSpace trims no-break spaces too");
-        assert!(!is_json("\u{feff}{"), "a byte order mark is not white space");
+        assert!(
+            is_json("\u{a0}{"),
+            "Go's TrimSpace trims no-break spaces too"
+        );
+        assert!(
+            !is_json("\u{feff}{"),
+            "a byte order mark is not white space"
+        );
         assert!(!is_json("path \"a\" {}"));
     }
 }

@@ -319,8 +319,9 @@ mod tests {
 
     #[test]
     fn blocks_assignments_and_separators() {
-        let items = parse("path \"a\" { capabilities = [\"read\"], policy = \"read\" } name = \"x\"")
-            .unwrap();
+        let items =
+            parse("path \"a\" { capabilities = [\"read\"], policy = \"read\" } name = \"x\"")
+                .unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(keys(&items[0]), vec!["path", "\"a\""]);
         let Node::Object { items: body, .. } = &items[0].value else {
@@ -333,7 +334,10 @@ mod tests {
     #[test]
     fn lists_take_stray_commas() {
         let items = parse("a = [, \"x\",, \"y\",]").unwrap();
-        let Node::List { items: elements, .. } = &items[0].value else {
+        let Node::List {
+            items: elements, ..
+        } = &items[0].value
+        else {
             panic!("a list")
         };
         assert_eq!(elements.len(), 2);
@@ -349,16 +353,15 @@ mod tests {
     fn errors_say_what_was_expected_and_found() {
         let error = parse("path \"a\" {\n  capabilities = [\"read\"]\n").unwrap_err();
         assert!(
-            error.message.contains("expected '}' to close the '{' of line 1"),
+            error
+                .message
+                .contains("expected '}' to close the '{' of line 1"),
             "{}",
             error.message
         );
         assert!(error.message.contains("the end of the text"));
         let error = parse("path \"a\" {\n  capabilities [\"read\"]\n}").unwrap_err();
-        assert_eq!(
-            error.message,
-            "expected a key, '=' or '{', found '['"
-        );
+        assert_eq!(error.message, "expected a key, '=' or '{', found '['");
         assert_eq!(error.offset, 26);
         let error = parse("a \"b\" = 1").unwrap_err();
         assert!(error.message.contains("only a block can have labels"));
@@ -367,7 +370,11 @@ mod tests {
     #[test]
     fn scanner_errors_win() {
         let error = parse("path \"a\" { capabilities = [\"read] }").unwrap_err();
-        assert!(error.message.contains("string not terminated"), "{}", error.message);
+        assert!(
+            error.message.contains("string not terminated"),
+            "{}",
+            error.message
+        );
         assert_eq!(error.offset, 27);
     }
 

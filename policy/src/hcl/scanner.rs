@@ -570,7 +570,10 @@ mod tests {
     #[test]
     fn policy_tokens() {
         assert_eq!(
-            kinds("path \"a/*\" { capabilities = [\"read\",] } # done", Dialect::Hcl),
+            kinds(
+                "path \"a/*\" { capabilities = [\"read\",] } # done",
+                Dialect::Hcl
+            ),
             vec![
                 (Tok::Ident, "path"),
                 (Tok::Str, "\"a/*\""),
@@ -636,7 +639,11 @@ mod tests {
         while scanner.scan().kind != Tok::Eof {}
         let error = scanner.error.unwrap();
         assert_eq!(error.offset, 2);
-        assert!(error.message.contains("not terminated"), "{}", error.message);
+        assert!(
+            error.message.contains("not terminated"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
