@@ -52,7 +52,11 @@ pub fn tokens(text: &str) -> Vec<(TokenKind, Range<usize>)> {
             }
             return out;
         }
-        push(&mut out, kind_of(token.kind, &text[token.start..token.end]), token.start..token.end);
+        push(
+            &mut out,
+            kind_of(token.kind, &text[token.start..token.end]),
+            token.start..token.end,
+        );
         covered = token.end;
     }
 }
@@ -116,9 +120,43 @@ mod tests {
         assert!(kinds.contains(&(TokenKind::Comment, "// ok")));
     }
 
+    fn classified(text: &str) -> Vec<(TokenKind, &str)> {
+        tokens(text)
+            .into_iter()
+            .filter(|(k, _)| *k != TokenKind::Plain)
+            .map(|(k, r)| (k, &text[r]))
+            .collect()
+    }
+
+    #[test]
+    fn heredocs_block_comments_and_openbao_keys() {
+        let text = "/* a\n b */ path \"x\" { pagination_limit = 5\n comment = <<EOT\nhi\nEOT\n}";
+        let kinds = classified(text);
+        assert_eq!(kinds[0], (TokenKind::Comment, "/* a\n b */"));
+        assert!(kinds.contains(&(TokenKind::Keyword, "pagination_limit")));
+        assert!(kinds.contains(&(TokenKind::Number, "5")));
+        assert!(kinds.contains(&(TokenKind::String, "<<EOT\nhi\nEOT\n")));
+    }
+
+    #[test]
+    fn json_is_highlighted_with_its_own_rules() {
+        let kinds = classified("{\"path\": {\"a\": {\"capabilities\": null}}}");
+        assert_eq!(kinds[1], (TokenKind::String, "\"path\""));
+        assert_eq!(kinds[2], (TokenKind::Punctuation, ":"));
+        assert!(kinds.contains(&(TokenKind::Identifier, "null")));
+    }
+
     #[test]
     fn unfinished_text_and_unicode_do_not_break_it() {
-        for text in ["path \"unfinished", "/* open", "päth ü \"é\"", "\""] {
+        for text in [
+            "path \"unfinished",
+            "/* open",
+            "päth ü \"é\"",
+            "\"",
+            "a = <<EOF\nno end",
+            "x\0y ~ '\u{feff}",
+            "{\"a\": tru",
+        ] {
             let rebuilt: String = tokens(text).iter().map(|(_, r)| &text[r.clone()]).collect();
             assert_eq!(rebuilt, text);
         }

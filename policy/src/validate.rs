@@ -379,10 +379,7 @@ fn unknown_capability(name: &str, span: &Range<usize>) -> (String, Option<Fix>) 
         return (message, None);
     }
     let Some(suggestion) = closest(name, &valid) else {
-        let message = format!(
-            "“{name}” is not a capability (valid: {})",
-            valid.join(", ")
-        );
+        let message = format!("“{name}” is not a capability (valid: {})", valid.join(", "));
         return (message, None);
     };
     let fix = Fix {
@@ -615,6 +612,111 @@ mod tests {
         assert!(v.diagnostics[0].message.contains("no mount you can see"));
         let v = validate("path \"sys/mounts\" { capabilities = [\"read\"] }", &kv2());
         assert!(v.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_one_line_policy_and_commas_get_no_diagnostics() {
+        for text in [
+            "path \"a\" { capabilities = [\"read\"] } path \"b\" { capabilities = [\"list\"] }",
+            "path \"a\" { capabilities = [\"read\"], policy = \"read\", },\npath \"b\" {\n  capabilities = [\"list\",]\n}",
+            "path \"a\"\n{\n  capabilities = [\"read\"] }\n",
+        ] {
+            let v = validate(text, &[]);
+            assert!(v.diagnostics.is_empty(), "{text}: {:?}", messages(&v));
+            assert_eq!(v.rules.len(), if text.contains("\"b\"") { 2 } else { 1 });
+        }
+    }
+
+    #[test]
+    fn a_missing_brace_is_reported_where_it_was_due_naming_the_open_one() {
+        let text = "path \"a\" {\n  capabilities = [\"read\"]\n\npath \"b\" {\n  capabilities = [\"list\"]\n}\n";
+        let v = validate(text, &[]);
+        let all = messages(&v);
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert!(
+            all[0].starts_with("7:1 Error syntax error: expected '}' to close the '{' of line 1"),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn the_json_form_gets_the_same_checks_with_positions() {
+        let text = "{\n  \"path\": [\n    {\"kv/webapps/app_one\": {\"capabilities\": [\"read\"]}},\n    {\"kv/data/b\": {\"capabilities\": [\"reed\"]}}\n  ]\n}\n";
+        let v = validate(text, &kv2());
+        let all = messages(&v);
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("4:37 Error") && m.contains("did you mean “read”")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("3:6 Warning") && m.contains("KV version 2")),
+            "{all:?}"
+        );
+        assert_eq!(v.rules.len(), 2);
+    }
+
+    #[test]
+    fn forms_openbao_accepts_but_rarely_means_get_warnings_not_errors() {
+        let v = validate("path {\n  capabilities = [\"read\"]\n}\n", &[]);
+        assert!(!v.has_errors());
+        assert!(messages(&v)[0].starts_with("1:1 Warning this block names no path"));
+        assert_eq!(v.rules[0].path, "path");
+        let v = validate("path \"a\" \"b\" { capabilities = [\"read\"] }", &[]);
+        assert!(!v.has_errors());
+        assert!(
+            messages(&v)[0].starts_with("1:10 Warning"),
+            "{:?}",
+            messages(&v)
+        );
+        let v = validate(
+            "path \"a\" {\n  capabilities = [\"read\"]\n  expiration = \"2001-01-01T00:00:00Z\"\n}",
+            &[],
+        );
+        assert!(!v.has_errors());
+        assert!(messages(&v)[0].contains("has expired"));
+    }
+
+    #[test]
+    fn vault_only_capabilities_and_keys_are_errors_for_openbao() {
+        let v = validate(
+            "path \"a\" {\n  capabilities = [\"read\", \"subscribe\"]\n  subscribe_event_types = [\"kv*\"]\n}",
+            &[],
+        );
+        let all = messages(&v);
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("2:27 Error") && m.contains("Vault capability")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("3:3 Error")
+                    && m.contains("unknown key “subscribe_event_types”")),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn a_quoted_unknown_key_is_fixed_with_quotes() {
+        let text = "path \"a\" {\n  \"capabilites\" = [\"read\"]\n}";
+        let v = validate(text, &[]);
+        let fix = v.diagnostics[0].fix.as_ref().unwrap();
+        assert_eq!(fix.replacement, "\"capabilities\"");
+        let fixed = format!(
+            "{}{}{}",
+            &text[..fix.range.start],
+            fix.replacement,
+            &text[fix.range.end..]
+        );
+        assert!(validate(&fixed, &[]).diagnostics.is_empty(), "{fixed}");
+    }
+
+    #[test]
+    fn an_empty_policy_is_an_error_a_blank_one_is_not() {
+        assert!(validate("", &[]).has_errors());
+        assert!(!validate("# just a comment\n", &[]).has_errors());
     }
 
     #[test]
