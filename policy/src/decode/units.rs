@@ -98,8 +98,10 @@ pub(crate) enum Scalar {
     Int(i64),
     Float(f64),
     Bool(bool),
-    /// A list or an object.
-    Composite,
+    /// A list (Go's `[]interface{}`).
+    List,
+    /// An object, which Go puts in an `interface{}` as a list of maps.
+    Maps,
 }
 
 /// go-secure-stdlib's `ParseDurationSecond`, in nanoseconds: a bare number is seconds, a
@@ -111,7 +113,7 @@ pub(crate) fn duration_nanos(value: Option<&Scalar>) -> Result<i64, String> {
         // Go converts the float to whole nanoseconds' count of seconds first: 1.5 is 1s.
         Some(Scalar::Float(seconds)) => Ok((*seconds as i64).wrapping_mul(NANOS_PER_SECOND)),
         Some(Scalar::Str(text)) => duration_from_text(text),
-        Some(Scalar::Bool(_) | Scalar::Composite) => {
+        Some(Scalar::Bool(_) | Scalar::List | Scalar::Maps) => {
             Err("could not parse duration from input".to_string())
         }
     }

@@ -215,20 +215,26 @@ fn float(value: &Val) -> Result<f64, DecodeError> {
 }
 
 /// A Go `interface{}` field. `previous` is what an earlier value of the same field put
-/// there: Go then decodes into that type. `in_slice` is whether the value sits directly in
-/// a list, where objects decode as maps rather than lists of maps — both are only checked.
+/// there: Go then decodes into that type (a list appends). `in_slice` is whether the value
+/// sits directly in a list, where objects decode as maps rather than lists of maps.
 pub(crate) fn any(
     value: &Val,
     previous: Option<&Scalar>,
     in_slice: bool,
 ) -> Result<Scalar, DecodeError> {
     match previous {
-        Some(Scalar::Str(_)) => return string(value).map(|(s, _)| Scalar::Str(s)),
-        Some(Scalar::Int(_)) => return int(value).map(Scalar::Int),
-        Some(Scalar::Float(_)) => return float(value).map(Scalar::Float),
-        Some(Scalar::Bool(_)) => return boolean(value).map(Scalar::Bool),
-        Some(Scalar::Composite) | None => {}
+        Some(Scalar::Str(_)) => string(value).map(|(s, _)| Scalar::Str(s)),
+        Some(Scalar::Int(_)) => int(value).map(Scalar::Int),
+        Some(Scalar::Float(_)) => float(value).map(Scalar::Float),
+        Some(Scalar::Bool(_)) => boolean(value).map(Scalar::Bool),
+        Some(Scalar::List) => list_of_any(value).map(|()| Scalar::List),
+        Some(Scalar::Maps) => list_of_maps(value).map(|()| Scalar::Maps),
+        None => fresh_any(value, in_slice),
     }
+}
+
+/// An empty `interface{}` takes the type of the value.
+fn fresh_any(value: &Val, in_slice: bool) -> Result<Scalar, DecodeError> {
     match value {
         Val::Node(Node::Literal(literal)) => match literal.kind {
             LiteralKind::Bool => boolean(value).map(Scalar::Bool),
@@ -238,23 +244,31 @@ pub(crate) fn any(
                 string(value).map(|(s, _)| Scalar::Str(s))
             }
         },
-        Val::Node(Node::List { items, .. }) => {
-            for item in items {
-                any(&Val::Node(item), None, true)?;
-            }
-            Ok(Scalar::Composite)
-        }
+        Val::Node(Node::List { .. }) => list_of_any(value).map(|()| Scalar::List),
         Val::Node(Node::Object { .. }) | Val::Members(_) if in_slice => {
-            map_of_any(value).map(|_| Scalar::Composite)
+            map_of_any(value).map(|()| Scalar::Maps)
         }
         Val::Node(Node::Object { .. }) | Val::Members(_) => {
-            for element in slice_elements(value).map_err(|_| mismatch(value, "a list"))? {
-                map_of_any(&element)?;
-            }
-            Ok(Scalar::Composite)
+            list_of_maps(value).map(|()| Scalar::Maps)
         }
         Val::Member(_) => Err(mismatch(value, "a value")),
     }
+}
+
+/// A Go `[]interface{}`.
+fn list_of_any(value: &Val) -> Result<(), DecodeError> {
+    for element in slice_elements(value).map_err(|_| mismatch(value, "a list"))? {
+        any(&element, None, true)?;
+    }
+    Ok(())
+}
+
+/// A Go `[]map[string]interface{}`.
+fn list_of_maps(value: &Val) -> Result<(), DecodeError> {
+    for element in slice_elements(value).map_err(|_| mismatch(value, "a list"))? {
+        map_of_any(&element)?;
+    }
+    Ok(())
 }
 
 /// The members of a value Go's `decodeMap` takes: an object, a member list, or one member.
@@ -309,13 +323,7 @@ fn map_of_any(value: &Val) -> Result<(), DecodeError> {
 
 /// A Go `map[string][]interface{}`: `allowed_parameters` and `denied_parameters`.
 pub(crate) fn parameter_map(value: &Val) -> Result<(), DecodeError> {
-    for_each_map_value(value, |_, element| {
-        let elements = slice_elements(element).map_err(|_| mismatch(element, "a list"))?;
-        for element in elements {
-            any(&element, None, true)?;
-        }
-        Ok(())
-    })
+    for_each_map_value(value, |_, element| list_of_any(element))
 }
 
 #[cfg(test)]
@@ -392,6 +400,11 @@ mod tests {
         };
         assert!(decode_all("p { t = \"1h\"\n t = 5 }").is_ok());
         assert!(decode_all("p { t = 5\n t = \"1h\" }").is_err());
+        assert!(
+            decode_all("p { t = []\n t = \"2d\" }").is_err(),
+            "a list then a string"
+        );
+        assert!(decode_all("p { t = []\n t = [\"2d\"] }").is_ok());
     }
 
     #[test]
