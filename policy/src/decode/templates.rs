@@ -86,34 +86,100 @@ pub(crate) fn filter_template_problem(template: &str) -> Option<String> {
     })
 }
 
-/// What in an action's pipeline is not understood, if anything.
+/// What in an action's pipeline Go would refuse, if anything: an unknown function, or
+/// arguments given to what is not a function (`{{ true .key }}`, `{{ .path | .key }}`).
 fn action_problem(action: &str) -> Option<String> {
-    if action.is_empty() {
-        return Some("missing value for command".to_string());
-    }
+    let mut command = Command::default();
+    let mut depth = 0usize;
     let mut rest = action;
     while let Some(c) = rest.chars().next() {
-        let taken = match c {
-            ' ' | '\t' | '|' | '(' | ')' => 1,
+        let (taken, operand) = match c {
+            ' ' | '\t' => (1, None),
+            '(' => {
+                // A parenthesised pipeline is one operand of the command around it.
+                if depth == 0 {
+                    command.push(Operand::Value);
+                }
+                depth += 1;
+                (1, None)
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                (1, None)
+            }
+            '|' if depth == 0 => {
+                if let Err(problem) = command.end() {
+                    return Some(problem);
+                }
+                command = Command::piped();
+                (1, None)
+            }
+            '|' => (1, None),
             '"' => match quoted_len(rest) {
-                Some(len) => len,
+                Some(len) => (len, Some(Operand::Value)),
                 None => return Some("unterminated quoted string".to_string()),
             },
-            '.' | '$' => word_len(rest, 1),
-            c if c.is_ascii_digit() || c == '-' => word_len(rest, 1),
+            '.' | '$' => (word_len(rest, 1), Some(Operand::Value)),
+            c if c.is_ascii_digit() || c == '-' => (word_len(rest, 1), Some(Operand::Value)),
             c if c.is_alphabetic() || c == '_' => {
                 let len = word_len(rest, 0);
                 let word = &rest[..len];
-                if !FUNCTIONS.contains(&word) && !matches!(word, "true" | "false" | "nil") {
+                if FUNCTIONS.contains(&word) {
+                    (len, Some(Operand::Function))
+                } else if matches!(word, "true" | "false" | "nil") {
+                    (len, Some(Operand::Value))
+                } else {
                     return Some(format!("function {word:?} not defined"));
                 }
-                len
             }
             other => return Some(format!("unexpected {other:?} in an action")),
         };
+        if let Some(operand) = operand.filter(|_| depth == 0) {
+            command.push(operand);
+        }
         rest = &rest[taken..];
     }
-    None
+    command.end().err()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operand {
+    Function,
+    Value,
+}
+
+/// One command of a pipeline: its first operand and how many there are.
+#[derive(Default)]
+struct Command {
+    first: Option<Operand>,
+    operands: usize,
+    /// Whether the previous command's result is passed in as an argument.
+    piped: bool,
+}
+
+impl Command {
+    fn piped() -> Command {
+        Command {
+            piped: true,
+            ..Command::default()
+        }
+    }
+
+    fn push(&mut self, operand: Operand) {
+        self.first.get_or_insert(operand);
+        self.operands += 1;
+    }
+
+    /// `Err` with the problem, if the command is one Go refuses.
+    fn end(&self) -> Result<(), String> {
+        match self.first {
+            None => Err("missing value for command".to_string()),
+            Some(Operand::Value) if self.operands > 1 || self.piped => {
+                Err("can't give argument to non-function".to_string())
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 fn word_len(s: &str, skip: usize) -> usize {
@@ -169,5 +235,15 @@ mod tests {
         assert!(filter_template_problem("{{ nope .key }}")
             .unwrap()
             .contains("not defined"));
+        assert!(filter_template_problem("{{ .path }}{{ true .key }}")
+            .unwrap()
+            .contains("non-function"));
+        assert!(filter_template_problem("{{ .path | .key }}")
+            .unwrap()
+            .contains("non-function"));
+        assert_eq!(
+            filter_template_problem("{{ (lowercase .path) }}{{ .key | uppercase }}"),
+            None
+        );
     }
 }
