@@ -44,12 +44,13 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// One `path "…" { … }` block.
+/// One `path "…" { … }` block (or JSON `"path"` member) as OpenBao keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathRule {
+    /// The path, without a leading `/`; a glob keeps its `*`.
     pub path: String,
     pub capabilities: CapabilitySet,
-    /// Where the block starts (its `path` keyword), when parsed from HCL.
+    /// Where the rule starts (its `path` key), when parsed from text.
     pub position: Option<Position>,
 }
 
