@@ -1,4 +1,5 @@
-//! Capabilities and sets of them.
+//! Capabilities and sets of them. The names cover Vault's and OpenBao's: a policy for
+//! OpenBao may use `scan` but not Vault's `subscribe` or `recover` (see `decode`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -17,10 +18,12 @@ pub enum Capability {
     Sudo,
     Subscribe,
     Recover,
+    /// OpenBao's recursive listing.
+    Scan,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 10] = [
+    pub const ALL: [Capability; 11] = [
         Capability::Deny,
         Capability::Create,
         Capability::Read,
@@ -31,6 +34,7 @@ impl Capability {
         Capability::Sudo,
         Capability::Subscribe,
         Capability::Recover,
+        Capability::Scan,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Capability {
             Capability::Sudo => "sudo",
             Capability::Subscribe => "subscribe",
             Capability::Recover => "recover",
+            Capability::Scan => "scan",
         }
     }
 

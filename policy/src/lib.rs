@@ -2,13 +2,15 @@
 //! validates them and whose tester evaluates them in the browser). One implementation, so
 //! the tester and the lab server can never disagree.
 //!
-//! - [`parse`]: policy text (HCL, or Vault's JSON form) into [`Policy`], errors with line
-//!   and column;
+//! - [`parse`]: policy text (HCL 1, or the JSON form) into [`Policy`], accepting and
+//!   refusing exactly what OpenBao 2.7 does, errors with line and column;
 //! - [`Acl`]: policies merged and evaluated with Vault's rules: an exact path wins, then the
 //!   highest-priority glob (`*` suffix) or wildcard (`+` segment) rule; `deny` beats all.
 
 mod acl;
 mod capability;
+mod decode;
+mod hcl;
 pub mod highlight;
 mod parse;
 mod pattern;

@@ -1,12 +1,9 @@
-//! Policy text into [`Policy`]. Vault accepts HCL and an equivalent JSON form; both are read
-//! here. Errors carry the line and column they point at.
+//! Policy text into [`Policy`], accepting and refusing what OpenBao does: HCL 1 or the JSON
+//! form (see [`crate::hcl`]), then OpenBao's checks (see [`crate::decode`]). Errors carry
+//! the line and column they point at.
 
-use crate::capability::{Capability, CapabilitySet};
-use hcl_edit::{
-    expr::Expression,
-    structure::{Block, Body, Structure},
-    Span,
-};
+use crate::capability::CapabilitySet;
+use crate::decode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -47,12 +44,13 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// One `path "…" { … }` block.
+/// One `path "…" { … }` block (or JSON `"path"` member) as OpenBao keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathRule {
+    /// The path, without a leading `/`; a glob keeps its `*`.
     pub path: String,
     pub capabilities: CapabilitySet,
-    /// Where the block starts (its `path` keyword), when parsed from HCL.
+    /// Where the rule starts (its `path` key), when parsed from text.
     pub position: Option<Position>,
 }
 
@@ -61,235 +59,53 @@ pub struct Policy {
     pub rules: Vec<PathRule>,
 }
 
-/// Keys Vault accepts inside a `path` block. Only `capabilities` and the legacy `policy`
-/// affect what labvault allows; parameter constraints and wrapping TTLs are accepted and
-/// not enforced.
+/// Keys OpenBao 2.7 accepts inside a `path` block (internal/vault/policy/policy.go,
+/// `parsePaths`). Only `capabilities` and the legacy `policy` affect what labvault allows;
+/// the others are checked as OpenBao checks them and not enforced. `pagination_limit`,
+/// `expiration` and `list_scan_response_keys_filter_path` are OpenBao's own; Vault's
+/// `subscribe_event_types` is not accepted by OpenBao.
 pub const PATH_BLOCK_KEYS: &[&str] = &[
-    "capabilities",
+    "comment",
     "policy",
+    "capabilities",
     "allowed_parameters",
     "denied_parameters",
     "required_parameters",
     "min_wrapping_ttl",
     "max_wrapping_ttl",
     "mfa_methods",
+    "pagination_limit",
+    "expiration",
+    "list_scan_response_keys_filter_path",
     "control_group",
-    "subscribe_event_types",
-    "comment",
 ];
 
-/// Parses a policy's text.
+/// Parses a policy's text. The rules are those OpenBao keeps: a leading `/` is dropped from
+/// paths, and paths whose `expiration` has passed are left out.
 pub fn parse(text: &str) -> Result<Policy, ParseError> {
-    if text.trim_start().starts_with('{') {
-        return parse_json(text);
-    }
-    let body = hcl_edit::parser::parse_body(text).map_err(|e| ParseError {
-        message: e.message().to_string(),
-        position: Some(Position {
-            line: e.location().line(),
-            column: e.location().column(),
+    let reading = decode::read(text);
+    match reading.problems.first() {
+        Some(problem) => Err(ParseError {
+            message: problem.message.clone(),
+            position: Some(Position::of_offset(text, problem.span.start)),
         }),
-    })?;
-    parse_body(text, &body)
-}
-
-fn parse_body(text: &str, body: &Body) -> Result<Policy, ParseError> {
-    let mut policy = Policy::default();
-    for structure in body.iter() {
-        let at = structure_position(text, structure);
-        match structure {
-            Structure::Block(block) if block.ident.as_str() == "path" => {
-                policy.rules.push(parse_path_block(text, block, at)?);
-            }
-            Structure::Attribute(attribute) if attribute.key.as_str() == "name" => {}
-            Structure::Attribute(attribute) => {
-                return Err(invalid_key(attribute.key.as_str(), at));
-            }
-            Structure::Block(block) => return Err(invalid_key(block.ident.as_str(), at)),
-        }
-    }
-    Ok(policy)
-}
-
-fn parse_path_block(
-    text: &str,
-    block: &Block,
-    at: Option<Position>,
-) -> Result<PathRule, ParseError> {
-    let path = match block.labels.as_slice() {
-        [label] => label.as_str().to_string(),
-        _ => {
-            return Err(error_at(
-                "a path block needs exactly one label: path \"secret/*\" { … }",
-                at,
-            ))
-        }
-    };
-    let mut capabilities = CapabilitySet::EMPTY;
-    for structure in block.body.iter() {
-        let inner_at = structure_position(text, structure);
-        let Structure::Attribute(attribute) = structure else {
-            return Err(error_at(
-                &format!("path {path:?}: unexpected block inside a path block"),
-                inner_at,
-            ));
-        };
-        let key = attribute.key.as_str();
-        match key {
-            "capabilities" => {
-                let names = string_list(&attribute.value).ok_or_else(|| {
-                    error_at(
-                        &format!("path {path:?}: capabilities must be a list of strings"),
-                        inner_at,
-                    )
-                })?;
-                capabilities = capabilities.merge(capability_set(&path, &names, inner_at)?);
-            }
-            "policy" => {
-                let Expression::String(value) = &attribute.value else {
-                    return Err(error_at(
-                        &format!("path {path:?}: policy must be a string"),
-                        inner_at,
-                    ));
-                };
-                capabilities = capabilities.merge(legacy_policy(&path, value.as_str(), inner_at)?);
-            }
-            other if PATH_BLOCK_KEYS.contains(&other) => {}
-            other => return Err(invalid_key(other, inner_at)),
-        }
-    }
-    Ok(PathRule {
-        path,
-        capabilities,
-        position: at,
-    })
-}
-
-fn capability_set(
-    path: &str,
-    names: &[String],
-    at: Option<Position>,
-) -> Result<CapabilitySet, ParseError> {
-    let mut set = CapabilitySet::EMPTY;
-    for name in names {
-        let capability = Capability::from_name(name)
-            .ok_or_else(|| error_at(&format!("path {path:?}: invalid capability {name:?}"), at))?;
-        set.insert(capability);
-    }
-    // As Vault does: a rule with deny is only deny.
-    Ok(set.merge(CapabilitySet::EMPTY))
-}
-
-/// The pre-0.9 `policy = "read"` form, still accepted by Vault.
-fn legacy_policy(
-    path: &str,
-    value: &str,
-    at: Option<Position>,
-) -> Result<CapabilitySet, ParseError> {
-    use Capability::*;
-    let capabilities: &[Capability] = match value {
-        "deny" => &[Deny],
-        "read" => &[Read, List],
-        "write" => &[Read, List, Create, Update, Delete],
-        "sudo" => &[Read, List, Create, Update, Delete, Sudo],
-        other => {
-            return Err(error_at(
-                &format!("path {path:?}: invalid policy {other:?}"),
-                at,
-            ))
-        }
-    };
-    Ok(CapabilitySet::of(capabilities))
-}
-
-fn string_list(expression: &Expression) -> Option<Vec<String>> {
-    let Expression::Array(array) = expression else {
-        return None;
-    };
-    array
-        .iter()
-        .map(|item| match item {
-            Expression::String(s) => Some(s.as_str().to_string()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn structure_position(text: &str, structure: &Structure) -> Option<Position> {
-    let span = match structure {
-        Structure::Block(block) => block.ident.span(),
-        Structure::Attribute(attribute) => attribute.key.span(),
-    };
-    span.map(|range| Position::of_offset(text, range.start))
-}
-
-fn invalid_key(key: &str, at: Option<Position>) -> ParseError {
-    error_at(&format!("invalid key {key:?}"), at)
-}
-
-fn error_at(message: &str, position: Option<Position>) -> ParseError {
-    ParseError {
-        message: message.to_string(),
-        position,
-    }
-}
-
-/// Vault's JSON form: `{"path": {"secret/*": {"capabilities": ["read"]}}}`.
-fn parse_json(text: &str) -> Result<Policy, ParseError> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct JsonPolicy {
-        #[serde(default)]
-        name: Option<String>,
-        #[serde(default)]
-        path: std::collections::BTreeMap<String, JsonPathBlock>,
-    }
-    #[derive(Deserialize)]
-    struct JsonPathBlock {
-        #[serde(default)]
-        capabilities: Vec<String>,
-        #[serde(default)]
-        policy: Option<String>,
-        #[serde(flatten)]
-        other: std::collections::BTreeMap<String, serde_json::Value>,
-    }
-    let parsed: JsonPolicy = serde_json_from_str(text)?;
-    let _ = parsed.name;
-    let mut policy = Policy::default();
-    for (path, block) in parsed.path {
-        if let Some(key) = block
-            .other
-            .keys()
-            .find(|k| !PATH_BLOCK_KEYS.contains(&k.as_str()))
-        {
-            return Err(invalid_key(key, None));
-        }
-        let mut capabilities = capability_set(&path, &block.capabilities, None)?;
-        if let Some(legacy) = &block.policy {
-            capabilities = capabilities.merge(legacy_policy(&path, legacy, None)?);
-        }
-        policy.rules.push(PathRule {
-            path,
-            capabilities,
-            position: None,
-        });
-    }
-    Ok(policy)
-}
-
-fn serde_json_from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError> {
-    serde_json::from_str(text).map_err(|e| ParseError {
-        message: format!("invalid JSON policy: {e}"),
-        position: Some(Position {
-            line: e.line(),
-            column: e.column(),
+        None => Ok(Policy {
+            rules: reading.rules(),
         }),
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(line: usize, column: usize) -> Option<Position> {
+        Some(Position { line, column })
+    }
+
+    fn error_of(text: &str) -> ParseError {
+        parse(text).expect_err(text)
+    }
 
     #[test]
     fn reads_path_blocks() {
@@ -306,32 +122,82 @@ path "sys/seal" { capabilities = ["update", "sudo"] }
         assert_eq!(policy.rules.len(), 2);
         assert_eq!(policy.rules[0].path, "kv/data/webapps/app_one");
         assert_eq!(policy.rules[0].capabilities.names(), vec!["list", "read"]);
-        assert_eq!(
-            policy.rules[0].position,
-            Some(Position { line: 3, column: 1 })
-        );
+        assert_eq!(policy.rules[0].position, at(3, 1));
         assert_eq!(policy.rules[1].capabilities.names(), vec!["sudo", "update"]);
     }
 
     #[test]
-    fn syntax_errors_have_line_and_column() {
-        let error = parse("path \"a\" {\n  capabilities = [\"read\"\n}\n").unwrap_err();
-        assert_eq!(error.position.map(|p| p.line), Some(3));
+    fn a_missing_closing_brace_points_at_where_it_was_due() {
+        let error = error_of("path \"a\" {\n  capabilities = [\"read\"]\n\npath \"b\" {\n}\n");
+        // The block of line 1 swallows line 4's `path "b" { }`; the end of the text comes
+        // where its `}` was due.
+        assert_eq!(error.position, at(6, 1));
+        assert!(
+            error
+                .message
+                .contains("expected '}' to close the '{' of line 1"),
+            "{error}"
+        );
     }
 
     #[test]
-    fn unknown_capabilities_and_keys_are_rejected_at_their_line() {
-        let error = parse("path \"a\" {\n  capabilities = [\"reed\"]\n}").unwrap_err();
-        assert!(
-            error.message.contains("invalid capability \"reed\""),
-            "{error}"
+    fn an_unclosed_list_points_at_what_came_instead() {
+        let error = error_of("path \"a\" {\n  capabilities = [\"read\"\n}\n");
+        assert_eq!(error.position, at(3, 1));
+        assert_eq!(
+            error.message,
+            "expected ',' or ']' after a list element, found '}'"
         );
-        assert_eq!(error.position, Some(Position { line: 2, column: 3 }));
-        let error = parse("path \"a\" {\n  capabilites = [\"read\"]\n}").unwrap_err();
-        assert!(
-            error.message.contains("invalid key \"capabilites\""),
-            "{error}"
+    }
+
+    #[test]
+    fn a_missing_equals_sign_points_at_the_value() {
+        let error = error_of("path \"a\" {\n  capabilities [\"read\"]\n}");
+        assert_eq!(error.position, at(2, 16));
+        assert!(error.message.contains("found '['"), "{error}");
+    }
+
+    #[test]
+    fn an_unterminated_string_points_at_its_opening_quote() {
+        let error = error_of("path \"a\" {\n  capabilities = [\"read]\n}");
+        assert_eq!(error.position, at(2, 19));
+        assert!(error.message.contains("string not terminated"), "{error}");
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let error = error_of("path \"é/ü\" { capabilities = [\"reed\"] }");
+        assert_eq!(error.position, at(1, 30));
+    }
+
+    #[test]
+    fn unknown_capabilities_and_keys_are_refused_where_they_are() {
+        let error = error_of("path \"a\" {\n  capabilities = [\"reed\"]\n}");
+        assert_eq!(error.message, "path \"a\": invalid capability \"reed\"");
+        assert_eq!(error.position, at(2, 19));
+        let error = error_of("path \"a\" {\n  capabilites = [\"read\"]\n}");
+        assert_eq!(
+            error.message,
+            "path \"a\": invalid key \"capabilites\" on line 2"
         );
+        assert_eq!(error.position, at(2, 3));
+        let error = error_of("\n\n  paths \"a\" {}");
+        assert_eq!(error.message, "invalid key \"paths\" on line 3");
+        assert_eq!(error.position, at(3, 3));
+    }
+
+    #[test]
+    fn json_errors_have_positions_too() {
+        let error = error_of("{\n  \"path\": {\n    \"a\": {\"capabilities\": [\"reed\"]}\n  }\n}");
+        assert_eq!(error.position, at(3, 28));
+        let error = error_of("{\"path\" {}}");
+        assert_eq!(error.position, at(1, 9));
+    }
+
+    #[test]
+    fn crlf_line_endings_count_as_one() {
+        let error = error_of("# x\r\npath \"a\" {\r\n  capabilities = [\"reed\"]\r\n}\r\n");
+        assert_eq!(error.position, at(3, 19));
     }
 
     #[test]
@@ -353,7 +219,46 @@ path "sys/seal" { capabilities = ["update", "sudo"] }
     fn json_form() {
         let policy = parse(r#"{"path": {"secret/*": {"capabilities": ["read"]}}}"#).unwrap();
         assert_eq!(policy.rules[0].path, "secret/*");
+        assert_eq!(policy.rules[0].position, at(1, 2));
         assert!(parse(r#"{"path": {"a": {"capabilities": ["reed"]}}}"#).is_err());
         assert!(parse(r#"{"path": {"a": {"capabilites": ["read"]}}}"#).is_err());
+    }
+
+    #[test]
+    fn a_leading_slash_is_dropped_and_expired_paths_left_out() {
+        let policy = parse(
+            r#"
+path "/secret/a" { capabilities = ["read"] }
+path "secret/old" {
+  capabilities = ["read"]
+  expiration = "2001-01-01T00:00:00Z"
+}
+path "secret/new" {
+  capabilities = ["read"]
+  expiration = "2999-01-01T00:00:00Z"
+}
+"#,
+        )
+        .unwrap();
+        let paths: Vec<&str> = policy.rules.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, vec!["secret/a", "secret/new"]);
+    }
+
+    #[test]
+    fn the_empty_text_is_refused_but_a_blank_one_is_not() {
+        assert_eq!(
+            error_of("").message,
+            "'policy' parameter not supplied or empty"
+        );
+        assert_eq!(parse(" \n# nothing\n").unwrap(), Policy::default());
+    }
+
+    #[test]
+    fn the_default_policy_parses() {
+        let policy = parse(crate::DEFAULT_POLICY).unwrap();
+        assert!(policy
+            .rules
+            .iter()
+            .any(|r| r.path == "sys/capabilities-self"));
     }
 }

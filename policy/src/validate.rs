@@ -1,14 +1,15 @@
-//! Checking a policy as it is typed: what Vault would reject (syntax, unknown keys and
-//! capabilities), what it would accept but almost certainly not mean (empty capability
-//! lists, `deny` mixed with others, a `*` in the middle, a KV v2 path without `data/`),
-//! each at its line and column, some with a fix.
+//! Checking a policy as it is typed: what OpenBao would refuse (syntax, unknown keys and
+//! capabilities, every other check of [`crate::decode`]), what it would accept but almost
+//! certainly not mean (empty capability lists, `deny` mixed with others, a `*` in the
+//! middle, a KV v2 path without `data/`, a block without a path), each at its line and
+//! column, some with a fix.
+//!
+//! The errors are exactly the problems [`crate::parse`] would refuse the text for, so the
+//! editor's verdict and the parser's always agree.
 
-use crate::{capability::Capability, parse::Position, parse::PATH_BLOCK_KEYS};
-use hcl_edit::{
-    expr::Expression,
-    structure::{Block, Structure},
-    Span,
-};
+use crate::capability::Capability;
+use crate::decode::{self, PathEntry, Problem, ProblemKind, LEGACY_POLICIES, TOP_LEVEL_KEYS};
+use crate::parse::{Position, PATH_BLOCK_KEYS};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -97,43 +98,19 @@ pub fn names_a_kv2_area(rest: &str) -> bool {
 }
 
 pub fn validate(text: &str, mounts: &[MountHint]) -> Validation {
+    let reading = decode::read(text);
     let mut checker = Checker {
         text,
         mounts,
         out: Validation::default(),
     };
-    if text.trim_start().starts_with('{') {
-        // Vault's JSON form: the parser's verdict is all we check.
-        if let Err(error) = crate::parse(text) {
-            checker.push(
-                Severity::Error,
-                error.position.unwrap_or_default(),
-                error.message,
-                None,
-            );
-        }
-        return checker.out;
+    for problem in &reading.problems {
+        checker.problem(problem);
     }
-    match hcl_edit::parser::parse_body(text) {
-        Ok(body) => {
-            for structure in body.iter() {
-                checker.structure(structure);
-            }
-            checker.note_duplicates();
-        }
-        Err(error) => {
-            let position = Position {
-                line: error.location().line(),
-                column: error.location().column(),
-            };
-            checker.push(
-                Severity::Error,
-                position,
-                format!("syntax error: {}", error.message()),
-                None,
-            );
-        }
+    for path in &reading.paths {
+        checker.path_entry(path);
     }
+    checker.note_duplicates();
     checker.out
 }
 
@@ -144,9 +121,8 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn at(&self, span: Option<Range<usize>>) -> Position {
-        span.map(|r| Position::of_offset(self.text, r.start))
-            .unwrap_or_default()
+    fn at(&self, offset: usize) -> Position {
+        Position::of_offset(self.text, offset)
     }
 
     fn push(&mut self, severity: Severity, position: Position, message: String, fix: Option<Fix>) {
@@ -158,176 +134,126 @@ impl Checker<'_> {
         });
     }
 
-    fn structure(&mut self, structure: &Structure) {
-        match structure {
-            Structure::Attribute(attribute) if attribute.key.as_str() == "name" => {}
-            Structure::Attribute(attribute) => {
-                let key = attribute.key.as_str();
-                let position = self.at(attribute.key.span());
-                self.push(
-                    Severity::Error,
-                    position,
-                    format!("unknown key “{key}”: a policy holds only path blocks"),
-                    None,
-                );
+    /// One thing OpenBao refuses, worded for the editor and with a fix where one is clear.
+    fn problem(&mut self, problem: &Problem) {
+        let position = self.at(problem.span.start);
+        let (message, fix) = match &problem.kind {
+            ProblemKind::Syntax => (format!("syntax error: {}", problem.message), None),
+            ProblemKind::Empty => (
+                "the policy is empty: OpenBao refuses an empty policy".to_string(),
+                None,
+            ),
+            ProblemKind::UnknownTopLevelKey { key } => self.unknown_key(
+                key,
+                "a policy holds only path blocks (and a name)",
+                TOP_LEVEL_KEYS,
+                &problem.span,
+            ),
+            ProblemKind::UnknownPathKey { key, path } => {
+                let context = format!("in path “{path}”");
+                self.unknown_key(key, &context, PATH_BLOCK_KEYS, &problem.span)
             }
-            Structure::Block(block) if block.ident.as_str() == "path" => self.path_block(block),
-            Structure::Block(block) => {
-                let ident = block.ident.as_str();
-                let position = self.at(block.ident.span());
-                self.push(
-                    Severity::Error,
-                    position,
-                    format!("unknown block “{ident}”: did you mean “path”?"),
-                    None,
-                );
+            ProblemKind::UnknownCapability { name, .. } => {
+                unknown_capability(name, &problem.span)
             }
-        }
+            ProblemKind::InvalidLegacyPolicy { path } => (
+                format!(
+                    "path “{path}”: the old form “policy = …” takes one of {}; prefer capabilities = […]",
+                    LEGACY_POLICIES.join(", ")
+                ),
+                None,
+            ),
+            ProblemKind::Other => (problem.message.clone(), None),
+        };
+        self.push(Severity::Error, position, message, fix);
     }
 
-    fn path_block(&mut self, block: &Block) {
-        let block_position = self.at(block.ident.span());
-        let [label] = block.labels.as_slice() else {
+    /// "unknown key “x” …: did you mean “y”?", with the fix.
+    fn unknown_key(
+        &self,
+        key: &str,
+        context: &str,
+        known: &[&str],
+        span: &Range<usize>,
+    ) -> (String, Option<Fix>) {
+        let Some(suggestion) = closest(key, known) else {
+            return (format!("unknown key “{key}” {context}"), None);
+        };
+        let quoted = self.text[span.clone()].starts_with('"');
+        let replacement = if quoted {
+            format!("\"{suggestion}\"")
+        } else {
+            suggestion.to_string()
+        };
+        (
+            format!("unknown key “{key}” {context}: did you mean “{suggestion}”?"),
+            Some(Fix {
+                label: format!("Use “{suggestion}”"),
+                range: span.clone(),
+                replacement,
+            }),
+        )
+    }
+
+    fn path_entry(&mut self, entry: &PathEntry) {
+        let keyword_position = self.at(entry.keyword.start);
+        let (path, position, label_span) = match &entry.label {
+            Some((path, span)) => (path.clone(), self.at(span.start), Some(span.clone())),
+            None => {
+                self.push(
+                    Severity::Warning,
+                    keyword_position,
+                    "this block names no path, so OpenBao reads it as a rule for the path “path”: write path \"secret/*\" { … }".into(),
+                    None,
+                );
+                ("path".to_string(), keyword_position, None)
+            }
+        };
+        for extra in &entry.extra_labels {
+            let at = self.at(extra.start);
             self.push(
-                Severity::Error,
-                block_position,
-                "a path block needs exactly one path: path \"secret/*\" { … }".into(),
+                Severity::Warning,
+                at,
+                format!("path “{path}”: OpenBao ignores a second label"),
                 None,
             );
-            return;
-        };
-        let path = label.as_str().to_string();
-        let label_span = label.span();
-        let label_position = self.at(label_span.clone());
-        let capabilities = self.block_body(block, &path, block_position);
-        self.check_path(&path, label_position, label_span);
+        }
+        if entry.expired {
+            self.push(
+                Severity::Note,
+                keyword_position,
+                format!("path “{path}” has expired: OpenBao ignores it"),
+                None,
+            );
+        }
+        let names: Vec<String> = entry.capabilities.iter().map(|(n, _)| n.clone()).collect();
+        self.check_grants(entry, &path, &names, keyword_position);
+        self.check_path(&path, position, label_span);
         let mount = self.mount_of(&path).map(|m| m.path.clone());
         self.out.rules.push(RuleSummary {
             segments: segments_of(&path),
             path,
-            position: label_position,
-            capabilities,
+            position,
+            capabilities: names,
             mount,
         });
     }
 
-    /// Checks the keys inside a path block; returns its capability names.
-    fn block_body(&mut self, block: &Block, path: &str, block_position: Position) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut grants_something = false;
-        for structure in block.body.iter() {
-            let Structure::Attribute(attribute) = structure else {
-                let position = self.at(structure.as_block().and_then(|b| b.ident.span()));
-                self.push(
-                    Severity::Error,
-                    position,
-                    format!("path “{path}”: blocks cannot nest inside a path block"),
-                    None,
-                );
-                continue;
-            };
-            let key = attribute.key.as_str();
-            let key_position = self.at(attribute.key.span());
-            match key {
-                "capabilities" => {
-                    grants_something = true;
-                    names = self.capabilities(&attribute.value, path, key_position);
-                }
-                "policy" => {
-                    grants_something = true;
-                    let legacy = ["deny", "read", "write", "sudo"];
-                    match &attribute.value {
-                        Expression::String(value) if legacy.contains(&value.as_str()) => {}
-                        _ => self.push(
-                            Severity::Error,
-                            key_position,
-                            format!("path “{path}”: the old form “policy = …” takes one of {}; prefer capabilities = […]", legacy.join(", ")),
-                            None,
-                        ),
-                    }
-                }
-                known if PATH_BLOCK_KEYS.contains(&known) => {}
-                unknown => {
-                    let suggestion = closest(unknown, PATH_BLOCK_KEYS)
-                        .map(|s| format!(": did you mean “{s}”?"))
-                        .unwrap_or_default();
-                    let fix = closest(unknown, PATH_BLOCK_KEYS).and_then(|s| {
-                        attribute.key.span().map(|range| Fix {
-                            label: format!("Use “{s}”"),
-                            range,
-                            replacement: s.to_string(),
-                        })
-                    });
-                    self.push(
-                        Severity::Error,
-                        key_position,
-                        format!("unknown key “{unknown}” in path “{path}”{suggestion}"),
-                        fix,
-                    );
-                }
-            }
-        }
-        if !grants_something {
+    /// Warnings about what a block grants: nothing at all, or `deny` among others.
+    fn check_grants(&mut self, entry: &PathEntry, path: &str, names: &[String], at: Position) {
+        if !entry.grants_key {
             self.push(
                 Severity::Warning,
-                block_position,
+                at,
                 format!("path “{path}” has no capabilities: it grants nothing"),
                 None,
             );
+            return;
         }
-        names
-    }
-
-    fn capabilities(
-        &mut self,
-        value: &Expression,
-        path: &str,
-        key_position: Position,
-    ) -> Vec<String> {
-        let Expression::Array(array) = value else {
-            self.push(
-                Severity::Error,
-                key_position,
-                format!("path “{path}”: capabilities must be a list, like [\"read\", \"list\"]"),
-                None,
-            );
-            return Vec::new();
+        let Some(key) = entry.capability_keys.first() else {
+            return;
         };
-        let mut names = Vec::new();
-        for item in array.iter() {
-            let Expression::String(name) = item else {
-                let position = self.at(item.span()).max_with(key_position);
-                self.push(
-                    Severity::Error,
-                    position,
-                    format!("path “{path}”: capabilities are quoted names, like \"read\""),
-                    None,
-                );
-                continue;
-            };
-            let name_text = name.as_str();
-            if Capability::from_name(name_text).is_none() {
-                let valid: Vec<&str> = Capability::ALL.iter().map(|c| c.as_str()).collect();
-                let suggestion = closest(name_text, &valid);
-                let message = match suggestion {
-                    Some(s) => format!("“{name_text}” is not a capability: did you mean “{s}”?"),
-                    None => format!(
-                        "“{name_text}” is not a capability (valid: {})",
-                        valid.join(", ")
-                    ),
-                };
-                let fix = suggestion.and_then(|s| {
-                    name.span().map(|range| Fix {
-                        label: format!("Use “{s}”"),
-                        range,
-                        replacement: format!("\"{s}\""),
-                    })
-                });
-                let position = self.at(name.span());
-                self.push(Severity::Error, position, message, fix);
-            }
-            names.push(name_text.to_string());
-        }
+        let key_position = self.at(key.start);
         if names.is_empty() {
             self.push(
                 Severity::Warning,
@@ -344,20 +270,10 @@ impl Checker<'_> {
                 None,
             );
         }
-        names
     }
 
+    /// Checks of the path itself; `+*`, which OpenBao refuses, is among the problems.
     fn check_path(&mut self, path: &str, position: Position, span: Option<Range<usize>>) {
-        if path.contains("+*") {
-            self.push(
-                Severity::Error,
-                position,
-                format!(
-                    "path “{path}”: “+*” is not allowed; use “+” for one segment or “*” at the end"
-                ),
-                None,
-            );
-        }
         if path.trim_end_matches('*').contains('*') {
             self.push(
                 Severity::Warning,
@@ -439,7 +355,7 @@ impl Checker<'_> {
                     Severity::Note,
                     rule.position,
                     format!(
-                        "“{}” also appears at line {}; Vault combines the two",
+                        "“{}” also appears at line {}; OpenBao combines the two",
                         rule.path, first.position.line
                     ),
                     None,
@@ -449,19 +365,32 @@ impl Checker<'_> {
     }
 }
 
-trait MaxWith {
-    fn max_with(self, other: Position) -> Position;
-}
-
-impl MaxWith for Position {
-    /// A position that is at least `other` (used when a span is unknown).
-    fn max_with(self, other: Position) -> Position {
-        if self.line == 0 {
-            other
-        } else {
-            self
-        }
+/// "“reed” is not a capability: did you mean “read”?", with the fix.
+fn unknown_capability(name: &str, span: &Range<usize>) -> (String, Option<Fix>) {
+    let valid: Vec<&str> = decode::POLICY_CAPABILITIES
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    if Capability::from_name(name).is_some() {
+        let message = format!(
+            "“{name}” is a Vault capability that OpenBao does not accept (valid: {})",
+            valid.join(", ")
+        );
+        return (message, None);
     }
+    let Some(suggestion) = closest(name, &valid) else {
+        let message = format!("“{name}” is not a capability (valid: {})", valid.join(", "));
+        return (message, None);
+    };
+    let fix = Fix {
+        label: format!("Use “{suggestion}”"),
+        range: span.clone(),
+        replacement: format!("\"{suggestion}\""),
+    };
+    (
+        format!("“{name}” is not a capability: did you mean “{suggestion}”?"),
+        Some(fix),
+    )
 }
 
 fn segments_of(path: &str) -> Vec<Segment> {
@@ -683,6 +612,111 @@ mod tests {
         assert!(v.diagnostics[0].message.contains("no mount you can see"));
         let v = validate("path \"sys/mounts\" { capabilities = [\"read\"] }", &kv2());
         assert!(v.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_one_line_policy_and_commas_get_no_diagnostics() {
+        for text in [
+            "path \"a\" { capabilities = [\"read\"] } path \"b\" { capabilities = [\"list\"] }",
+            "path \"a\" { capabilities = [\"read\"], policy = \"read\", },\npath \"b\" {\n  capabilities = [\"list\",]\n}",
+            "path \"a\"\n{\n  capabilities = [\"read\"] }\n",
+        ] {
+            let v = validate(text, &[]);
+            assert!(v.diagnostics.is_empty(), "{text}: {:?}", messages(&v));
+            assert_eq!(v.rules.len(), if text.contains("\"b\"") { 2 } else { 1 });
+        }
+    }
+
+    #[test]
+    fn a_missing_brace_is_reported_where_it_was_due_naming_the_open_one() {
+        let text = "path \"a\" {\n  capabilities = [\"read\"]\n\npath \"b\" {\n  capabilities = [\"list\"]\n}\n";
+        let v = validate(text, &[]);
+        let all = messages(&v);
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert!(
+            all[0].starts_with("7:1 Error syntax error: expected '}' to close the '{' of line 1"),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn the_json_form_gets_the_same_checks_with_positions() {
+        let text = "{\n  \"path\": [\n    {\"kv/webapps/app_one\": {\"capabilities\": [\"read\"]}},\n    {\"kv/data/b\": {\"capabilities\": [\"reed\"]}}\n  ]\n}\n";
+        let v = validate(text, &kv2());
+        let all = messages(&v);
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("4:37 Error") && m.contains("did you mean “read”")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("3:6 Warning") && m.contains("KV version 2")),
+            "{all:?}"
+        );
+        assert_eq!(v.rules.len(), 2);
+    }
+
+    #[test]
+    fn forms_openbao_accepts_but_rarely_means_get_warnings_not_errors() {
+        let v = validate("path {\n  capabilities = [\"read\"]\n}\n", &[]);
+        assert!(!v.has_errors());
+        assert!(messages(&v)[0].starts_with("1:1 Warning this block names no path"));
+        assert_eq!(v.rules[0].path, "path");
+        let v = validate("path \"a\" \"b\" { capabilities = [\"read\"] }", &[]);
+        assert!(!v.has_errors());
+        assert!(
+            messages(&v)[0].starts_with("1:10 Warning"),
+            "{:?}",
+            messages(&v)
+        );
+        let v = validate(
+            "path \"a\" {\n  capabilities = [\"read\"]\n  expiration = \"2001-01-01T00:00:00Z\"\n}",
+            &[],
+        );
+        assert!(!v.has_errors());
+        assert!(messages(&v)[0].contains("has expired"));
+    }
+
+    #[test]
+    fn vault_only_capabilities_and_keys_are_errors_for_openbao() {
+        let v = validate(
+            "path \"a\" {\n  capabilities = [\"read\", \"subscribe\"]\n  subscribe_event_types = [\"kv*\"]\n}",
+            &[],
+        );
+        let all = messages(&v);
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("2:27 Error") && m.contains("Vault capability")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.starts_with("3:3 Error")
+                    && m.contains("unknown key “subscribe_event_types”")),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn a_quoted_unknown_key_is_fixed_with_quotes() {
+        let text = "path \"a\" {\n  \"capabilites\" = [\"read\"]\n}";
+        let v = validate(text, &[]);
+        let fix = v.diagnostics[0].fix.as_ref().unwrap();
+        assert_eq!(fix.replacement, "\"capabilities\"");
+        let fixed = format!(
+            "{}{}{}",
+            &text[..fix.range.start],
+            fix.replacement,
+            &text[fix.range.end..]
+        );
+        assert!(validate(&fixed, &[]).diagnostics.is_empty(), "{fixed}");
+    }
+
+    #[test]
+    fn an_empty_policy_is_an_error_a_blank_one_is_not() {
+        assert!(validate("", &[]).has_errors());
+        assert!(!validate("# just a comment\n", &[]).has_errors());
     }
 
     #[test]

@@ -1,0 +1,6 @@
+path "secret/*" {
+  capabilities = ["read", "list"]
+}
+path "secret/locked" {
+  capabilities = ["read", "deny"]
+}

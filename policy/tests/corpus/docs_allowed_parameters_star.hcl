@@ -1,0 +1,7 @@
+path "secret/foo" {
+  capabilities = ["create"]
+  allowed_parameters = {
+    "bar" = ["zip", "zap"]
+    "*"   = []
+  }
+}

@@ -1,0 +1,7 @@
+path "auth/userpass/users/*" {
+  capabilities = ["update"]
+  denied_parameters = {
+    "token_policies" = []
+    "policies" = []
+  }
+}

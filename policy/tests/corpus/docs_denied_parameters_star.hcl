@@ -1,0 +1,6 @@
+path "transit/keys/*" {
+  capabilities = ["create", "update"]
+  denied_parameters = {
+    "*" = []
+  }
+}

@@ -1,0 +1,3 @@
+path "secret/foo" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,2 @@
+path "secret/a" { capabilities = ["read"]
+}

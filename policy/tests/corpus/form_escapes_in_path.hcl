@@ -1,0 +1,3 @@
+path "secret/\u0061pp" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,7 @@
+path "secret/a" {
+  capabilities = ["read"]
+  comment = <<-EOT
+    indented
+    text
+    EOT
+}

@@ -1,0 +1,5 @@
+name = "app"
+
+path "secret/a" {
+  capabilities = ["read"]
+}

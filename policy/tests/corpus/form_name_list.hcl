@@ -1,0 +1,2 @@
+name = ["app"]
+path "secret/a" { capabilities = ["read"] }

@@ -1,0 +1,2 @@
+name = 42
+path "secret/a" { capabilities = ["read"] }

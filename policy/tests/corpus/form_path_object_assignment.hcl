@@ -1,0 +1,5 @@
+path = {
+  "secret/a" = {
+    capabilities = ["read"]
+  }
+}

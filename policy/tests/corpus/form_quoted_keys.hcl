@@ -1,0 +1,4 @@
+"path" "secret/a" {
+  "capabilities" = ["read"]
+  "policy" = "read"
+}

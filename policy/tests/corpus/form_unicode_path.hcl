@@ -1,0 +1,3 @@
+path "secret/café/ü" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,4 @@
+path secret {
+  capabilities = ["read"]
+}
+path kv.app-one { capabilities = ["list"] }

@@ -1,0 +1,12 @@
+path "secret/*" {
+  capabilities = ["read"]
+}
+path "secret/+/config" {
+  capabilities = ["update"]
+}
+path "secret/team/*" {
+  capabilities = ["list"]
+}
+path "secret/fo*" {
+  capabilities = ["create"]
+}

@@ -1,0 +1,6 @@
+path "secret/+" {
+  capabilities = ["read"]
+}
+path "secret/b/*" {
+  capabilities = ["list"]
+}

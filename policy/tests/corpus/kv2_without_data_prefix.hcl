@@ -1,0 +1,3 @@
+path "kv/webapps/app_one" {
+  capabilities = ["read"]
+}

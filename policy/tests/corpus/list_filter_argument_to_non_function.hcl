@@ -1,0 +1,4 @@
+path "test/metadata/*" {
+  capabilities = ["list"]
+  list_scan_response_keys_filter_path = "{{ .path }}{{ true .key }}"
+}

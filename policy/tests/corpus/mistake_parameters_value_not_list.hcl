@@ -1,0 +1,6 @@
+path "secret/a" {
+  capabilities = ["create"]
+  allowed_parameters = {
+    "x" = "y"
+  }
+}

@@ -1,0 +1,3 @@
+PATH "secret/a" {
+  capabilities = ["read"]
+}

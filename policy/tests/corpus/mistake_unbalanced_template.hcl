@@ -1,0 +1,3 @@
+path "secret/{{identity.entity.id}/*" {
+  capabilities = ["read"]
+}

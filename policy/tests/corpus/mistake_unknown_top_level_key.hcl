@@ -1,0 +1,3 @@
+paths "secret/a" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,5 @@
+path "secret/*" {
+  capabilities = ["list"]
+  pagination_limit = 100
+  required_parameters = ["limit"]
+}

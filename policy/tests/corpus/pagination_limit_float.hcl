@@ -1,0 +1,4 @@
+path "secret/*" {
+  capabilities = ["list"]
+  pagination_limit = 1.5
+}

@@ -1,0 +1,4 @@
+path "secret/a" {
+  capabilities = ["create"]
+  allowed_parameters "x" {}
+}

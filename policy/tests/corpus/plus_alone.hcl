@@ -1,0 +1,6 @@
+path "+" {
+  capabilities = ["read"]
+}
+path "+/x/*" {
+  capabilities = ["list"]
+}

@@ -1,0 +1,3 @@
+path "secret/*" {
+  capabilities = ["scan", "patch", "list"]
+}

@@ -1,0 +1,4 @@
+path "secret/a" {
+  capabilities = ["deny"]
+  min_wrapping_ttl = "nonsense"
+}

@@ -1,0 +1,5 @@
+path "secret/a" {
+  capabilities = ["read"]
+  min_wrapping_ttl = 5
+  min_wrapping_ttl = "1h"
+}
