@@ -29,6 +29,9 @@ enum Command {
         /// (KV v2), and print the unseal key and root token.
         #[arg(long)]
         dev: bool,
+        /// With `--dev`: use this as the root token (like `-dev-root-token-id`).
+        #[arg(long, requires = "dev")]
+        dev_root_token_id: Option<String>,
     },
 }
 
@@ -39,12 +42,18 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let Command::Server { listen, data, dev } = Cli::parse().command;
+    let Command::Server {
+        listen,
+        data,
+        dev,
+        dev_root_token_id,
+    } = Cli::parse().command;
     let storage = data.map_or(Storage::Memory, Storage::Directory);
     let server = Server::start(ServerConfig {
         listen,
         storage,
         dev,
+        dev_root_token: dev_root_token_id,
     })
     .await?;
     println!("labvault listening on {}", server.url());

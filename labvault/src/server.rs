@@ -22,6 +22,8 @@ pub struct ServerConfig {
     /// Like `vault server -dev`: initialize with one key share, unseal, mount `secret/`
     /// as KV v2.
     pub dev: bool,
+    /// Like `-dev-root-token-id`: the dev server's root token is this one.
+    pub dev_root_token: Option<String>,
 }
 
 /// What `--dev` made: the credentials a developer needs.
@@ -72,7 +74,7 @@ impl Server {
             dev: None,
         };
         if config.dev {
-            server.dev = Some(server.set_up_dev().await?);
+            server.dev = Some(server.set_up_dev(config.dev_root_token.as_deref()).await?);
         }
         tracing::info!(
             "labvault listening on http://{addr} ({storage_type} storage, sealed until unsealed)"
@@ -120,7 +122,7 @@ impl Server {
     }
 
     /// Dev mode goes through the same API a client would use.
-    async fn set_up_dev(&self) -> anyhow::Result<DevCredentials> {
+    async fn set_up_dev(&self, root_token_id: Option<&str>) -> anyhow::Result<DevCredentials> {
         let init = self
             .call(
                 Operation::Update,
@@ -133,7 +135,7 @@ impl Server {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let root_token = init["root_token"].as_str().unwrap_or_default().to_string();
+        let mut root_token = init["root_token"].as_str().unwrap_or_default().to_string();
         self.call(
             Operation::Update,
             "sys/unseal",
@@ -141,6 +143,9 @@ impl Server {
             None,
         )
         .await?;
+        if let Some(wanted) = root_token_id {
+            root_token = self.replace_root_token(&root_token, wanted).await?;
+        }
         self.call(
             Operation::Update,
             "sys/mounts/secret",
@@ -152,5 +157,30 @@ impl Server {
             unseal_key,
             root_token,
         })
+    }
+
+    /// As Vault's dev mode does with `-dev-root-token-id`: an orphan root token with the
+    /// wanted ID, and the generated one revoked.
+    async fn replace_root_token(&self, generated: &str, wanted: &str) -> anyhow::Result<String> {
+        let created = self
+            .call(
+                Operation::Update,
+                "auth/token/create",
+                json!({ "id": wanted, "policies": ["root"], "no_parent": true }),
+                Some(generated),
+            )
+            .await?;
+        let token = created["auth"]["client_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        self.call(
+            Operation::Update,
+            "auth/token/revoke-self",
+            json!({}),
+            Some(generated),
+        )
+        .await?;
+        Ok(token)
     }
 }

@@ -63,6 +63,8 @@ pub struct LoginInfo {
 /// What to create: the parameters of `auth/token/create` or of a login.
 #[derive(Clone, Debug, Default)]
 pub struct NewToken {
+    /// A custom token ID (root or sudo callers only); otherwise a random one is made.
+    pub id: Option<String>,
     pub policies: Vec<String>,
     pub path: String,
     pub meta: BTreeMap<String, String>,
@@ -166,7 +168,10 @@ pub struct TokenStore<'a> {
 impl TokenStore<'_> {
     /// Creates a token and returns it with its entry.
     pub fn create(&self, new: NewToken) -> StorageResult<(String, TokenEntry)> {
-        let token = format!("hvs.{}", random_base62(24));
+        let token = new
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("hvs.{}", random_base62(24)));
         let now = now_unix();
         let (creation_ttl, expire_time, max_expire_time) = if new.no_expiry {
             (0, None, None)

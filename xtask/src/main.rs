@@ -2,6 +2,7 @@
 //! Rust so that nothing but registry packages is ever downloaded.
 
 mod k8s;
+mod openbao;
 mod paths;
 mod process;
 mod setup;

@@ -538,6 +538,7 @@ fn issue_token(
     ]);
     let params = &role.token;
     let (token, entry) = ctx.vault.tokens().create(NewToken {
+        id: None,
         policies: policies.clone(),
         path: format!("auth/{}login", mount.path),
         meta,

@@ -101,17 +101,53 @@ fn display_name(given: &str) -> String {
         .unwrap_or(cleaned)
 }
 
+/// What Vault warns when a token gets a custom ID.
+const CUSTOM_ID_WARNING: &str = "Supplying a custom ID for the token uses the weaker SHA1 hashing instead of the more secure SHA2-256 HMAC for token obfuscation. SHA1 hashed tokens on the wire leads to less secure lookups.";
+
+/// The `id` a root or sudo caller asked for, checked as Vault checks it (an empty one is
+/// no request at all).
+fn custom_token_id(ctx: &Ctx<'_>, privileged: bool) -> Result<Option<String>, VaultError> {
+    let id = ctx
+        .request
+        .data
+        .string("id")
+        .map_err(VaultError::bad_request)?
+        .filter(|id| !id.is_empty());
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    if !privileged {
+        return Err(VaultError::bad_request(
+            "root or sudo privileges required to specify token id",
+        ));
+    }
+    let refusal = if id.starts_with("s.") {
+        Some("custom token ID cannot have the 's.' prefix")
+    } else if id.starts_with("hvs.") {
+        Some("custom token ID cannot have the 'hvs.' prefix")
+    } else if id.contains('.') {
+        Some("custom token ID cannot have a '.' in the value")
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        return Err(VaultError::bad_request(refusal));
+    }
+    if ctx.vault.tokens().lookup(&id)?.is_some() {
+        return Err(VaultError::bad_request(
+            "cannot create a token with a duplicate ID",
+        ));
+    }
+    Ok(Some(id))
+}
+
 fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResult {
     let caller = ctx.caller()?;
     let data = &ctx.request.data;
     let bad = VaultError::bad_request;
     let privileged = is_privileged(ctx, caller, &ctx.request.path)?;
     let parent = &caller.entry;
-    if data.has("id") {
-        return Err(VaultError::bad_request(
-            "custom token IDs are not supported by labvault",
-        ));
-    }
+    let custom_id = custom_token_id(ctx, privileged)?;
     if data
         .string("type")
         .map_err(bad)?
@@ -206,6 +242,7 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
         ));
     }
     let (token, entry) = ctx.vault.tokens().create(NewToken {
+        id: custom_id.clone(),
         path: ctx.request.path.clone(),
         meta,
         display_name: display_name(
@@ -227,6 +264,9 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
         policies,
     })?;
     let mut reply = Reply::auth(entry.auth_block(&token));
+    if custom_id.is_some() {
+        reply = reply.with_warning(CUSTOM_ID_WARNING.to_string());
+    }
     for warning in warnings {
         reply = reply.with_warning(warning);
     }

@@ -232,6 +232,7 @@ fn login(ctx: &Ctx<'_>, mount: &MountEntry, prefix: &str, name: &str) -> VaultRe
         ));
     }
     let (token, entry) = ctx.vault.tokens().create(NewToken {
+        id: None,
         policies: policies.clone(),
         path: format!("auth/{}login/{name}", mount.path),
         meta: BTreeMap::from([("username".to_string(), name.clone())]),

@@ -68,6 +68,7 @@ pub async fn start(storage: Storage) -> Server {
         listen: "127.0.0.1:0".parse().unwrap(),
         storage,
         dev: false,
+        dev_root_token: None,
     })
     .await
     .expect("labvault starts")
