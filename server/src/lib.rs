@@ -125,6 +125,7 @@ async fn start_lab(config: &Config) -> anyhow::Result<labvault::Server> {
         listen: "127.0.0.1:0".parse().expect("a loopback address"),
         storage: labvault::Storage::Directory(data_dir.clone()),
         dev: false,
+        dev_root_token: None,
     })
     .await?;
     tracing::info!(

@@ -39,6 +39,7 @@ pub async fn lab() -> (labvault::Server, String) {
         listen: "127.0.0.1:0".parse().unwrap(),
         storage: labvault::Storage::Memory,
         dev: true,
+        dev_root_token: None,
     })
     .await
     .unwrap();
