@@ -195,7 +195,7 @@ impl Core {
         };
         let route = match route(&vault, &request.path) {
             Ok(route) => route,
-            Err(error) => return (Err(error), String::new()),
+            Err(no_route) => return (refuse_unrouted(&vault, &request, no_route), String::new()),
         };
         let mount_type = route.mount_type();
         (
@@ -251,6 +251,25 @@ impl Core {
         }
         result
     }
+}
+
+/// A path no mount serves: Vault checks the token and its policies before it looks for a
+/// route, so a stranger learns nothing about which mounts exist — "permission denied" for
+/// anyone whose policies do not cover the path, "no handler" only for those they do.
+fn refuse_unrouted(vault: &Unsealed, request: &Request, no_route: VaultError) -> VaultResult {
+    let caller = match &request.token {
+        Some(token) => vault.tokens().lookup(token)?,
+        None => return Err(VaultError::permission_denied()),
+    };
+    let Some(caller) = caller else {
+        return Err(VaultError::invalid_token());
+    };
+    let acl = vault.acl(&caller)?;
+    let decision = acl.decide(&request.path, request.operation == Operation::List);
+    if !decision.allows(request.operation.capability()) {
+        return Err(VaultError::denied_by_policy());
+    }
+    Err(no_route)
 }
 
 /// Finds the mount (or the system backend) serving `path`.

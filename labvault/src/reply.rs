@@ -181,10 +181,22 @@ pub fn multierror(message: &str) -> String {
     format!("1 error occurred:\n\t* {message}\n\n")
 }
 
+/// A name the storage cannot hold is the client's to fix (400). An I/O failure is logged
+/// with its detail — the data directory's path among it — and answered without it.
 impl From<crate::storage::StorageError> for VaultError {
     fn from(error: crate::storage::StorageError) -> Self {
-        tracing::error!("{error}");
-        VaultError::internal(error.to_string())
+        use crate::storage::StorageError::{Corrupt, Io, NameTooLong};
+        match error {
+            NameTooLong { .. } => VaultError::bad_request(error.to_string()),
+            Corrupt { .. } => {
+                tracing::error!("{error}");
+                VaultError::internal(error.to_string())
+            }
+            Io { .. } => {
+                tracing::error!("{error}");
+                VaultError::internal("internal error: labvault's storage failed (its log says why)")
+            }
+        }
     }
 }
 

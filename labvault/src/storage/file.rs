@@ -26,19 +26,22 @@ impl FileStorage {
         Ok(FileStorage { root })
     }
 
-    fn folder_of(&self, segments: &[&str]) -> PathBuf {
-        segments
-            .iter()
-            .fold(self.root.clone(), |dir, s| dir.join(encode_segment(s)))
+    fn folder_of(&self, segments: &[&str]) -> StorageResult<PathBuf> {
+        let mut dir = self.root.clone();
+        for segment in segments {
+            dir.push(file_name(segment)?);
+        }
+        Ok(dir)
     }
 
-    fn file_of(&self, key: &str) -> PathBuf {
+    fn file_of(&self, key: &str) -> StorageResult<PathBuf> {
         let segments: Vec<&str> = key.split('/').collect();
         let (name, folders) = segments
             .split_last()
             .expect("split yields at least one segment");
-        self.folder_of(folders)
-            .join(format!("_{}", encode_segment(name)))
+        Ok(self
+            .folder_of(folders)?
+            .join(format!("_{}", file_name(name)?)))
     }
 
     /// Removes now-empty folders from `dir` up to (not including) the root.
@@ -61,7 +64,7 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
 
 impl Physical for FileStorage {
     fn get(&self, key: &str) -> StorageResult<Option<Vec<u8>>> {
-        let path = self.file_of(key);
+        let path = self.file_of(key)?;
         match fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -70,7 +73,7 @@ impl Physical for FileStorage {
     }
 
     fn put(&self, key: &str, value: &[u8]) -> StorageResult<()> {
-        let path = self.file_of(key);
+        let path = self.file_of(key)?;
         let dir = path.parent().expect("entries live in a folder");
         fs::create_dir_all(dir).map_err(io_error(dir))?;
         let temp = dir.join(format!("{TEMP_MARKER}{:016x}", rand::random::<u64>()));
@@ -89,7 +92,7 @@ impl Physical for FileStorage {
     }
 
     fn delete(&self, key: &str) -> StorageResult<()> {
-        let path = self.file_of(key);
+        let path = self.file_of(key)?;
         match fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -103,7 +106,7 @@ impl Physical for FileStorage {
 
     fn list(&self, prefix: &str) -> StorageResult<Vec<String>> {
         let segments: Vec<&str> = prefix.split('/').filter(|s| !s.is_empty()).collect();
-        let dir = self.folder_of(&segments);
+        let dir = self.folder_of(&segments)?;
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -126,6 +129,22 @@ impl Physical for FileStorage {
         children.sort();
         Ok(children)
     }
+}
+
+/// The longest file name this storage writes: 255 is the usual limit, less the `_` that
+/// marks an entry and room for the temporary files' names.
+const MAX_FILE_NAME: usize = 240;
+
+/// A segment as a file name, if it fits.
+fn file_name(segment: &str) -> StorageResult<String> {
+    let encoded = encode_segment(segment);
+    if encoded.len() > MAX_FILE_NAME {
+        return Err(StorageError::NameTooLong {
+            length: encoded.len(),
+            max: MAX_FILE_NAME,
+        });
+    }
+    Ok(encoded)
 }
 
 /// Percent-encodes what a file name must not contain or start with: `/`, `%`, control
@@ -196,6 +215,17 @@ mod tests {
         fs::write(dir.path().join(format!("{TEMP_MARKER}abc")), b"half").unwrap();
         assert_eq!(storage.get("k").unwrap().as_deref(), Some(&b"old"[..]));
         assert_eq!(storage.list("").unwrap(), vec!["k"]);
+    }
+
+    #[test]
+    fn a_name_too_long_for_a_file_is_refused_without_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = FileStorage::open(dir.path()).unwrap();
+        let key = format!("users/{}", "a".repeat(5000));
+        let error = storage.put(&key, b"x").unwrap_err();
+        assert!(matches!(error, StorageError::NameTooLong { .. }), "{error}");
+        assert!(!error.to_string().contains(&*dir.path().to_string_lossy()));
+        assert!(storage.get(&key).is_err());
     }
 
     #[test]

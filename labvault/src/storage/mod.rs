@@ -19,6 +19,10 @@ pub enum StorageError {
     },
     #[error("storage entry {key:?} is corrupt or truncated: {reason}")]
     Corrupt { key: String, reason: String },
+    /// A key segment too long to be a file name (directory storage only, as with Vault's
+    /// `file` backend).
+    #[error("a name is too long to store: at most {max} bytes per path segment once encoded, this one has {length}")]
+    NameTooLong { length: usize, max: usize },
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;
