@@ -199,12 +199,18 @@ test("root is read-only, default warns, and policies download and upload as .hcl
 });
 
 test("Vault's own refusal is shown and the form keeps its values", async ({ page }) => {
-  await logIn(page);
+  // May create policies but not change them: overwriting an existing one is Vault's to refuse.
+  await vaultOk(lab.addr, lab.rootToken, "PUT", "sys/policies/acl/policy-creator", {
+    policy: 'path "sys/policies/acl/*" { capabilities = ["create", "read", "list"] }',
+  });
+  const creator = await createToken(lab.addr, lab.rootToken, { policies: ["policy-creator"] });
+  await logInWithToken(page, deck.url, creator);
   await page.goto(`${deck.url}access/policies/create`);
-  await page.getByTestId("policy-name").fill("empty");
+  await page.getByTestId("policy-name").fill("webapp-one-read");
+  await typePolicy(page, 'path "kv/data/x" { capabilities = ["read"] }');
   await page.getByTestId("save-policy").click();
-  // The editor has nothing against an empty text; Vault refuses it, in its own words.
-  await expect(page.getByTestId("error-message")).toHaveText("'policy' parameter not supplied or empty");
-  await expect(page.getByTestId("policy-name")).toHaveValue("empty");
+  await expect(page.getByTestId("error-message")).toHaveText("permission denied");
+  await expect(page.getByTestId("policy-name")).toHaveValue("webapp-one-read");
+  await expect(page.getByTestId("policy-text")).toHaveValue('path "kv/data/x" { capabilities = ["read"] }');
   await expect(page).toHaveURL(`${deck.url}access/policies/create`);
 });

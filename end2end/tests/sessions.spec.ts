@@ -117,15 +117,27 @@ test("an expired session returns to login with a message, then back to the page"
   await expect(page.getByTestId("token-details")).toContainText("root");
 });
 
-test("logging out revokes the token in Vault", async ({ page }) => {
+test("logging out keeps a token the user brought, and revokes one Vaultdeck obtained", async ({ page }) => {
+  // The root token from initialization, pasted as the course says, must survive logout.
   const token = await createToken(lab.addr, lab.rootToken, { policies: ["default"] });
   await page.goto(`${deck.url}login`);
   await logInWithToken(page, token);
   await expect(page.getByTestId("session-user")).toBeVisible();
   await page.getByTestId("logout").click();
   await expect(page).toHaveURL(`${deck.url}login`);
-  await expect(page.getByTestId("toasts")).toContainText("token was revoked");
-  expect((await vault(lab.addr, token, "GET", "auth/token/lookup-self")).status).toBe(403);
+  await expect(page.getByTestId("toasts")).toContainText("The token you logged in with was not revoked");
+  expect((await vault(lab.addr, token, "GET", "auth/token/lookup-self")).status).toBe(200);
+
+  const accessors = async () => (await vault(lab.addr, lab.rootToken, "LIST", "auth/token/accessors")).body.data.keys.length;
+  await page.getByTestId("login-tab-userpass").click();
+  await page.getByTestId("login-first").fill("alice");
+  await page.getByTestId("login-second").fill("alice-password");
+  await page.getByTestId("login-submit").click();
+  await expect(page.getByTestId("session-user")).toBeVisible();
+  const before = await accessors();
+  await page.getByTestId("logout").click();
+  await expect(page.getByTestId("toasts")).toContainText("the token Vaultdeck obtained at login was revoked");
+  expect(await accessors()).toBe(before - 1);
 });
 
 test("a page that needs a session sends the visitor to log in and back", async ({ page }) => {

@@ -50,6 +50,23 @@ pub struct Config {
     #[arg(long, env = "VAULTDECK_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
+    /// At most this many requests to Vault at once; more wait for a free connection.
+    #[arg(long, env = "VAULTDECK_VAULT_MAX_CONNECTIONS", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub vault_max_connections: u32,
+
+    /// A client must send a request's headers within this long, and a kept-alive
+    /// connection that sends nothing for this long is closed (slow or idle clients cannot
+    /// hold connections open).
+    #[arg(long, env = "VAULTDECK_HEADER_READ_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Host names this server answers to (comma-separated; `*.example.com` allowed), besides
+    /// IP addresses and `localhost`, which are always accepted. Requests for any other host
+    /// get 421: a page that rebinds its own DNS name to this server cannot use it.
+    #[arg(long, env = "VAULTDECK_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
     /// Largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "VAULTDECK_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -76,6 +93,16 @@ pub struct Config {
     /// `http://127.0.0.1:8001` from `kubectl proxy`.
     #[arg(long, env = "VAULTDECK_KUBE_API", value_parser = parse_http_url)]
     pub kube_api: Option<reqwest::Url>,
+
+    /// Other URLs of the cluster's API server than the one Vaultdeck uses (comma-separated),
+    /// e.g. the address Vault reaches it at. A Kubernetes auth mount whose `kubernetes_host`
+    /// is one of them counts as configured for this cluster.
+    #[arg(long, env = "VAULTDECK_KUBE_HOST_ALIASES", value_delimiter = ',', value_parser = parse_http_url)]
+    pub kube_host_aliases: Vec<reqwest::Url>,
+
+    /// The Vault namespace (Vault Enterprise, OpenBao) sent with every call.
+    #[arg(long, env = "VAULT_NAMESPACE")]
+    pub vault_namespace: Option<String>,
 
     /// The session cookie's `Secure` flag: `auto` (on unless listening on loopback over
     /// plain HTTP), `true` or `false`.

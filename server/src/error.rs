@@ -25,6 +25,9 @@ pub enum ApiError {
     /// Vault refused: its status and its own error text, passed on unchanged.
     #[error("{}", errors.join("; "))]
     Vault { status: u16, errors: Vec<String> },
+    /// The Kubernetes API server refused: its status and message.
+    #[error("Kubernetes: {message}")]
+    Kubernetes { status: u16, message: String },
     /// The request's session is over (401), with the reason.
     #[error("{}", .0.message())]
     SessionEnded(SessionEnd),
@@ -48,7 +51,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Vault { status, .. } => {
+            ApiError::Vault { status, .. } | ApiError::Kubernetes { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
             ApiError::SessionEnded(_) => StatusCode::UNAUTHORIZED,

@@ -15,7 +15,76 @@ pub struct Kube {
     pub api_url: String,
     /// The cluster's CA certificate(s), PEM, when known.
     pub ca_pem: Option<String>,
+    /// The same certificates, DER, for comparing with what a Vault mount trusts.
+    pub ca_der: Vec<Vec<u8>>,
+    /// Every URL that names this API server: the one used, the in-cluster service names
+    /// when running in a pod, and the operator's aliases.
+    pub names: Vec<reqwest::Url>,
 }
+
+/// Where a Kubernetes auth mount's configuration sends TokenReviews, as Vault reads it.
+pub struct MountTarget<'a> {
+    pub kubernetes_host: &'a str,
+    pub kubernetes_ca_cert: &'a str,
+}
+
+impl Kube {
+    /// Whether a mount configured with `target` sends tokens to this very API server: its
+    /// host names this cluster, and the CA it trusts (if it names one) is this cluster's.
+    /// `Err` says why not, in words for the user.
+    pub fn is_target_of(&self, target: &MountTarget<'_>) -> Result<(), String> {
+        let host = target.kubernetes_host.trim();
+        if host.is_empty() {
+            return Err("its kubernetes_host is not set".into());
+        }
+        let Ok(url) = reqwest::Url::parse(host) else {
+            return Err(format!("its kubernetes_host {host:?} is not a URL"));
+        };
+        if !self.names.iter().any(|name| same_endpoint(name, &url)) {
+            return Err(format!(
+                "its kubernetes_host {host} is not the API server Vaultdeck uses ({})",
+                self.api_url
+            ));
+        }
+        let trusted = match pem_certificates(target.kubernetes_ca_cert) {
+            Ok(trusted) => trusted,
+            Err(error) => return Err(format!("its kubernetes_ca_cert cannot be read: {error}")),
+        };
+        if trusted.iter().any(|der| !self.ca_der.contains(der)) {
+            return Err(
+                "its kubernetes_ca_cert holds a certificate that is not this cluster's CA".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Scheme, host and port equal (ports defaulted), paths equal without a trailing slash.
+fn same_endpoint(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
+        && a.path().trim_end_matches('/') == b.path().trim_end_matches('/')
+}
+
+/// The DER of every certificate in a PEM text (none for an empty one).
+fn pem_certificates(pem: &str) -> Result<Vec<Vec<u8>>, String> {
+    let mut found = Vec::new();
+    for block in x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes()) {
+        let block = block.map_err(|e| e.to_string())?;
+        found.push(block.contents);
+    }
+    Ok(found)
+}
+
+/// The names a pod reaches its own cluster's API server by, besides the address in its
+/// environment: the `kubernetes` service in `default`, which only that server answers.
+const IN_CLUSTER_NAMES: &[&str] = &[
+    "https://kubernetes.default.svc.cluster.local",
+    "https://kubernetes.default.svc",
+    "https://kubernetes.default",
+    "https://kubernetes",
+];
 
 /// Whether and how a cluster is configured.
 #[derive(Clone)]
@@ -32,6 +101,17 @@ pub enum Cluster {
 const IN_CLUSTER_TOKEN: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 pub async fn connect(config: &Config) -> Cluster {
+    let cluster = connect_client(config).await;
+    match cluster {
+        Cluster::Configured(mut kube) => {
+            kube.names.extend(config.kube_host_aliases.iter().cloned());
+            Cluster::Configured(kube)
+        }
+        other => other,
+    }
+}
+
+async fn connect_client(config: &Config) -> Cluster {
     let in_pod = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
         && std::path::Path::new(IN_CLUSTER_TOKEN).exists();
     let (source, found) = if in_pod {
@@ -56,10 +136,17 @@ pub async fn connect(config: &Config) -> Cluster {
         .to_string()
         .trim_end_matches('/')
         .to_string();
-    let ca_pem = kube_config
-        .root_cert
-        .as_ref()
-        .map(|certs| certs.iter().map(|der| pem_of(der)).collect::<String>());
+    let ca_der = kube_config.root_cert.clone().unwrap_or_default();
+    let ca_pem =
+        (!ca_der.is_empty()).then(|| ca_der.iter().map(|der| pem_of(der)).collect::<String>());
+    let mut names: Vec<reqwest::Url> = reqwest::Url::parse(&api_url).into_iter().collect();
+    if source == "in-cluster" {
+        names.extend(
+            IN_CLUSTER_NAMES
+                .iter()
+                .filter_map(|n| reqwest::Url::parse(n).ok()),
+        );
+    }
     match kube::Client::try_from(kube_config) {
         Ok(client) => {
             tracing::info!("Kubernetes API at {api_url} ({source})");
@@ -68,6 +155,8 @@ pub async fn connect(config: &Config) -> Cluster {
                 source,
                 api_url,
                 ca_pem,
+                ca_der,
+                names,
             })
         }
         Err(error) => Cluster::Broken(format!("{source}: {error}")),
@@ -96,6 +185,52 @@ fn pem_of(der: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn kube_at(url: &str, ca: &[u8]) -> Kube {
+        let config = kube::Config::new(url.parse().unwrap());
+        Kube {
+            client: kube::Client::try_from(config).unwrap(),
+            source: "kubeconfig",
+            api_url: url.into(),
+            ca_pem: Some(pem_of(ca)),
+            ca_der: vec![ca.to_vec()],
+            names: vec![url.parse().unwrap()],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mount_counts_as_this_cluster_only_with_its_host_and_ca() {
+        let kube = kube_at("https://127.0.0.1:6443", &[1, 2, 3]);
+        let ours = pem_of(&[1, 2, 3]);
+        let theirs = pem_of(&[9, 9, 9]);
+        let target = |host: &'static str, ca: &'static str| MountTarget {
+            kubernetes_host: host,
+            kubernetes_ca_cert: ca,
+        };
+        let ours: &'static str = Box::leak(ours.into_boxed_str());
+        let both: &'static str = Box::leak(format!("{ours}{theirs}").into_boxed_str());
+        assert!(kube
+            .is_target_of(&target("https://127.0.0.1:6443", ours))
+            .is_ok());
+        assert!(kube
+            .is_target_of(&target("https://127.0.0.1:6443/", ""))
+            .is_ok());
+        assert!(kube
+            .is_target_of(&target("HTTPS://127.0.0.1:6443", ours))
+            .is_ok());
+        for (host, ca, why) in [
+            ("https://attacker.example:6443", ours, "not the API server"),
+            ("https://127.0.0.1:6444", ours, "not the API server"),
+            ("http://127.0.0.1:6443", ours, "not the API server"),
+            ("", ours, "not set"),
+            ("https://127.0.0.1:6443", both, "not this cluster's CA"),
+        ] {
+            let refused = kube.is_target_of(&target(host, ca)).unwrap_err();
+            assert!(refused.contains(why), "{host}: {refused}");
+        }
+    }
+
     #[test]
     fn der_becomes_pem() {
         let pem = super::pem_of(&[0u8; 100]);

@@ -1,18 +1,22 @@
 #![recursion_limit = "512"]
-//! Vaultdeck's backend-for-frontend: serves the app, proxies to Vault (and, later, the
-//! Kubernetes API) and keeps every Vault token on the server.
+//! Vaultdeck's backend-for-frontend: serves the app, proxies to Vault and to the Kubernetes
+//! API, and keeps every Vault token on the server.
 
 pub mod config;
+mod custody;
 mod error;
 mod handlers;
+mod k8s_names;
 mod kube;
 mod listing;
 mod middleware;
 mod prefix;
 mod router;
+mod serve;
 mod session;
 mod state;
 mod vault;
+mod vault_path;
 
 use config::Config;
 use session::{SessionStore, Sessions};
@@ -67,10 +71,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         addr: vault_addr.clone(),
         ca_cert: config.vault_cacert.clone(),
         skip_verify: config.vault_skip_verify,
-        namespace: std::env::var("VAULT_NAMESPACE")
-            .ok()
-            .filter(|n| !n.is_empty()),
+        namespace: config.vault_namespace.clone().filter(|n| !n.is_empty()),
         timeout: config.request_timeout,
+        max_connections: config.vault_max_connections as usize,
     })?;
     let site = Site::locate(config.site_dir.as_ref())?;
     let store = SessionStore::connect(&config.session_store).await?;
@@ -99,16 +102,19 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let app = middleware::apply(
         router::routes(state),
-        config.request_timeout + Duration::from_secs(5),
-        config.max_body_bytes,
+        middleware::Limits {
+            request_timeout: config.request_timeout + Duration::from_secs(5),
+            max_body_bytes: config.max_body_bytes,
+            allowed_hosts: middleware::AllowedHosts::new(&config.allowed_hosts),
+        },
     );
     let (shutdown, stopped) = oneshot::channel::<()>();
+    let header_read_timeout = config.header_read_timeout;
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
+        serve::serve(listener, app, header_read_timeout, async {
+            let _ = stopped.await;
+        })
+        .await
     });
     Ok(Running {
         addr,

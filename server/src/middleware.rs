@@ -7,6 +7,7 @@ use axum::{
     Router,
 };
 use std::time::Duration;
+use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::{
@@ -14,6 +15,7 @@ use tower_http::{
         CompressionLayer, Predicate,
     },
     limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -33,36 +35,150 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
 /// For responses that are not pages (API, files): nothing may run or embed them.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-pub fn apply(router: Router, request_timeout: Duration, max_body_bytes: usize) -> Router {
-    // Layers run outside-in in the order they are added last-to-first; read bottom-up.
-    router
-        .layer(RequestBodyLimitLayer::new(max_body_bytes))
-        .layer(axum::middleware::from_fn(move |request, next| {
-            refuse_declared_oversize(max_body_bytes, request, next)
+/// What the stack needs to know.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub allowed_hosts: AllowedHosts,
+}
+
+/// The stack, outermost first: every request gets an id and a log line, never panics
+/// past here, gets the security headers, is for a host we answer to, and is answered in
+/// time with a body of bounded size; every error leaves as JSON.
+pub fn apply(router: Router, limits: Limits) -> Router {
+    let Limits {
+        request_timeout,
+        max_body_bytes,
+        allowed_hosts,
+    } = limits;
+    let stack = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(CatchPanicLayer::custom(|_panic| {
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: the request handler failed",
+            )
         }))
-        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, request_timeout))
-        .layer(axum::middleware::map_response(errors_as_json))
-        .layer(CompressionLayer::new().compress_when(
-            SizeAbove::new(1024).and(NotForContentType::const_new("application/x-ndjson")),
-        ))
-        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(API_CSP),
-        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(CatchPanicLayer::custom(|_panic| {
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error: the request handler failed")
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_CSP),
+        ))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            refuse_unknown_hosts(allowed_hosts.clone(), request, next)
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-            // The path only: query strings may carry values we must not log.
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        .layer(CompressionLayer::new().compress_when(
+            SizeAbove::new(1024).and(NotForContentType::const_new("application/x-ndjson")),
+        ))
+        .layer(axum::middleware::map_response(errors_as_json))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            refuse_declared_oversize(max_body_bytes, request, next)
         }))
+        .layer(RequestBodyLimitLayer::new(max_body_bytes));
+    router.layer(stack)
+}
+
+/// The log line's span: method, path and request id. The path only: query strings may
+/// carry values that must not be logged.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+/// The host names a request may be addressed to: a defence against DNS rebinding, where a
+/// page on another origin points its own name at this server, and the browser then treats
+/// it as that page's own origin — passing every same-origin check.
+#[derive(Clone, Debug, Default)]
+pub struct AllowedHosts {
+    /// Lower-case names; `*.example.com` matches any name below `example.com`.
+    names: Vec<String>,
+}
+
+impl AllowedHosts {
+    pub fn new(names: &[String]) -> AllowedHosts {
+        AllowedHosts {
+            names: names
+                .iter()
+                .map(|n| n.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|n| !n.is_empty())
+                .collect(),
+        }
+    }
+
+    /// Whether a `Host` value (`name`, `name:port`, `[v6]:port`) may be served. IP
+    /// addresses always may: rebinding needs a DNS name, and the browser sends that name.
+    pub fn allows(&self, host: &str) -> bool {
+        let name = host_name(host).to_ascii_lowercase();
+        let name = name.trim_end_matches('.');
+        if name.is_empty() {
+            return false;
+        }
+        if name.parse::<std::net::IpAddr>().is_ok()
+            || name == "localhost"
+            || name.ends_with(".localhost")
+        {
+            return true;
+        }
+        self.names
+            .iter()
+            .any(|allowed| match allowed.strip_prefix("*.") {
+                Some(parent) => name.ends_with(&format!(".{parent}")),
+                None => allowed == name,
+            })
+    }
+}
+
+/// The name part of a `Host` value, without the port; an IPv6 literal without brackets.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default();
+    }
+    host.rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(name, _)| name)
+}
+
+/// Answers 421 to a request for a host this server does not answer to.
+async fn refuse_unknown_hosts(
+    allowed: AllowedHosts,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default()
+        .to_string();
+    if allowed.allows(&host) {
+        return next.run(request).await;
+    }
+    let shown: String = host.chars().take(100).collect();
+    error_response(
+        StatusCode::MISDIRECTED_REQUEST,
+        format!(
+            "Vaultdeck does not answer to the host name {shown:?}. If this is your address \
+             for it, add it to VAULTDECK_ALLOWED_HOSTS (--allowed-hosts)."
+        ),
+    )
 }
 
 /// Reading an oversized body after the 413 is sent: at most this much, for at most this long.
@@ -254,12 +370,66 @@ mod tests {
     };
     use tower::ServiceExt;
 
+    fn test_limits() -> Limits {
+        Limits {
+            request_timeout: Duration::from_secs(5),
+            max_body_bytes: 1024,
+            allowed_hosts: AllowedHosts::new(&[
+                "vault.example.com".into(),
+                "*.corp.example".into(),
+            ]),
+        }
+    }
+
+    #[test]
+    fn hosts_are_allowed_by_name_or_ip_only() {
+        let allowed = AllowedHosts::new(&["Vault.Example.com".into(), "*.corp.example".into()]);
+        for ok in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "localhost",
+            "[::1]:3000",
+            "10.0.0.7",
+            "vault.example.com",
+            "vault.example.com:443",
+            "VAULT.example.com.",
+            "ui.corp.example",
+            "app.localhost:3000",
+        ] {
+            assert!(allowed.allows(ok), "{ok} refused");
+        }
+        for refused in [
+            "attacker.example",
+            "attacker.example:3000",
+            "corp.example",
+            "evilcorp.example",
+            "vault.example.com.attacker.example",
+            "",
+            "localhost.attacker.example",
+        ] {
+            assert!(!allowed.allows(refused), "{refused} allowed");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_for_another_host_name_gets_421() {
+        let request = Request::get("/ok")
+            .header("host", "rebound.attacker.example:3000")
+            .body(Body::empty())
+            .unwrap();
+        let response = app().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
+        assert!(body_text(response)
+            .await
+            .contains("VAULTDECK_ALLOWED_HOSTS"));
+    }
+
     fn app() -> Router {
         let routes = Router::new()
             .route("/boom", get(buggy_handler))
             .route("/ok", get(|| async { "ok" }))
             .route("/echo", post(|body: String| async move { body }));
-        apply(routes, Duration::from_secs(5), 1024)
+        apply(routes, test_limits())
     }
 
     async fn buggy_handler() -> &'static str {
@@ -278,7 +448,12 @@ mod tests {
         let app = app();
         let response = app
             .clone()
-            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .oneshot(
+                Request::get("/boom")
+                    .header("host", "localhost")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -289,7 +464,12 @@ mod tests {
             "panic messages stay in the logs"
         );
         let response = app
-            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .oneshot(
+                Request::get("/ok")
+                    .header("host", "localhost")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -298,6 +478,7 @@ mod tests {
     #[tokio::test]
     async fn oversize_bodies_get_a_json_413() {
         let request = Request::post("/echo")
+            .header("host", "localhost")
             .header("content-length", "2048")
             .body(Body::from(vec![b'x'; 2048]))
             .unwrap();
@@ -375,9 +556,10 @@ mod tests {
             "/login",
             post(|axum::Json(_): axum::Json<Login>| async { "ok" }),
         );
-        let app = apply(routes, Duration::from_secs(5), 1024);
+        let app = apply(routes, test_limits());
         let request = |body: &'static str| {
             Request::post("/login")
+                .header("host", "localhost")
                 .header("content-type", "application/json")
                 .body(Body::from(body))
                 .unwrap()
@@ -407,7 +589,12 @@ mod tests {
     #[tokio::test]
     async fn every_response_carries_the_security_headers() {
         let response = app()
-            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .oneshot(
+                Request::get("/ok")
+                    .header("host", "localhost")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         let headers = response.headers();

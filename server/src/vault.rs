@@ -1,10 +1,19 @@
 //! The one client for Vault's HTTP API. It holds no token: callers pass the session's token
 //! per call, so one shared `reqwest::Client` serves every user.
+//!
+//! Two layers: [`VaultClient::send`] for the passthrough (any method and path, the answer
+//! relayed as it is), and typed calls for what the BFF does itself (log in, look a token
+//! up, renew, revoke, capabilities, read, list), each turning Vault's answer or refusal into
+//! a type in one place.
 
-use crate::error::ApiError;
+use crate::{error::ApiError, vault_path::VaultPath};
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
-use std::{path::Path, time::Duration};
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::Value;
+use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use vaultdeck_app::wire::TokenLookup;
 
 /// A Vault token. `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,6 +50,8 @@ pub struct VaultSettings {
     pub skip_verify: bool,
     pub namespace: Option<String>,
     pub timeout: Duration,
+    /// At most this many requests to Vault at once (and connections open to it).
+    pub max_connections: usize,
 }
 
 #[derive(Clone)]
@@ -49,17 +60,51 @@ pub struct VaultClient {
     addr: reqwest::Url,
     namespace: Option<String>,
     timeout: Duration,
+    connections: Arc<Semaphore>,
 }
 
 /// One call to Vault, as the passthrough and the BFF's own handlers make it.
 pub struct VaultRequest<'a> {
     pub method: Method,
-    /// Path below `/v1/`, e.g. `sys/seal-status`, without a leading slash.
-    pub path: &'a str,
+    pub path: &'a VaultPath,
     pub query: Option<&'a str>,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub token: Option<&'a VaultToken>,
+}
+
+/// Vault's answer, holding its share of the connection cap until its body is read.
+pub struct Upstream {
+    response: reqwest::Response,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Upstream {
+    pub fn status(&self) -> u16 {
+        self.response.status().as_u16()
+    }
+
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        self.response.headers()
+    }
+
+    pub async fn bytes(self) -> Result<Bytes, reqwest::Error> {
+        let body = self.response.bytes().await;
+        drop(self.permit);
+        body
+    }
+
+    /// The body as a stream; the connection's permit goes when the stream ends.
+    pub fn into_stream(
+        self,
+    ) -> impl tokio_stream::Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static {
+        use tokio_stream::StreamExt;
+        let permit = self.permit;
+        self.response.bytes_stream().map(move |chunk| {
+            let _held = &permit;
+            chunk
+        })
+    }
 }
 
 impl VaultClient {
@@ -67,6 +112,7 @@ impl VaultClient {
         let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(settings.max_connections)
             .danger_accept_invalid_certs(settings.skip_verify);
         if let Some(path) = &settings.ca_cert {
             for cert in read_ca_certs(path)? {
@@ -78,6 +124,7 @@ impl VaultClient {
             addr: settings.addr.clone(),
             namespace: settings.namespace.clone(),
             timeout: settings.timeout,
+            connections: Arc::new(Semaphore::new(settings.max_connections.max(1))),
         })
     }
 
@@ -85,15 +132,23 @@ impl VaultClient {
         &self.addr
     }
 
+    /// `VAULT_ADDR`'s own path (kept: Vault may sit under a prefix), then `/v1/`, then the
+    /// checked path.
+    fn url_of(&self, path: &VaultPath, query: Option<&str>) -> reqwest::Url {
+        let mut url = self.addr.clone();
+        let prefix = self.addr.path().trim_end_matches('/');
+        url.set_path(&format!("{prefix}/v1/{}", path.encoded()));
+        url.set_query(query.filter(|q| !q.is_empty()));
+        url
+    }
+
     /// Sends one request to Vault. Transport failures become 502/504 errors naming the
     /// address; Vault's own answers, errors included, are returned as they are.
-    pub async fn send(&self, request: VaultRequest<'_>) -> Result<reqwest::Response, ApiError> {
-        let mut url = self.addr.clone();
-        url.set_path(&format!("/v1/{}", request.path.trim_start_matches('/')));
-        url.set_query(request.query.filter(|q| !q.is_empty()));
+    pub async fn send(&self, request: VaultRequest<'_>) -> Result<Upstream, ApiError> {
+        let permit = self.connection_slot().await?;
         let mut builder = self
             .http
-            .request(request.method, url)
+            .request(request.method, self.url_of(request.path, request.query))
             .headers(request.headers)
             .body(request.body);
         if let Some(token) = request.token {
@@ -102,65 +157,113 @@ impl VaultClient {
         if let Some(namespace) = &self.namespace {
             builder = builder.header("X-Vault-Namespace", namespace);
         }
-        builder.send().await.map_err(|e| self.transport_error(&e))
+        let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        Ok(Upstream { response, permit })
+    }
+
+    /// Waits for a free connection, as long as a request may take.
+    async fn connection_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        let slot = self.connections.clone().acquire_owned();
+        match tokio::time::timeout(self.timeout, slot).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::VaultTimeout {
+                addr: self.addr_text(),
+                seconds: self.timeout.as_secs(),
+            }),
+        }
+    }
+
+    fn addr_text(&self) -> String {
+        self.addr.as_str().trim_end_matches('/').to_string()
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> ApiError {
-        let addr = self.addr.as_str().trim_end_matches('/').to_string();
         if error.is_timeout() {
             return ApiError::VaultTimeout {
-                addr,
+                addr: self.addr_text(),
                 seconds: self.timeout.as_secs(),
             };
         }
         ApiError::VaultUnreachable {
-            addr,
+            addr: self.addr_text(),
             detail: root_cause(error),
         }
     }
 
-    /// A JSON call the BFF makes itself (login, lookup, renewal, revocation).
+    /// A JSON call the BFF makes itself; `path` is percent-encoded like a browser's.
     pub async fn call_json(
         &self,
         method: Method,
         path: &str,
         token: Option<&VaultToken>,
-        body: Option<&serde_json::Value>,
+        body: Option<&Value>,
     ) -> Result<VaultAnswer, ApiError> {
+        let path = VaultPath::parse(path)?;
         let mut headers = HeaderMap::new();
         headers.insert(
             axum::http::header::CONTENT_TYPE,
             "application/json".parse().expect("static header"),
         );
         let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-        let response = self
+        let upstream = self
             .send(VaultRequest {
                 method,
-                path,
+                path: &path,
                 query: None,
                 headers,
                 body,
                 token,
             })
             .await?;
-        let status = response.status().as_u16();
-        let text = response
-            .text()
+        let status = upstream.status();
+        let bytes = upstream
+            .bytes()
             .await
             .map_err(|e| self.transport_error(&e))?;
-        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok(VaultAnswer { status, body })
+    }
+
+    /// Logs in at `path` (e.g. `auth/userpass/login/alice`): the `auth` block, or Vault's
+    /// refusal with its status and words.
+    pub async fn login(&self, path: &str, body: &Value) -> Result<AuthBlock, ApiError> {
+        let answer = self
+            .call_json(Method::POST, path, None, Some(body))
+            .await?
+            .success()?;
+        answer.field("auth")
+    }
+
+    /// `auth/token/lookup-self`: what Vault knows of the token.
+    pub async fn lookup_self(&self, token: &VaultToken) -> Result<TokenLookup, ApiError> {
+        self.call_json(Method::GET, "auth/token/lookup-self", Some(token), None)
+            .await?
+            .success()?
+            .field("data")
+    }
+
+    /// `auth/token/renew-self`, for the token's own increment.
+    pub async fn renew_self(&self, token: &VaultToken) -> Result<AuthBlock, ApiError> {
+        self.call_json(Method::POST, "auth/token/renew-self", Some(token), None)
+            .await?
+            .success()?
+            .field("auth")
+    }
+
+    /// `auth/token/revoke-self`.
+    pub async fn revoke_self(&self, token: &VaultToken) -> Result<(), ApiError> {
+        self.call_json(Method::POST, "auth/token/revoke-self", Some(token), None)
+            .await?
+            .success()
+            .map(|_| ())
     }
 
     /// `Some(false)` when Vault says the token does not exist; `None` when it cannot tell.
     pub async fn token_is_valid(&self, token: &VaultToken) -> Option<bool> {
-        match self
-            .call_json(Method::GET, "auth/token/lookup-self", Some(token), None)
-            .await
-        {
-            Ok(answer) if answer.status == 200 => Some(true),
-            Ok(answer) if answer.status == 403 => Some(false),
-            _ => None,
+        match self.lookup_self(token).await {
+            Ok(_) => Some(true),
+            Err(ApiError::Vault { status: 403, .. }) => Some(false),
+            Err(_) => None,
         }
     }
 
@@ -177,32 +280,54 @@ impl VaultClient {
                 Some(token),
                 Some(&serde_json::json!({ "paths": [path] })),
             )
-            .await?;
-        if answer.status != 200 {
-            return Err(ApiError::Vault {
-                status: answer.status,
-                errors: answer.errors(),
-            });
-        }
+            .await?
+            .success()?;
         // Vault puts the answer under `data` and, for older clients, at the top level too.
         let granted = answer.body["data"]
             .get(path)
-            .or_else(|| answer.body.get(path));
-        Ok(granted
-            .and_then(serde_json::Value::as_array)
-            .map(|caps| {
-                caps.iter()
-                    .filter_map(|c| c.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default())
+            .or_else(|| answer.body.get(path))
+            .cloned()
+            .unwrap_or(Value::Null);
+        Ok(serde_json::from_value(granted).unwrap_or_default())
+    }
+
+    /// `GET path`: its `data`, read as `T`.
+    pub async fn read<T: DeserializeOwned>(
+        &self,
+        token: &VaultToken,
+        path: &str,
+    ) -> Result<T, ApiError> {
+        self.call_json(Method::GET, path, Some(token), None)
+            .await?
+            .success()?
+            .field("data")
+    }
+
+    /// `LIST path`: its keys; none when Vault answers 404 (how it says "empty").
+    pub async fn list(
+        &self,
+        token: Option<&VaultToken>,
+        path: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let method = Method::from_bytes(b"LIST").expect("LIST is a valid method");
+        let answer = self.call_json(method, path, token, None).await?;
+        if answer.status == 404 {
+            return Ok(Vec::new());
+        }
+        #[derive(Deserialize)]
+        struct Keys {
+            #[serde(default)]
+            keys: Vec<String>,
+        }
+        Ok(answer.success()?.field::<Keys>("data")?.keys)
     }
 
     /// Whether Vault answers `sys/health` at all, whatever its seal state.
     pub async fn reachable(&self) -> Result<(), ApiError> {
+        let path = VaultPath::parse("sys/health")?;
         self.send(VaultRequest {
             method: Method::GET,
-            path: "sys/health",
+            path: &path,
             query: Some("standbyok=true&perfstandbyok=true&sealedcode=200&uninitcode=200"),
             headers: HeaderMap::new(),
             body: Bytes::new(),
@@ -217,22 +342,51 @@ impl VaultClient {
 #[derive(Debug)]
 pub struct VaultAnswer {
     pub status: u16,
-    pub body: serde_json::Value,
+    pub body: Value,
 }
 
 impl VaultAnswer {
     /// Vault's error messages, for passing on.
     pub fn errors(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|e| e.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        serde_json::from_value(self.body["errors"].clone()).unwrap_or_default()
     }
+
+    /// The answer if Vault said yes (2xx); else its refusal, status and words kept.
+    pub fn success(self) -> Result<VaultAnswer, ApiError> {
+        if (200..300).contains(&self.status) {
+            return Ok(self);
+        }
+        let mut errors = self.errors();
+        if errors.is_empty() {
+            errors.push(format!("Vault answered HTTP {}", self.status));
+        }
+        Err(ApiError::Vault {
+            status: self.status,
+            errors,
+        })
+    }
+
+    /// One top-level field of the answer (`data`, `auth`), read as `T`.
+    pub fn field<T: DeserializeOwned>(&self, name: &str) -> Result<T, ApiError> {
+        T::deserialize(&self.body[name]).map_err(|e| {
+            ApiError::Internal(format!("Vault's answer has an unexpected `{name}`: {e}"))
+        })
+    }
+}
+
+/// The `auth` block of a login, a token creation or a renewal.
+#[derive(Debug, Deserialize)]
+pub struct AuthBlock {
+    pub client_token: VaultToken,
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// Seconds; 0 for a token that never expires.
+    #[serde(default)]
+    pub lease_duration: u64,
+    #[serde(default)]
+    pub renewable: bool,
+    #[serde(default)]
+    pub metadata: Option<BTreeMap<String, String>>,
 }
 
 /// The innermost error message, e.g. "Connection refused (os error 111)".
@@ -268,5 +422,32 @@ mod tests {
         let token = VaultToken::new("hvs.very-secret");
         assert_eq!(format!("{token:?}"), "VaultToken(<redacted>)");
         assert_eq!(format!("{token}"), "<redacted>");
+    }
+
+    fn client(addr: &str) -> VaultClient {
+        VaultClient::new(&VaultSettings {
+            addr: addr.parse().unwrap(),
+            ca_cert: None,
+            skip_verify: false,
+            namespace: None,
+            timeout: Duration::from_secs(1),
+            max_connections: 4,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn vault_addr_keeps_its_path_prefix() {
+        let path = VaultPath::parse("kv/data/a%20b").unwrap();
+        let behind_prefix = client("https://gateway.example/vault/");
+        assert_eq!(
+            behind_prefix.url_of(&path, Some("version=2")).as_str(),
+            "https://gateway.example/vault/v1/kv/data/a%20b?version=2"
+        );
+        let plain = client("http://127.0.0.1:8200");
+        assert_eq!(
+            plain.url_of(&path, None).as_str(),
+            "http://127.0.0.1:8200/v1/kv/data/a%20b"
+        );
     }
 }

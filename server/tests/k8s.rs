@@ -1,100 +1,17 @@
-//! The Kubernetes façade (`api/k8s/…`) against a real kube-apiserver and labvault: the
+//! The Kubernetes façade (`api/k8s/…`) against a real kube-apiserver and a real Vault: the
 //! capability gate, namespaces and service accounts, and the test login.
 
 mod common;
 
-use common::{create_token, lab, vault, vaultdeck, Deck};
-use serde_json::{json, Value};
-use testcluster::{Options, SharedCluster, TestCluster};
-
-async fn cluster() -> SharedCluster {
-    testcluster::shared(Options::default())
-        .await
-        .expect("the test cluster starts (run `cargo xtask setup` first)")
-}
-
-async fn deck_for(lab_url: &str, cluster: &TestCluster) -> Deck {
-    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
-    vaultdeck(lab_url, &["--kubeconfig", &kubeconfig]).await
-}
-
-/// As the cluster's admin; fails the test unless it succeeded (or already existed).
-async fn admin(cluster: &TestCluster, method: &str, path: &str, body: Value) -> Value {
-    let (status, answer) = cluster.admin_call(method, path, Some(body)).await.unwrap();
-    assert!(
-        status < 300 || status == 409,
-        "Kubernetes answered {status}: {answer}"
-    );
-    answer
-}
-
-async fn namespace_and_accounts(cluster: &TestCluster, namespace: &str, accounts: &[&str]) {
-    admin(
-        cluster,
-        "POST",
-        "/api/v1/namespaces",
-        json!({ "metadata": { "name": namespace } }),
-    )
-    .await;
-    for account in accounts {
-        let path = format!("/api/v1/namespaces/{namespace}/serviceaccounts");
-        admin(
-            cluster,
-            "POST",
-            &path,
-            json!({ "metadata": { "name": account } }),
-        )
-        .await;
-    }
-}
-
-/// A reviewer bound to `system:auth-delegator` (what the configuration page's YAML sets up)
-/// and a token of it.
-async fn reviewer_jwt(cluster: &TestCluster, namespace: &str) -> String {
-    namespace_and_accounts(cluster, namespace, &["vault-reviewer"]).await;
-    admin(
-        cluster,
-        "POST",
-        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-        json!({
-            "metadata": { "name": format!("{namespace}-tokenreview") },
-            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator" },
-            "subjects": [{ "kind": "ServiceAccount", "name": "vault-reviewer", "namespace": namespace }],
-        }),
-    )
-    .await;
-    let path = format!("/api/v1/namespaces/{namespace}/serviceaccounts/vault-reviewer/token");
-    let answer = admin(
-        cluster,
-        "POST",
-        &path,
-        json!({ "spec": { "expirationSeconds": 3600 } }),
-    )
-    .await;
-    answer["status"]["token"].as_str().unwrap().to_string()
-}
-
-/// A call to labvault as root that must succeed.
-async fn as_root(lab_url: &str, root: &str, method: &str, path: &str, body: Value) {
-    let (status, answer) = vault(lab_url, method, path, Some(root), Some(body)).await;
-    assert!(status < 300, "{method} {path}: {status} {answer}");
-}
-
-async fn enable_kubernetes_auth(lab_url: &str, root: &str) {
-    let body = json!({ "type": "kubernetes" });
-    as_root(lab_url, root, "POST", "sys/auth/kubernetes", body).await;
-}
-
-/// The method pointed at the test cluster, as the configuration page would set it.
-async fn configure_for(lab_url: &str, root: &str, cluster: &TestCluster, reviewer: &str) {
-    let config = json!({
-        "kubernetes_host": cluster.api_url(),
-        "kubernetes_ca_cert": cluster.ca_pem(),
-        "token_reviewer_jwt": reviewer,
-        "disable_local_ca_jwt": true,
-    });
-    as_root(lab_url, root, "POST", "auth/kubernetes/config", config).await;
-}
+use common::{
+    create_token,
+    kube::{
+        admin, as_root, cluster, configure_for, deck_for, enable_kubernetes_auth,
+        namespace_and_accounts, reviewer_jwt,
+    },
+    lab, vaultdeck,
+};
+use serde_json::json;
 
 #[tokio::test]
 async fn the_gate_follows_the_users_vault_capabilities() {
@@ -191,6 +108,8 @@ async fn service_accounts_are_listed_and_created_with_their_namespace() {
     let cluster = cluster().await;
     let (lab, root) = lab().await;
     enable_kubernetes_auth(&lab.url(), &root).await;
+    // Creating service accounts needs a mount configured for this cluster.
+    configure_for(&lab.url(), &root, &cluster, "").await;
     let deck = deck_for(&lab.url(), &cluster).await;
     let session = deck.login_with_token(&root).await;
 
@@ -344,28 +263,23 @@ async fn a_test_login_reports_what_the_pod_would_get_then_revokes_it() {
         json!(["deny"])
     );
     assert_eq!(report["revoked"], true);
-    assert!(
-        !report.to_string().contains("hvs."),
-        "the test token must not reach the browser: {report}"
-    );
+    assert_eq!(report["invalidated"], true);
+    assert_eq!(report["pod_token"]["expiration_seconds"], 600);
+    for field in ["client_token", "jwt", "\"token\":\""] {
+        assert!(
+            !report.to_string().contains(field),
+            "no token reaches the browser ({field}): {report}"
+        );
+    }
 
+    // Accounts the role does not bind get no token at all: the binding is checked first.
     let elsewhere = test_login("facade-elsewhere", "webapp-one").await;
-    assert_eq!(elsewhere["login"]["ok"], false);
-    assert_eq!(elsewhere["login"]["status"], 403);
-    assert_eq!(
-        elsewhere["login"]["errors"],
-        json!(["namespace not authorized"])
-    );
-
-    let missing = test_login("facade-apps", "nobody").await;
-    assert_eq!(missing["token_request"]["ok"], false);
-    assert!(
-        missing["token_request"]["error"]
-            .as_str()
-            .unwrap()
-            .contains("not found"),
-        "{missing}"
-    );
+    assert_eq!(elsewhere["binding"]["ok"], false, "{elsewhere}");
+    assert_eq!(elsewhere["binding"]["refusal"], "namespace_not_bound");
+    assert!(elsewhere["token_request"].is_null(), "{elsewhere}");
+    let unbound = test_login("facade-apps", "nobody").await;
+    assert_eq!(unbound["binding"]["refusal"], "name_not_bound");
+    assert!(unbound["token_request"].is_null(), "{unbound}");
 }
 
 #[tokio::test]

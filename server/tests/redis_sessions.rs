@@ -75,7 +75,7 @@ async fn a_session_outlives_the_bff_that_created_it() {
         .await
         .expect(200)
         .json();
-    assert_eq!(who["display_name"], "root");
+    assert_eq!(who["policies"], serde_json::json!(["root"]));
     second
         .call(
             "GET",
@@ -93,4 +93,33 @@ async fn a_session_outlives_the_bff_that_created_it() {
         .call("GET", "session", Some(&cookie), None)
         .await
         .expect(401);
+}
+
+/// Redis going away is a part being unavailable (503, and not ready), not a server error.
+#[tokio::test]
+async fn redis_down_is_503_and_not_ready() {
+    let redis = redis_server().await;
+    let store = format!("redis://127.0.0.1:{}/0", redis.port);
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(lab.url(), &["--session-store", &store]).await;
+    let cookie = deck.login_with_token(&root).await;
+    deck.call("GET", "ready", None, None).await.expect(200);
+    drop(redis);
+
+    let refused = deck
+        .call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(503);
+    assert!(
+        refused.text.contains("session store is unavailable"),
+        "{}",
+        refused.text
+    );
+    let ready = deck
+        .call("GET", "ready", None, None)
+        .await
+        .expect(503)
+        .json();
+    assert_eq!(ready["session_store_reachable"], false, "{ready}");
+    assert_eq!(ready["vault_reachable"], true);
 }

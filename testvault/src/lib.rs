@@ -216,6 +216,18 @@ impl TestVault {
         }
     }
 
+    /// Stops the server (and removes its data).
+    pub async fn stop(self) {
+        match self.server {
+            Server::OpenBao(process) => drop(process),
+            Server::Labvault(mut lab) => {
+                if let Some(server) = lab.running.take() {
+                    server.stop().await;
+                }
+            }
+        }
+    }
+
     /// One call to the server's HTTP API: status and JSON body (`Null` when empty).
     pub async fn call(
         &self,

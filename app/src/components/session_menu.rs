@@ -8,7 +8,7 @@ use crate::{
         session::{now_ms, use_session},
         toasts::use_toasts,
     },
-    wire::LogoutResult,
+    wire::{LogoutResult, TokenFate},
 };
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
@@ -51,13 +51,11 @@ pub fn SessionMenu() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match api::send_json::<LogoutResult, ()>(Method::DELETE, "api/session", None).await {
-                Ok(result) => {
-                    let warning = result.and_then(|r| r.warning);
-                    match warning {
-                        Some(warning) => toasts.error(format!("Logged out. {warning}")),
-                        None => toasts.success("Logged out; your token was revoked."),
-                    }
+                Ok(Some(result)) if result.token == TokenFate::NotRevoked => {
+                    toasts.error(result.message)
                 }
+                Ok(Some(result)) => toasts.success(result.message),
+                Ok(None) => toasts.success("Logged out."),
                 Err(error) => toasts.error(format!("Logging out failed: {}", error.message())),
             }
             session.set_info(None);

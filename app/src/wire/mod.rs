@@ -3,6 +3,23 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod k8s;
+
+/// One value for a URL's query or path segment, percent-encoded as `encodeURIComponent`
+/// does (everything but `A-Z a-z 0-9 - _ . ~`), so that it stays one value whatever it holds.
+pub fn encode_query_value(text: &str) -> String {
+    use std::fmt::Write;
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
+}
+
 /// `GET sys/seal-status` — answered by Vault without the `data` envelope.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SealStatus {
@@ -62,7 +79,11 @@ pub struct Readiness {
     pub vault_reachable: bool,
     /// The Vault address the BFF talks to.
     pub vault_addr: String,
-    /// Why Vault is not reachable, when it is not.
+    /// `true` when the session store answers (always for `memory`; a `PING` for Redis).
+    pub session_store_reachable: bool,
+    /// `memory` or `redis`.
+    pub session_store: String,
+    /// What is not reachable and why, when something is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -151,14 +172,26 @@ pub struct SessionInfo {
     pub idle_timeout: u64,
 }
 
-/// `DELETE api/session`.
+/// `DELETE api/session`: what logging out did to the session's token.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogoutResult {
-    /// Whether Vault revoked the token.
-    pub revoked: bool,
-    /// Why it could not be revoked, when it was not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
+    pub token: TokenFate,
+    /// One sentence for the user that says which was done.
+    pub message: String,
+}
+
+/// What happened to a session's token at logout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenFate {
+    /// Vaultdeck had obtained it by logging in, and Vault revoked it.
+    Revoked,
+    /// The user logged in with a token they brought: it stays valid, as it was before.
+    Kept,
+    /// Vaultdeck had obtained it, but Vault could not revoke it: it lives until it expires.
+    NotRevoked,
+    /// There was no session.
+    NoSession,
 }
 
 /// The body of a 401 from the BFF: why the session is over, for the login page.
@@ -279,15 +312,21 @@ pub struct KvConfig {
     pub delete_version_after: String,
 }
 
-/// `auth/token/lookup-self` data (the fields the app shows; never the `id`).
+/// `auth/token/lookup-self` data: what the app shows, and what the BFF keeps of a session's
+/// token. Never the `id` (the token itself).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct TokenLookup {
+    /// `accessor`: names the token without being able to use it (kept by the BFF).
+    #[serde(default)]
+    pub accessor: String,
     #[serde(default)]
     pub display_name: String,
     #[serde(default)]
     pub policies: Vec<String>,
+    /// `ttl`: seconds left, rounded down; 0 for a token that never expires.
     #[serde(default)]
     pub ttl: u64,
+    /// `expire_time`: RFC 3339 to the nanosecond; `null` for a token that never expires.
     #[serde(default)]
     pub expire_time: Option<String>,
     #[serde(default)]

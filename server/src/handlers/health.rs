@@ -9,7 +9,8 @@ pub async fn get_health() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET api/ready`: 200 when Vault answers, 503 with the reason when it does not.
+/// `GET api/ready`: 200 when Vault and the session store answer, 503 with the reason when
+/// either does not.
 pub async fn get_readiness(State(state): State<AppState>) -> impl IntoResponse {
     let vault_addr = state
         .vault
@@ -17,22 +18,25 @@ pub async fn get_readiness(State(state): State<AppState>) -> impl IntoResponse {
         .as_str()
         .trim_end_matches('/')
         .to_string();
-    match state.vault.reachable().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(Readiness {
-                vault_reachable: true,
-                vault_addr,
-                reason: None,
-            }),
-        ),
-        Err(error) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Readiness {
-                vault_reachable: false,
-                vault_addr,
-                reason: Some(error.to_string()),
-            }),
-        ),
-    }
+    let (vault, store) = tokio::join!(state.vault.reachable(), state.sessions.store.ping());
+    let reasons: Vec<String> = [
+        vault.as_ref().err().map(|e| e.to_string()),
+        store.as_ref().err().map(|e| e.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let status = if reasons.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let readiness = Readiness {
+        vault_reachable: vault.is_ok(),
+        vault_addr,
+        session_store_reachable: store.is_ok(),
+        session_store: state.sessions.store.kind().to_string(),
+        reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+    };
+    (status, Json(readiness))
 }

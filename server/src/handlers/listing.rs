@@ -11,7 +11,7 @@ use crate::{
 use axum::{
     body::Body,
     extract::{OriginalUri, Query, State},
-    http::{header, Method},
+    http::header,
     response::{IntoResponse, Response},
     Json,
 };
@@ -66,23 +66,7 @@ async fn list_in_vault(
     token: Option<&VaultToken>,
     folder: &str,
 ) -> Result<Vec<String>, ApiError> {
-    let method = Method::from_bytes(b"LIST").expect("LIST is a valid method");
-    let answer = state.vault.call_json(method, folder, token, None).await?;
-    match answer.status {
-        200 => Ok(answer.body["data"]["keys"]
-            .as_array()
-            .map(|keys| {
-                keys.iter()
-                    .filter_map(|k| k.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()),
-        404 => Ok(Vec::new()),
-        status => Err(ApiError::Vault {
-            status,
-            errors: answer.errors(),
-        }),
-    }
+    state.vault.list(token, folder).await
 }
 
 pub async fn list_page(

@@ -4,16 +4,16 @@ use crate::{
     error::ApiError,
     session::{clear_cookie, now_unix, session_cookie, CurrentSession, SessionRecord},
     state::AppState,
-    vault::{VaultAnswer, VaultToken},
+    vault::VaultToken,
 };
 use axum::{
     extract::State,
-    http::{header, HeaderMap, Method},
+    http::{header, HeaderMap},
     response::{IntoResponse, Response},
     Json,
 };
-use serde_json::{json, Value};
-use vaultdeck_app::wire::{LoginRequest, LogoutResult};
+use serde_json::json;
+use vaultdeck_app::wire::{LoginRequest, LogoutResult, TokenFate, TokenLookup};
 
 /// `POST api/session`.
 pub async fn create_session(
@@ -22,15 +22,12 @@ pub async fn create_session(
     previous: Result<CurrentSession, ApiError>,
     Json(login): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let (token, mount) = obtain_token(&state, &login).await?;
-    let lookup = state
-        .vault
-        .call_json(Method::GET, "auth/token/lookup-self", Some(&token), None)
-        .await?;
-    if lookup.status != 200 {
-        return Err(vault_refusal(lookup));
-    }
-    let record = record_from_lookup(token, login.method(), mount, &lookup.body["data"]);
+    let obtained = obtain_token(&state, &login).await?;
+    let info = match state.vault.lookup_self(&obtained.token).await {
+        Ok(info) => info,
+        Err(refusal) => return Err(unusable_token(&state, &obtained, refusal).await),
+    };
+    let record = record_from_lookup(obtained.token, login.method(), obtained.mount, info);
     // A new id at every login: a session id known before login is worthless after it.
     if let Ok(CurrentSession(Some(previous))) = previous {
         state.sessions.end(&previous.id).await?;
@@ -46,17 +43,27 @@ pub async fn create_session(
     Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
 }
 
-/// Logs in to Vault with the given method; returns the token and the mount used.
-async fn obtain_token(
-    state: &AppState,
-    login: &LoginRequest,
-) -> Result<(VaultToken, String), ApiError> {
+/// A token to start a session with, and how it came.
+struct Obtained {
+    token: VaultToken,
+    /// The auth mount used; empty for a token the user brought.
+    mount: String,
+    /// Whether Vaultdeck logged in to get it (then it is Vaultdeck's to revoke).
+    by_login: bool,
+}
+
+/// Logs in to Vault with the given method, or takes the token the user brought.
+async fn obtain_token(state: &AppState, login: &LoginRequest) -> Result<Obtained, ApiError> {
     let (mount, path, body) = match login {
         LoginRequest::Token { token } => {
             if token.expose().trim().is_empty() {
                 return Err(ApiError::BadRequest("a token is required".into()));
             }
-            return Ok((VaultToken::new(token.expose().trim()), String::new()));
+            return Ok(Obtained {
+                token: VaultToken::new(token.expose().trim()),
+                mount: String::new(),
+                by_login: false,
+            });
         }
         LoginRequest::Userpass {
             mount,
@@ -86,13 +93,56 @@ async fn obtain_token(
             (mount, path, json!({ "role": role, "jwt": jwt.expose() }))
         }
     };
-    let answer = state
+    let auth = state
         .vault
-        .call_json(Method::POST, &path, None, Some(&body))
-        .await?;
-    match answer.body["auth"]["client_token"].as_str() {
-        Some(token) if answer.status == 200 => Ok((VaultToken::new(token), mount)),
-        _ => Err(vault_refusal(answer)),
+        .login(&path, &body)
+        .await
+        .map_err(login_refused)?;
+    Ok(Obtained {
+        token: auth.client_token,
+        mount,
+        by_login: true,
+    })
+}
+
+/// Vault's refusal of a login, as the browser gets it: Vault's status and words.
+fn login_refused(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Vault { status, errors }
+            if errors.iter().all(|e| e.starts_with("Vault answered HTTP")) =>
+        {
+            ApiError::Vault {
+                status,
+                errors: vec![format!("Vault refused the login (HTTP {status})")],
+            }
+        }
+        other => other,
+    }
+}
+
+/// A token that cannot look itself up cannot hold a session: Vaultdeck would not know its
+/// policies or expiry. One Vaultdeck obtained is revoked at once rather than left behind;
+/// one the user brought stays theirs.
+async fn unusable_token(state: &AppState, obtained: &Obtained, refusal: ApiError) -> ApiError {
+    let ApiError::Vault { status, errors } = refusal else {
+        return refusal;
+    };
+    let why = errors.join("; ");
+    let outcome = if !obtained.by_login {
+        "It was not revoked: it is the token you brought.".to_string()
+    } else {
+        match state.vault.revoke_self(&obtained.token).await {
+            Ok(()) => "Vaultdeck revoked the token it had obtained.".to_string(),
+            Err(error) => format!("Revoking it failed too ({error}); it expires with its TTL."),
+        }
+    };
+    ApiError::Vault {
+        status,
+        errors: vec![format!(
+            "Vault issued a token, but the token may not look itself up \
+             (auth/token/lookup-self: {why}), which Vaultdeck needs to know its policies and \
+             expiry. Give it the default policy or read on auth/token/lookup-self. {outcome}"
+        )],
     }
 }
 
@@ -114,56 +164,41 @@ fn mount_or(mount: &Option<String>, default: &str) -> Result<String, ApiError> {
     Ok(mount.to_string())
 }
 
-/// A user name placed in a URL path: no separators, no traversal.
-fn path_segment(value: &str) -> Result<&str, ApiError> {
+/// A user name placed in a URL path, percent-encoded so that it is one segment whatever
+/// it holds; no separators, no traversal.
+fn path_segment(value: &str) -> Result<String, ApiError> {
     let value = value.trim();
-    if value.is_empty() || value.contains(['/', '?', '#']) || value == "." || value == ".." {
+    if value.is_empty() || value.contains(['/', '\\']) || value == "." || value == ".." {
         return Err(ApiError::BadRequest("a valid user name is required".into()));
     }
-    Ok(value)
-}
-
-/// Vault's refusal as the browser gets it: Vault's status and words.
-fn vault_refusal(answer: VaultAnswer) -> ApiError {
-    let mut errors = answer.errors();
-    if errors.is_empty() {
-        errors.push(format!("Vault refused the login (HTTP {})", answer.status));
-    }
-    ApiError::Vault {
-        status: answer.status,
-        errors,
-    }
+    Ok(crate::vault_path::encode_segment(value))
 }
 
 fn record_from_lookup(
     token: VaultToken,
     method: &str,
     mount: String,
-    data: &Value,
+    info: TokenLookup,
 ) -> SessionRecord {
     let now = now_unix();
-    let ttl = data["ttl"].as_u64().unwrap_or(0);
+    // Vault's `expire_time` is exact; its `ttl` is rounded down, and whole seconds added to a
+    // truncated "now" could end a short-lived session up to two seconds early.
+    let expire_time = info
+        .expire_time
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp())
+        .or((info.ttl > 0).then_some(now + info.ttl as i64));
     SessionRecord {
         token,
-        accessor: data["accessor"].as_str().unwrap_or_default().to_string(),
-        display_name: data["display_name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        policies: data["policies"]
-            .as_array()
-            .map(|p| {
-                p.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        accessor: info.accessor,
+        display_name: info.display_name,
+        policies: info.policies,
         method: method.to_string(),
         mount,
-        // A TTL of 0 is a token that never expires (root tokens).
-        expire_time: (ttl > 0).then_some(now + ttl as i64),
-        granted_ttl: ttl,
-        renewable: data["renewable"].as_bool().unwrap_or(false) && ttl > 0,
+        expire_time,
+        granted_ttl: info.ttl,
+        renewable: info.renewable && expire_time.is_some(),
         renewed_at: now,
         last_active: now,
     }
@@ -184,8 +219,9 @@ pub async fn get_session(State(state): State<AppState>, session: CurrentSession)
     }
 }
 
-/// `DELETE api/session`: revoke the token in Vault, then forget the session — even when
-/// Vault cannot be reached, in which case the answer says so.
+/// `DELETE api/session`: forget the session, and revoke its token in Vault if Vaultdeck
+/// obtained it by logging in. A token the user brought (a token login: the root token from
+/// initialization, say) is left as it was: revoking it would destroy what the user owns.
 pub async fn delete_session(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -193,44 +229,43 @@ pub async fn delete_session(
 ) -> Result<Response, ApiError> {
     let result = match session {
         Ok(CurrentSession(Some(active))) => {
-            let revoked = state
-                .vault
-                .call_json(
-                    Method::POST,
-                    "auth/token/revoke-self",
-                    Some(&active.record.token),
-                    None,
-                )
-                .await;
+            let fate = if active.record.obtained_by_login() {
+                state.vault.revoke_self(&active.record.token).await
+            } else {
+                Ok(())
+            };
             state.sessions.end(&active.id).await?;
-            match revoked {
-                Ok(answer) if answer.status == 204 || answer.status == 200 => LogoutResult {
-                    revoked: true,
-                    warning: None,
-                },
-                Ok(answer) => LogoutResult {
-                    revoked: false,
-                    warning: Some(format!(
-                        "Vault did not revoke the token: {}",
-                        answer.errors().join("; ")
-                    )),
-                },
-                Err(error) => LogoutResult {
-                    revoked: false,
-                    warning: Some(format!(
-                        "The token could not be revoked: {error}. It stays valid until it expires."
-                    )),
-                },
-            }
+            logout_result(active.record.obtained_by_login(), fate)
         }
         // No session, or one already over: nothing to revoke.
         _ => LogoutResult {
-            revoked: false,
-            warning: None,
+            token: TokenFate::NoSession,
+            message: "Logged out.".into(),
         },
     };
     let cookie = clear_cookie(&state.cookie_path(&headers), state.config.secure_cookies());
     Ok(([(header::SET_COOKIE, cookie)], Json(result)).into_response())
+}
+
+fn logout_result(obtained_by_login: bool, revocation: Result<(), ApiError>) -> LogoutResult {
+    let (token, message) = match (obtained_by_login, revocation) {
+        (false, _) => (
+            TokenFate::Kept,
+            "Logged out. The token you logged in with was not revoked: it stays valid.".into(),
+        ),
+        (true, Ok(())) => (
+            TokenFate::Revoked,
+            "Logged out; the token Vaultdeck obtained at login was revoked.".into(),
+        ),
+        (true, Err(error)) => (
+            TokenFate::NotRevoked,
+            format!(
+                "Logged out, but the token Vaultdeck obtained could not be revoked ({error}): \
+                 it stays valid until it expires."
+            ),
+        ),
+    };
+    LogoutResult { token, message }
 }
 
 #[cfg(test)]
@@ -247,6 +282,7 @@ mod tests {
         assert!(mount_or(&Some("../sys".into()), "userpass").is_err());
         assert!(path_segment("alice/../../sys").is_err());
         assert_eq!(path_segment(" alice ").unwrap(), "alice");
+        assert_eq!(path_segment("a%2e%2e b").unwrap(), "a%252e%252e%20b");
     }
 
     #[test]
@@ -258,7 +294,8 @@ mod tests {
             "ttl": 3600,
             "renewable": true,
         });
-        let record = record_from_lookup(VaultToken::new("hvs.x"), "userpass", "up".into(), &data);
+        let info = serde_json::from_value(data).unwrap();
+        let record = record_from_lookup(VaultToken::new("hvs.x"), "userpass", "up".into(), info);
         assert_eq!(record.accessor, "8609694a-cdbc-db9b-d345-e782dbb562ed");
         assert_eq!(record.policies, ["default", "webapp-one-read"]);
         assert_eq!(record.granted_ttl, 3600);
@@ -267,5 +304,26 @@ mod tests {
             !format!("{record:?}").contains("hvs.x"),
             "the token is redacted"
         );
+    }
+
+    #[test]
+    fn the_expiry_comes_from_vaults_exact_expire_time() {
+        let info = serde_json::from_value(serde_json::json!({
+            "ttl": 3,
+            "expire_time": "2030-01-01T00:00:04.999Z",
+            "renewable": true,
+        }))
+        .unwrap();
+        let record = record_from_lookup(VaultToken::new("t"), "token", String::new(), info);
+        assert_eq!(record.expire_time, Some(1_893_456_004));
+    }
+
+    #[test]
+    fn only_tokens_vaultdeck_obtained_are_revoked_at_logout() {
+        assert_eq!(logout_result(false, Ok(())).token, TokenFate::Kept);
+        assert_eq!(logout_result(true, Ok(())).token, TokenFate::Revoked);
+        let failed = logout_result(true, Err(ApiError::Internal("down".into())));
+        assert_eq!(failed.token, TokenFate::NotRevoked);
+        assert!(failed.message.contains("stays valid until it expires"));
     }
 }

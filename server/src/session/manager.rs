@@ -5,7 +5,6 @@
 use super::{now_unix, session_id_from, SessionId, SessionRecord, SessionStore};
 use crate::{error::ApiError, state::AppState, vault::VaultClient};
 use axum::{extract::FromRequestParts, http::request::Parts};
-use serde_json::Value;
 use std::time::Duration;
 
 /// Why a request's session is over; the 401 says which.
@@ -184,38 +183,17 @@ enum Renewal {
 }
 
 async fn renew(vault: &VaultClient, record: &SessionRecord) -> Renewal {
-    match vault
-        .call_json(
-            axum::http::Method::POST,
-            "auth/token/renew-self",
-            Some(&record.token),
-            None,
-        )
-        .await
-    {
-        Ok(answer) if answer.status == 200 => {
-            let auth = &answer.body["auth"];
-            match auth["lease_duration"].as_u64() {
-                Some(ttl) => Renewal::Renewed {
-                    ttl,
-                    renewable: auth["renewable"].as_bool().unwrap_or(false),
-                },
-                None => Renewal::NotNow,
-            }
-        }
+    match vault.renew_self(&record.token).await {
+        Ok(auth) => Renewal::Renewed {
+            ttl: auth.lease_duration,
+            renewable: auth.renewable,
+        },
         // 403: either the token is gone, or its policies do not allow renew-self.
-        Ok(answer) if answer.status == 403 => match vault.token_is_valid(&record.token).await {
+        Err(ApiError::Vault { status: 403, .. }) => match vault.token_is_valid(&record.token).await
+        {
             Some(false) => Renewal::TokenInvalid,
             _ => Renewal::CannotRenew,
         },
-        Ok(answer) => {
-            tracing::warn!(
-                "renewing a session's token failed with {}: {}",
-                answer.status,
-                first_error(&answer.body)
-            );
-            Renewal::NotNow
-        }
         Err(error) => {
             tracing::warn!("renewing a session's token failed: {error}");
             Renewal::NotNow
@@ -223,13 +201,11 @@ async fn renew(vault: &VaultClient, record: &SessionRecord) -> Renewal {
     }
 }
 
-fn first_error(body: &Value) -> String {
-    body["errors"][0].as_str().unwrap_or_default().to_string()
-}
-
+/// The store's failure is logged with its detail and answered 503: Vaultdeck is up, a part
+/// it depends on is not.
 fn store_error(error: super::store::StoreError) -> ApiError {
     tracing::error!("{error}");
-    ApiError::Internal("the session store is unavailable".into())
+    ApiError::Unavailable("The session store is unavailable; try again shortly.".into())
 }
 
 /// The request's session, if its cookie names one. A cookie whose session is over is an

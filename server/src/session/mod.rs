@@ -10,7 +10,7 @@ mod manager;
 mod store;
 
 pub use cookie_jar::{clear_cookie, session_cookie, session_id_from};
-pub use manager::{CurrentSession, SessionEnd, Sessions};
+pub use manager::{ActiveSession, CurrentSession, SessionEnd, Sessions};
 pub use store::SessionStore;
 
 use crate::vault::VaultToken;
@@ -83,6 +83,12 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
+    /// Whether Vaultdeck obtained the token by logging in (then it is Vaultdeck's to revoke
+    /// at logout), rather than the user bringing it (a token login).
+    pub fn obtained_by_login(&self) -> bool {
+        self.method != "token"
+    }
+
     pub fn info(&self, now: i64, idle_timeout: u64) -> SessionInfo {
         SessionInfo {
             display_name: self.display_name.clone(),

@@ -36,6 +36,17 @@ impl SessionStore {
         }
     }
 
+    /// Whether the store answers (readiness): always for memory, a `PING` for Redis.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            SessionStore::Memory(_) => Ok(()),
+            SessionStore::Redis(manager) => {
+                let mut connection = manager.clone();
+                within_deadline(redis::cmd("PING").query_async::<()>(&mut connection)).await
+            }
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             SessionStore::Memory(_) => "memory",
@@ -61,10 +72,8 @@ impl SessionStore {
             }
             SessionStore::Redis(manager) => {
                 let mut connection = manager.clone();
-                let json: Option<String> = connection
-                    .get(id.storage_key())
-                    .await
-                    .map_err(|e| StoreError(e.to_string()))?;
+                let json: Option<String> =
+                    within_deadline(connection.get(id.storage_key())).await?;
                 Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
             }
         }
@@ -89,10 +98,12 @@ impl SessionStore {
             SessionStore::Redis(manager) => {
                 let json = serde_json::to_string(record).map_err(|e| StoreError(e.to_string()))?;
                 let mut connection = manager.clone();
-                connection
-                    .set_ex::<_, _, ()>(id.storage_key(), json, ttl.as_secs())
-                    .await
-                    .map_err(|e| StoreError(e.to_string()))
+                within_deadline(connection.set_ex::<_, _, ()>(
+                    id.storage_key(),
+                    json,
+                    ttl.as_secs(),
+                ))
+                .await
             }
         }
     }
@@ -105,11 +116,24 @@ impl SessionStore {
             }
             SessionStore::Redis(manager) => {
                 let mut connection = manager.clone();
-                connection
-                    .del::<_, ()>(id.storage_key())
-                    .await
-                    .map_err(|e| StoreError(e.to_string()))
+                within_deadline(connection.del::<_, ()>(id.storage_key())).await
             }
         }
+    }
+}
+
+/// How long a Redis command may take before the store counts as unavailable: the
+/// connection manager keeps retrying a lost connection, and a request should not wait for it.
+const REDIS_DEADLINE: Duration = Duration::from_secs(3);
+
+async fn within_deadline<T>(
+    command: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(REDIS_DEADLINE, command).await {
+        Ok(result) => result.map_err(|e| StoreError(e.to_string())),
+        Err(_) => Err(StoreError(format!(
+            "Redis did not answer within {} s",
+            REDIS_DEADLINE.as_secs()
+        ))),
     }
 }

@@ -1,6 +1,10 @@
-//! The BFF's integration harness: a real labvault, a real vaultdeck, HTTP between them.
+//! The BFF's integration harness: a real Vault (OpenBao or labvault), a real vaultdeck,
+//! HTTP between them.
 
 #![allow(dead_code)]
+
+pub mod kube;
+pub mod recorder;
 
 use clap::Parser;
 use reqwest::{header, Method};
@@ -33,18 +37,14 @@ impl Answer {
     }
 }
 
-/// A labvault in dev mode: initialized, unsealed, `secret/` as KV v2, root token known.
-pub async fn lab() -> (labvault::Server, String) {
-    let server = labvault::Server::start(labvault::ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        storage: labvault::Storage::Memory,
-        dev: true,
-        dev_root_token: None,
-    })
-    .await
-    .unwrap();
-    let root = server.dev.as_ref().unwrap().root_token.clone();
-    (server, root)
+/// A dev server of the flavor `VAULTDECK_TEST_VAULT` names (OpenBao unless it says
+/// `labvault`): initialized, unsealed, `secret/` as KV v2, and its root token.
+pub async fn lab() -> (testvault::TestVault, String) {
+    let vault = testvault::TestVault::dev()
+        .await
+        .expect("a test Vault starts");
+    let root = vault.root_token().to_string();
+    (vault, root)
 }
 
 /// A site directory with an empty bundle: enough for the API.
@@ -157,7 +157,7 @@ pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().trim().to_string()
 }
 
-/// Calls labvault directly (as an operator's CLI would).
+/// Calls Vault directly (as an operator's CLI would).
 pub async fn vault(
     lab_url: &str,
     method: &str,
@@ -181,7 +181,7 @@ pub async fn vault(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// A token created directly in labvault with the given parameters.
+/// A token created directly in Vault with the given parameters.
 pub async fn create_token(lab_url: &str, root: &str, params: Value) -> String {
     let (status, body) = vault(
         lab_url,

@@ -190,9 +190,7 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
                     )
                     .await
                     {
-                        Ok(()) => RowResult::Done(format!(
-                            "service account {account} created in {namespace}"
-                        )),
+                        Ok(created) => RowResult::Done(created_text(&account, &namespace, created)),
                         Err(e) => RowResult::Failed(format!(
                             "service account {account} in {namespace}: {}",
                             e.message()
@@ -334,5 +332,19 @@ mod tests {
         assert!(plan(&["bad/name".into()], "{name}")
             .unwrap_err()
             .starts_with("bad/name"));
+    }
+}
+
+/// "service account A created in N", naming the token Secret made with it.
+fn created_text(
+    account: &str,
+    namespace: &str,
+    created: Option<crate::wire::k8s::CreatedServiceAccount>,
+) -> String {
+    match created.and_then(|c| c.token_secret) {
+        Some(secret) => format!(
+            "service account {account} created in {namespace}, with its token Secret {secret}"
+        ),
+        None => format!("service account {account} created in {namespace}"),
     }
 }

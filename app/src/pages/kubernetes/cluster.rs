@@ -1,62 +1,27 @@
-//! The BFF's cluster façade (`api/k8s/…`), as the pages use it, and the card that says
-//! which cluster Vaultdeck sees.
+//! The BFF's cluster façade (`api/k8s/…`, typed in `wire::k8s`), as the pages use it, and
+//! the card that says which cluster Vaultdeck sees.
 
 use crate::{
     api::{self, ApiError, Method},
-    components::layout::encode,
+    wire::k8s::{
+        urls, ClusterInfo, CreatedServiceAccount, Namespaces, NewServiceAccount, ServiceAccounts,
+        TestLoginReport, TestLoginRequest,
+    },
 };
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
-/// `GET api/k8s/cluster`: whether Vaultdeck has a cluster, and how to reach it.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-pub struct ClusterInfo {
-    #[serde(default)]
-    pub configured: bool,
-    #[serde(default)]
-    pub reachable: bool,
-    #[serde(default)]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub source: Option<String>,
-    #[serde(default)]
-    pub api_url: Option<String>,
-    #[serde(default)]
-    pub ca_pem: Option<String>,
-    #[serde(default)]
-    pub error: Option<String>,
-    #[serde(default)]
-    pub help: Option<String>,
-}
 
 pub async fn cluster_info(mount: &str) -> Result<ClusterInfo, ApiError> {
-    api::get_json(&format!("api/k8s/cluster?mount={}", encode(mount))).await
-}
-
-#[derive(Deserialize)]
-struct Namespaces {
-    namespaces: Vec<String>,
+    api::get_json(&urls::cluster(mount)).await
 }
 
 pub async fn namespaces(mount: &str) -> Result<Vec<String>, ApiError> {
-    api::get_json::<Namespaces>(&format!("api/k8s/namespaces?mount={}", encode(mount)))
+    api::get_json::<Namespaces>(&urls::namespaces(mount))
         .await
         .map(|n| n.namespaces)
 }
 
-#[derive(Deserialize)]
-struct ServiceAccounts {
-    service_accounts: Vec<String>,
-}
-
 pub async fn service_accounts(mount: &str, namespace: &str) -> Result<Vec<String>, ApiError> {
-    let url = format!(
-        "api/k8s/namespaces/{}/serviceaccounts?mount={}",
-        encode(namespace),
-        encode(mount)
-    );
-    api::get_json::<ServiceAccounts>(&url)
+    api::get_json::<ServiceAccounts>(&urls::service_accounts(mount, namespace))
         .await
         .map(|s| s.service_accounts)
 }
@@ -68,36 +33,24 @@ pub async fn create_service_account(
     namespace: &str,
     name: &str,
     token_secret: bool,
-) -> Result<(), ApiError> {
-    let url = format!(
-        "api/k8s/namespaces/{}/serviceaccounts?mount={}",
-        encode(namespace),
-        encode(mount)
-    );
-    let body = json!({
-        "name": name,
-        "create_namespace": true,
-        "legacy_token_secret": token_secret,
-    });
-    api::send_json::<Value, _>(Method::POST, &url, Some(&body))
-        .await
-        .map(|_| ())
+) -> Result<Option<CreatedServiceAccount>, ApiError> {
+    let body = NewServiceAccount {
+        name: name.to_string(),
+        create_namespace: true,
+        legacy_token_secret: token_secret,
+    };
+    api::send_json(
+        Method::POST,
+        &urls::service_accounts(mount, namespace),
+        Some(&body),
+    )
+    .await
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct TestLoginRequest {
-    pub mount: String,
-    pub role: String,
-    pub namespace: String,
-    pub service_account: String,
-    pub paths: Vec<String>,
-    pub audience: Option<String>,
-}
-
-pub async fn test_login(request: &TestLoginRequest) -> Result<Value, ApiError> {
-    api::send_json::<Value, _>(Method::POST, "api/k8s/test-login", Some(request))
-        .await
-        .map(Option::unwrap_or_default)
+pub async fn test_login(request: &TestLoginRequest) -> Result<TestLoginReport, ApiError> {
+    api::send_json::<TestLoginReport, _>(Method::POST, urls::TEST_LOGIN, Some(request))
+        .await?
+        .ok_or_else(|| ApiError::local("The test login answered nothing."))
 }
 
 /// The namespaces and service accounts of the cluster, loaded once per page, for

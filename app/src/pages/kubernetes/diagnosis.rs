@@ -1,8 +1,9 @@
-//! "Can this pod read it?", explained: the test login's report turned into the steps Vault
-//! goes through, in its order — the pod's token, the role's bindings, TokenReview, the
-//! policies, the capability on the path — with the step that failed and its likely fix.
+//! "Can this pod read it?", explained: the test login's report turned into the steps taken,
+//! in order — the role's bindings (checked by Vaultdeck before it asks the cluster for a
+//! token, and again by Vault at login), the pod's token, TokenReview, the policies, the
+//! capability on the path — with the step that failed and its likely fix.
 
-use serde_json::Value;
+use crate::wire::k8s::{BindingRefusal, StepResult, TestLoginReport};
 use vaultdeck_policy::{names_a_kv2_area, Acl, Capability, MountHint, Policy};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,88 +34,76 @@ pub struct Question<'a> {
     pub bound_namespaces: &'a [String],
 }
 
+const ROLE_MATCH: &str = "Role match";
+const POD_TOKEN: &str = "Service account token";
+const TOKEN_REVIEW: &str = "TokenReview";
+const POLICIES: &str = "Policies";
+const CAPABILITY: &str = "Capability on the path";
+/// The steps, in the order Vaultdeck and Vault take them.
+const ALL_STEPS: [&str; 5] = [ROLE_MATCH, POD_TOKEN, TOKEN_REVIEW, POLICIES, CAPABILITY];
+
 /// The steps for a test-login `report` (the BFF's answer), using the token's policies (as
 /// `(name, parsed)`, those the user may read) and the mounts to explain a denial.
 pub fn diagnose(
     question: &Question<'_>,
-    report: &Value,
+    report: &TestLoginReport,
     policies: &[(String, Policy)],
     mounts: &[MountHint],
 ) -> Vec<Step> {
     let mut steps = Vec::new();
-    let subject = format!(
-        "system:serviceaccount:{}:{}",
-        question.namespace, question.service_account
-    );
-    let token_request = &report["token_request"];
-    if token_request["ok"].as_bool() != Some(true) {
-        let error = token_request["error"]
-            .as_str()
-            .unwrap_or("no answer")
-            .to_string();
-        let fix = error.contains("not found").then(|| {
-            format!(
-                "The service account {} does not exist in namespace {}: create it (kubectl create serviceaccount {} -n {}) or pick an existing one.",
-                question.service_account, question.namespace, question.service_account, question.namespace
-            )
-        });
-        steps.push(failed(
-            "Service account token",
-            format!("The cluster refused a token for {subject}: {error}"),
-            fix,
-        ));
+    if let Some(refusal) = report.binding.refusal.filter(|_| !report.binding.ok) {
+        let (detail, fix) = binding_failure(question, refusal);
+        steps.push(failed(ROLE_MATCH, detail, Some(fix)));
         return finish(steps);
     }
-    steps.push(passed(
-        "Service account token",
-        format!("The cluster issued a short-lived token for {subject}."),
-    ));
-
-    let login = &report["login"];
-    if login["ok"].as_bool() != Some(true) {
-        let error = errors_text(&login["errors"]);
+    steps.push(passed(ROLE_MATCH, role_match_text(question)));
+    match &report.token_request {
+        Some(request) if request.ok => steps.push(passed(POD_TOKEN, pod_token_text(report))),
+        Some(request) => {
+            steps.push(token_request_failure(question, &report.subject, request));
+            return finish(steps);
+        }
+        None => return finish(steps),
+    }
+    let Some(login) = &report.login else {
+        return finish(steps);
+    };
+    if !login.ok {
+        let error = errors_text(&login.errors);
         let (at_role_match, fix) = login_failure(question, &error);
+        let failure = format!("Vault refused the login: {error}");
         if at_role_match {
-            steps.push(failed(
-                "Role match",
-                format!("Vault refused the login: {error}"),
-                Some(fix),
-            ));
+            steps[0] = failed(ROLE_MATCH, failure, Some(fix));
         } else {
-            steps.push(passed("Role match", role_match_text(question)));
-            steps.push(failed(
-                "TokenReview",
-                format!("Vault refused the login: {error}"),
-                Some(fix),
-            ));
+            steps.push(failed(TOKEN_REVIEW, failure, Some(fix)));
         }
         return finish(steps);
     }
-    steps.push(passed("Role match", role_match_text(question)));
     steps.push(passed(
-        "TokenReview",
+        TOKEN_REVIEW,
         "The cluster confirmed the token to Vault.".into(),
     ));
-
-    let token = &report["token"];
-    let names = strings(&token["policies"]);
-    let ttl = token["ttl"].as_u64().unwrap_or(0);
+    let token = report.token.clone().unwrap_or_default();
     let policies_detail = format!(
         "Vault issued a token with the policies {} (TTL {}).",
-        names.join(", "),
-        crate::durations::format(ttl)
+        token.policies.join(", "),
+        crate::durations::format(token.ttl)
     );
-    if names.iter().all(|n| n == "default") {
+    if token.policies.iter().all(|n| n == "default") {
         steps.push(failed(
-            "Policies",
+            POLICIES,
             policies_detail,
             Some(format!("The role {} gives no policy beyond “default”: add the policy that grants the path to the role.", question.role)),
         ));
         return finish(steps);
     }
-    steps.push(passed("Policies", policies_detail));
+    steps.push(passed(POLICIES, policies_detail));
 
-    let granted = strings(&report["capabilities"][question.path]);
+    let granted = report
+        .capabilities
+        .get(question.path)
+        .cloned()
+        .unwrap_or_default();
     let wanted = question.capability.as_str();
     let detail = format!(
         "On {}: {}.",
@@ -126,12 +115,79 @@ pub fn diagnose(
         }
     );
     if granted.iter().any(|c| c == wanted || c == "root") {
-        steps.push(passed("Capability on the path", detail));
+        steps.push(passed(CAPABILITY, detail));
     } else {
         let fix = capability_fix(question, policies, mounts);
-        steps.push(failed("Capability on the path", detail, Some(fix)));
+        steps.push(failed(CAPABILITY, detail, Some(fix)));
     }
     finish(steps)
+}
+
+/// How weak Vaultdeck made the pod's token, in words.
+fn pod_token_text(report: &TestLoginReport) -> String {
+    let Some(token) = &report.pod_token else {
+        return format!(
+            "The cluster issued a short-lived token for {}.",
+            report.subject
+        );
+    };
+    let audience = if token.audiences.is_empty() {
+        "the API server's default audience".to_string()
+    } else {
+        format!("the audience {}", token.audiences.join(", "))
+    };
+    format!(
+        "The cluster issued a token for {} ({audience}, valid {} s, bound to {}, which Vaultdeck deleted after the check).",
+        report.subject, token.expiration_seconds, token.bound_to
+    )
+}
+
+fn token_request_failure(question: &Question<'_>, subject: &str, request: &StepResult) -> Step {
+    let error = request.error.clone().unwrap_or_else(|| "no answer".into());
+    let fix = error.contains("not found").then(|| {
+        format!(
+            "The service account {} does not exist in namespace {}: create it (kubectl create serviceaccount {} -n {}) or pick an existing one.",
+            question.service_account, question.namespace, question.service_account, question.namespace
+        )
+    });
+    failed(
+        POD_TOKEN,
+        format!("The cluster refused a token for {subject}: {error}"),
+        fix,
+    )
+}
+
+/// Why Vaultdeck would not mint a token for the account, and the fix.
+fn binding_failure(question: &Question<'_>, refusal: BindingRefusal) -> (String, String) {
+    let q = question;
+    let detail = format!(
+        "The role {} does not bind {} in {} (names: {}; namespaces: {}), so Vaultdeck asked the cluster for no token.",
+        q.role, q.service_account, q.namespace, q.bound_names.join(", "), q.bound_namespaces.join(", ")
+    );
+    let fix = match refusal {
+        BindingRefusal::NoRole => format!("There is no role {} on auth/{}: save the role first.", q.role, q.mount),
+        BindingRefusal::NamespaceNotBound => namespace_fix(q),
+        BindingRefusal::NameNotBound => name_fix(q),
+        BindingRefusal::AccountMissing => format!(
+            "The role binds {} in {} only through a wildcard, and that service account does not exist: create it (kubectl create serviceaccount {} -n {}) or pick one that exists.",
+            q.service_account, q.namespace, q.service_account, q.namespace
+        ),
+    };
+    (detail, fix)
+}
+
+fn name_fix(q: &Question<'_>) -> String {
+    format!(
+        "The role {} allows the service accounts {}; {} is not one of them. Add it to the role's bound service account names, or run the pod as one of those.",
+        q.role, q.bound_names.join(", "), q.service_account
+    )
+}
+
+fn namespace_fix(q: &Question<'_>) -> String {
+    format!(
+        "The pod runs in namespace {}, but the role {} allows only {}. Add {} to the role's bound namespaces, or run the pod in one of those.",
+        q.namespace, q.role, q.bound_namespaces.join(", "), q.namespace
+    )
 }
 
 fn passed(title: &'static str, detail: String) -> Step {
@@ -152,41 +208,27 @@ fn failed(title: &'static str, detail: String, fix: Option<String>) -> Step {
     }
 }
 
-/// Adds the steps not reached, so the list always shows the whole way.
-fn finish(mut steps: Vec<Step>) -> Vec<Step> {
-    const ALL: [&str; 5] = [
-        "Service account token",
-        "Role match",
-        "TokenReview",
-        "Policies",
-        "Capability on the path",
-    ];
-    for title in ALL.iter().skip(steps.len()) {
-        steps.push(Step {
-            title,
-            outcome: Outcome::Skipped,
-            detail: "Not reached.".into(),
-            fix: None,
-        });
-    }
-    steps
-}
-
-/// The strings of a JSON array (none when it is not one).
-pub fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
+/// Every step in order, those not reached marked so: the list always shows the whole way.
+fn finish(steps: Vec<Step>) -> Vec<Step> {
+    ALL_STEPS
+        .iter()
+        .map(|title| {
+            steps
                 .iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
+                .find(|s| s.title == *title)
+                .cloned()
+                .unwrap_or_else(|| Step {
+                    title,
+                    outcome: Outcome::Skipped,
+                    detail: "Not reached.".into(),
+                    fix: None,
+                })
         })
-        .unwrap_or_default()
+        .collect()
 }
 
-fn errors_text(errors: &Value) -> String {
-    let all: Vec<String> = strings(errors)
+fn errors_text(errors: &[String]) -> String {
+    let all: Vec<String> = errors
         .iter()
         .map(|m| crate::api::unwrap_multierror(m))
         .collect();
@@ -213,16 +255,10 @@ fn role_match_text(question: &Question<'_>) -> String {
 fn login_failure(question: &Question<'_>, error: &str) -> (bool, String) {
     let q = question;
     if error.contains("service account name not authorized") {
-        return (true, format!(
-            "The role {} allows the service accounts {}; {} is not one of them. Add it to the role's bound service account names, or run the pod as one of those.",
-            q.role, q.bound_names.join(", "), q.service_account
-        ));
+        return (true, name_fix(q));
     }
     if error.contains("namespace not authorized") {
-        return (true, format!(
-            "The pod runs in namespace {}, but the role {} allows only {}. Add {} to the role's bound namespaces, or run the pod in one of those.",
-            q.namespace, q.role, q.bound_namespaces.join(", "), q.namespace
-        ));
+        return (true, namespace_fix(q));
     }
     if error.contains("invalid role name") {
         return (
@@ -322,7 +358,7 @@ fn granting_rule(policy: &Policy, path: &str, capability: Capability) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::wire::k8s::{BindingCheck, LoginStep, PodToken, TestLoginReport};
     use vaultdeck_policy::parse;
 
     fn question<'a>(path: &'a str, names: &'a [String], namespaces: &'a [String]) -> Question<'a> {
@@ -346,13 +382,61 @@ mod tests {
         }]
     }
 
-    fn logged_in(path: &str, capabilities: Value) -> Value {
-        json!({
-            "token_request": { "ok": true },
-            "login": { "ok": true, "status": 200, "errors": [] },
-            "token": { "policies": ["default", "webapp-one-read"], "ttl": 3600 },
-            "capabilities": { path: capabilities },
-        })
+    fn bound() -> BindingCheck {
+        BindingCheck {
+            ok: true,
+            ..BindingCheck::default()
+        }
+    }
+
+    fn minted() -> TestLoginReport {
+        TestLoginReport {
+            subject: "system:serviceaccount:default:webapp-one".into(),
+            binding: bound(),
+            token_request: Some(StepResult {
+                ok: true,
+                error: None,
+            }),
+            pod_token: Some(PodToken {
+                audiences: vec![],
+                expiration_seconds: 600,
+                bound_to: "Secret default/vaultdeck-login-check-x".into(),
+            }),
+            ..TestLoginReport::default()
+        }
+    }
+
+    fn refused_login(error: &str) -> TestLoginReport {
+        TestLoginReport {
+            login: Some(LoginStep {
+                ok: false,
+                status: 403,
+                errors: vec![error.into()],
+            }),
+            ..minted()
+        }
+    }
+
+    fn logged_in(path: &str, capabilities: &[&str]) -> TestLoginReport {
+        TestLoginReport {
+            login: Some(LoginStep {
+                ok: true,
+                status: 200,
+                errors: vec![],
+            }),
+            token: Some(crate::wire::k8s::IssuedToken {
+                policies: vec!["default".into(), "webapp-one-read".into()],
+                ttl: 3600,
+                ..Default::default()
+            }),
+            capabilities: [(
+                path.to_string(),
+                capabilities.iter().map(|c| c.to_string()).collect(),
+            )]
+            .into_iter()
+            .collect(),
+            ..minted()
+        }
     }
 
     fn outcomes(steps: &[Step]) -> Vec<Outcome> {
@@ -363,7 +447,7 @@ mod tests {
     fn an_allowed_read_passes_every_step() {
         let (names, spaces) = (vec!["webapp-one".to_string()], vec!["default".to_string()]);
         let q = question("kv/data/webapps/app_one", &names, &spaces);
-        let steps = diagnose(&q, &logged_in(q.path, json!(["read"])), &[], &kv2());
+        let steps = diagnose(&q, &logged_in(q.path, &["read"]), &[], &kv2());
         assert_eq!(outcomes(&steps), vec![Outcome::Passed; 5]);
     }
 
@@ -374,7 +458,7 @@ mod tests {
         let policy = parse(r#"path "kv/webapps/app_one" { capabilities = ["read"] }"#).unwrap();
         let steps = diagnose(
             &q,
-            &logged_in(q.path, json!(["deny"])),
+            &logged_in(q.path, &["deny"]),
             &[("webapp-one-read".into(), policy)],
             &kv2(),
         );
@@ -394,7 +478,7 @@ mod tests {
             parse(r#"path "kv/data/webapps/app_one" { capabilities = ["read"] }"#).unwrap();
         let steps = diagnose(
             &q,
-            &logged_in(q.path, json!(["deny"])),
+            &logged_in(q.path, &["deny"]),
             &[("webapp-one-read".into(), policy)],
             &kv2(),
         );
@@ -409,7 +493,7 @@ mod tests {
     fn a_path_without_data_on_kv2_is_pointed_out() {
         let (names, spaces) = (vec!["webapp-one".to_string()], vec!["default".to_string()]);
         let q = question("kv/webapps/app_one", &names, &spaces);
-        let steps = diagnose(&q, &logged_in(q.path, json!(["deny"])), &[], &kv2());
+        let steps = diagnose(&q, &logged_in(q.path, &["deny"]), &[], &kv2());
         assert!(steps[4]
             .fix
             .clone()
@@ -421,22 +505,18 @@ mod tests {
     fn a_wrong_namespace_fails_at_the_role_match() {
         let (names, spaces) = (vec!["webapp-one".to_string()], vec!["apps".to_string()]);
         let q = question("kv/data/webapps/app_one", &names, &spaces);
-        let report = json!({
-            "token_request": { "ok": true },
-            "login": { "ok": false, "status": 403, "errors": ["namespace not authorized"] },
-        });
-        let steps = diagnose(&q, &report, &[], &kv2());
+        let steps = diagnose(&q, &refused_login("namespace not authorized"), &[], &kv2());
         assert_eq!(
             outcomes(&steps),
             vec![
-                Outcome::Passed,
                 Outcome::Failed,
+                Outcome::Passed,
                 Outcome::Skipped,
                 Outcome::Skipped,
                 Outcome::Skipped
             ]
         );
-        assert!(steps[1]
+        assert!(steps[0]
             .fix
             .clone()
             .unwrap()
@@ -447,11 +527,7 @@ mod tests {
     fn permission_denied_fails_at_token_review() {
         let (names, spaces) = (vec!["*".to_string()], vec!["*".to_string()]);
         let q = question("kv/data/x", &names, &spaces);
-        let report = json!({
-            "token_request": { "ok": true },
-            "login": { "ok": false, "status": 403, "errors": ["permission denied"] },
-        });
-        let steps = diagnose(&q, &report, &[], &kv2());
+        let steps = diagnose(&q, &refused_login("permission denied"), &[], &kv2());
         assert_eq!(steps[2].outcome, Outcome::Failed);
         assert!(steps[2]
             .fix
@@ -461,17 +537,55 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_service_account_fails_first() {
-        let (names, spaces) = (vec!["*".to_string()], vec!["*".to_string()]);
+    fn a_missing_service_account_fails_at_the_pod_token() {
+        let (names, spaces) = (vec!["webapp-one".to_string()], vec!["default".to_string()]);
         let q = question("kv/data/x", &names, &spaces);
-        let report = json!({ "token_request": { "ok": false, "error": "Kubernetes: serviceaccounts \"webapp-one\" not found" } });
+        let report = TestLoginReport {
+            token_request: Some(StepResult {
+                ok: false,
+                error: Some("Kubernetes: serviceaccounts \"webapp-one\" not found".into()),
+            }),
+            pod_token: None,
+            ..minted()
+        };
         let steps = diagnose(&q, &report, &[], &kv2());
-        assert_eq!(steps[0].outcome, Outcome::Failed);
-        assert!(steps[0]
+        assert_eq!(steps[1].outcome, Outcome::Failed);
+        assert!(steps[1]
             .fix
             .clone()
             .unwrap()
             .contains("kubectl create serviceaccount"));
         assert_eq!(steps.len(), 5);
+    }
+
+    #[test]
+    fn an_account_the_role_does_not_bind_gets_no_token() {
+        let (names, spaces) = (vec!["webapp-one".to_string()], vec!["default".to_string()]);
+        let mut q = question("kv/data/x", &names, &spaces);
+        q.service_account = "webapp-two";
+        let report = TestLoginReport {
+            binding: BindingCheck {
+                ok: false,
+                refusal: Some(BindingRefusal::NameNotBound),
+                ..BindingCheck::default()
+            },
+            ..TestLoginReport::default()
+        };
+        let steps = diagnose(&q, &report, &[], &kv2());
+        assert_eq!(
+            outcomes(&steps),
+            vec![
+                Outcome::Failed,
+                Outcome::Skipped,
+                Outcome::Skipped,
+                Outcome::Skipped,
+                Outcome::Skipped
+            ]
+        );
+        assert!(steps[0]
+            .fix
+            .clone()
+            .unwrap()
+            .contains("webapp-two is not one of them"));
     }
 }

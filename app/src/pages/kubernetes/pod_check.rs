@@ -3,10 +3,11 @@
 //! the one that failed and its likely fix.
 
 use super::{
-    cluster::{self, ClusterDirectory, TestLoginRequest},
-    diagnosis::{diagnose, strings, Outcome, Question, Step},
+    cluster::{self, ClusterDirectory},
+    diagnosis::{diagnose, Outcome, Question, Step},
     role_form::RoleDraft,
 };
+use crate::wire::k8s::{TestLoginReport, TestLoginRequest};
 use crate::{
     api::ApiError,
     components::error_notice::ErrorNotice,
@@ -14,7 +15,6 @@ use crate::{
     state::permissions::use_permissions,
 };
 use leptos::prelude::*;
-use serde_json::Value;
 use vaultdeck_policy::{parse, Capability};
 
 /// What the check found: the steps, and the token's facts when there was one.
@@ -83,7 +83,6 @@ pub fn PodCheck(
                 namespace: ns,
                 service_account: sa,
                 paths: vec![secret_path],
-                audience: Some(draft.audience.clone()).filter(|a| !a.trim().is_empty()),
             };
             leptos::task::spawn_local(async move {
                 match cluster::test_login(&request).await {
@@ -122,7 +121,7 @@ pub fn PodCheck(
     view! {
         <section class="card" data-testid="pod-check">
             <h2>"Can this pod read it?"</h2>
-            <p class="muted">"Vaultdeck asks the cluster for a short-lived token of the service account, logs in with it to this role as the pod would, checks the path with the token it gets, then revokes that token."</p>
+            <p class="muted">"For a service account this role binds, Vaultdeck asks the cluster for a token (for the role's audience, as short-lived as allowed, and bound to a Secret it deletes right after), logs in with it to this role as the pod would, checks the path with the token Vault gives, then revokes that token."</p>
             <form class="form" on:submit=run>
                 <label class="field">
                     <span>"Namespace"</span>
@@ -170,9 +169,13 @@ async fn explain(
     request: &TestLoginRequest,
     draft: &RoleDraft,
     wanted: Capability,
-    report: &Value,
+    report: &TestLoginReport,
 ) -> Finding {
-    let names = strings(&report["token"]["policies"]);
+    let names = report
+        .token
+        .as_ref()
+        .map(|t| t.policies.clone())
+        .unwrap_or_default();
     let mut policies = Vec::new();
     for name in names.iter().filter(|n| n.as_str() != "root") {
         if let Ok(stored) = read_policy(name).await {
@@ -192,18 +195,15 @@ async fn explain(
         bound_names: &draft.names,
         bound_namespaces: &draft.namespaces,
     };
-    let metadata = report["token"]["metadata"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
+    let metadata = report
+        .token
+        .as_ref()
+        .map(|t| t.metadata.clone().into_iter().collect())
         .unwrap_or_default();
     Finding {
         steps: diagnose(&question, report, &policies, &mounts),
         metadata,
-        revoked: report["revoked"].as_bool(),
+        revoked: report.revoked,
     }
 }
 

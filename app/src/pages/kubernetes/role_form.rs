@@ -372,7 +372,15 @@ fn MissingAccounts(mount: String, fields: Fields, directory: ClusterDirectory) -
         missing
     };
     let mount = StoredValue::new(mount);
+    // The course's labs also give each account a long-lived token Secret.
+    let with_token_secret = RwSignal::new(false);
     view! {
+        <Show when=move || !missing().is_empty()>
+            <label class="checkbox">
+                <input type="checkbox" bind:checked=with_token_secret data-testid="create-account-token-secret" />
+                " also create a long-lived token Secret (kubernetes.io/service-account-token) for it"
+            </label>
+        </Show>
         <For each=missing key=|pair| pair.clone() let:pair>
             {
                 let (namespace, name) = pair.clone();
@@ -380,10 +388,15 @@ fn MissingAccounts(mount: String, fields: Fields, directory: ClusterDirectory) -
                 let create = move |_| {
                     let (namespace, name) = (namespace.clone(), name.clone());
                     busy.set(true);
+                    let token_secret = with_token_secret.get_untracked();
                     leptos::task::spawn_local(async move {
-                        match cluster::create_service_account(&mount.get_value(), &namespace, &name, false).await {
-                            Ok(()) => {
-                                toasts.success(format!("Service account {name} created in {namespace}."));
+                        match cluster::create_service_account(&mount.get_value(), &namespace, &name, token_secret).await {
+                            Ok(created) => {
+                                let secret = created
+                                    .and_then(|c| c.token_secret)
+                                    .map(|s| format!(" Its token Secret is {s}."))
+                                    .unwrap_or_default();
+                                toasts.success(format!("Service account {name} created in {namespace}.{secret}"));
                                 directory.refresh(namespace.clone());
                             }
                             Err(e) => toasts.error(format!("Could not create service account {name}: {}", e.message())),

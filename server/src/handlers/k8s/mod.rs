@@ -1,28 +1,32 @@
 //! `api/k8s/…`: the Kubernetes façade — the cluster, its namespaces and service accounts,
 //! creating a service account, and the test login ("can this pod read it?"). Every call
-//! first asks Vault, with the user's own token, whether they may act on the Kubernetes
-//! auth mount; the BFF's cluster credentials never do more than the user's Vault token allows.
+//! goes through `gate`: the user's own Vault token decides, and the BFF's cluster
+//! credentials never do more than it allows.
+
+mod gate;
+mod test_login;
+
+pub use test_login::test_login;
 
 use crate::{
     error::ApiError,
-    kube::{Cluster, Kube},
+    k8s_names,
     session::{CurrentSession, SessionEnd},
     state::AppState,
-    vault::VaultToken,
 };
 use axum::{
     extract::{Path, Query, State},
-    http::Method,
     Json,
 };
-use k8s_openapi::api::{
-    authentication::v1::{TokenRequest, TokenRequestSpec},
-    core::v1::{Namespace, Secret, ServiceAccount},
-};
+use gate::{authorize, Need, NO_CLUSTER};
+use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use kube::api::{Api, ListParams, ObjectMeta, PostParams};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use vaultdeck_app::wire::k8s::{
+    CertificateFacts, CertificateText, Certificates, ClusterInfo, CreatedServiceAccount,
+    Namespaces, NewServiceAccount, ServiceAccounts,
+};
 
 #[derive(Deserialize)]
 pub struct MountQuery {
@@ -30,76 +34,12 @@ pub struct MountQuery {
     mount: String,
 }
 
-/// What the user's token must allow before the BFF touches the cluster.
-enum Need {
-    /// Looking at the cluster: `read` on `auth/MOUNT/role/`.
-    Read,
-    /// Changing it or logging in as one of its service accounts: `update` on
-    /// `auth/MOUNT/role/*`, i.e. on every role of the mount. `sys/capabilities-self` on
-    /// that literal path matches only rules that cover any role name (`role/*`,
-    /// `role/+`), so `update` on one role is not enough to mint tokens for, or create,
-    /// service accounts anywhere in the cluster.
-    Update,
-}
-
-fn clean_mount(mount: &str) -> Result<String, ApiError> {
-    let mount = mount.trim().trim_matches('/');
-    if mount.is_empty()
-        || mount
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..")
-    {
-        return Err(ApiError::BadRequest(
-            "a Kubernetes auth mount is required (mount=…)".into(),
-        ));
-    }
-    Ok(mount.to_string())
-}
-
-/// Checks the user's Vault capability, then hands out the cluster.
-async fn authorize(
-    state: &AppState,
-    session: &CurrentSession,
-    mount: &str,
-    need: Need,
-) -> Result<(Kube, VaultToken), ApiError> {
-    let active = session
-        .0
-        .as_ref()
-        .ok_or(ApiError::SessionEnded(SessionEnd::Missing))?;
-    let token = active.record.token.clone();
-    let mount = clean_mount(mount)?;
-    let (path, capability, what) = match &need {
-        Need::Read => (format!("auth/{mount}/role/"), "read", "look at the cluster"),
-        Need::Update => (
-            format!("auth/{mount}/role/*"),
-            "update",
-            "act on the cluster",
-        ),
-    };
-    let granted = state.vault.capabilities_self(&token, &path).await?;
-    if !granted.iter().any(|c| c == capability || c == "root") {
-        return Err(ApiError::Forbidden(format!(
-            "To {what} through Vaultdeck, your Vault token needs “{capability}” on {path} (it has: {}).",
-            granted.join(", ")
-        )));
-    }
-    match state.cluster.as_ref() {
-        Cluster::Configured(kube) => Ok((kube.clone(), token)),
-        Cluster::Absent => Err(ApiError::Unavailable(NO_CLUSTER.into())),
-        Cluster::Broken(error) => Err(ApiError::Unavailable(format!(
-            "The Kubernetes configuration could not be used: {error}"
-        ))),
-    }
-}
-
-const NO_CLUSTER: &str = "No Kubernetes cluster is configured. Run Vaultdeck in a pod (in-cluster), set KUBECONFIG, or set VAULTDECK_KUBE_API (e.g. http://127.0.0.1:8001 from kubectl proxy).";
-
-fn kube_error(error: kube::Error) -> ApiError {
+/// The API server's refusal, or why it could not be reached — said to come from Kubernetes.
+pub(crate) fn kube_error(error: kube::Error) -> ApiError {
     match error {
-        kube::Error::Api(status) => ApiError::Vault {
+        kube::Error::Api(status) => ApiError::Kubernetes {
             status: status.code,
-            errors: vec![format!("Kubernetes: {}", status.message)],
+            message: status.message,
         },
         other => ApiError::Unavailable(format!("The Kubernetes API could not be reached: {other}")),
     }
@@ -111,25 +51,29 @@ pub async fn get_cluster(
     State(state): State<AppState>,
     session: CurrentSession,
     Query(q): Query<MountQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let kube = match authorize(&state, &session, &q.mount, Need::Read).await {
-        Ok((kube, _)) => kube,
+) -> Result<Json<ClusterInfo>, ApiError> {
+    let kube = match authorize(&state, &session, &q.mount, Need::Look).await {
+        Ok(granted) => granted.kube,
         Err(ApiError::Unavailable(reason)) => {
-            return Ok(Json(
-                json!({ "configured": false, "reachable": false, "error": reason, "help": NO_CLUSTER }),
-            ));
+            return Ok(Json(ClusterInfo {
+                error: Some(reason),
+                help: Some(NO_CLUSTER.into()),
+                ..ClusterInfo::default()
+            }));
         }
         Err(other) => return Err(other),
     };
-    let answer = match kube.client.apiserver_version().await {
-        Ok(version) => {
-            json!({ "configured": true, "reachable": true, "version": version.git_version, "source": kube.source, "api_url": kube.api_url, "ca_pem": kube.ca_pem })
-        }
-        Err(error) => {
-            json!({ "configured": true, "reachable": false, "error": error.to_string(), "source": kube.source, "api_url": kube.api_url, "ca_pem": kube.ca_pem })
-        }
-    };
-    Ok(Json(answer))
+    let version = kube.client.apiserver_version().await;
+    Ok(Json(ClusterInfo {
+        configured: true,
+        reachable: version.is_ok(),
+        version: version.as_ref().ok().map(|v| v.git_version.clone()),
+        error: version.err().map(|e| e.to_string()),
+        source: Some(kube.source.to_string()),
+        api_url: Some(kube.api_url.clone()),
+        ca_pem: kube.ca_pem.clone(),
+        help: None,
+    }))
 }
 
 /// The names of every object an API lists.
@@ -150,10 +94,10 @@ pub async fn list_namespaces(
     State(state): State<AppState>,
     session: CurrentSession,
     Query(q): Query<MountQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let (kube, _) = authorize(&state, &session, &q.mount, Need::Read).await?;
-    let names = names_in(Api::<Namespace>::all(kube.client)).await?;
-    Ok(Json(json!({ "namespaces": names })))
+) -> Result<Json<Namespaces>, ApiError> {
+    let granted = authorize(&state, &session, &q.mount, Need::Look).await?;
+    let namespaces = names_in(Api::<Namespace>::all(granted.kube.client)).await?;
+    Ok(Json(Namespaces { namespaces }))
 }
 
 /// `GET api/k8s/namespaces/{ns}/serviceaccounts?mount=…`
@@ -162,23 +106,15 @@ pub async fn list_service_accounts(
     session: CurrentSession,
     Path(namespace): Path<String>,
     Query(q): Query<MountQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let (kube, _) = authorize(&state, &session, &q.mount, Need::Read).await?;
-    let names = names_in(Api::<ServiceAccount>::namespaced(kube.client, &namespace)).await?;
-    Ok(Json(
-        json!({ "namespace": namespace, "service_accounts": names }),
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct NewServiceAccount {
-    name: String,
-    /// Also create a `kubernetes.io/service-account-token` Secret for it, as many labs do.
-    #[serde(default)]
-    legacy_token_secret: bool,
-    /// Create the namespace if it does not exist.
-    #[serde(default)]
-    create_namespace: bool,
+) -> Result<Json<ServiceAccounts>, ApiError> {
+    let namespace = k8s_names::namespace(&namespace)?.to_string();
+    let granted = authorize(&state, &session, &q.mount, Need::Look).await?;
+    let accounts = Api::<ServiceAccount>::namespaced(granted.kube.client, &namespace);
+    let service_accounts = names_in(accounts).await?;
+    Ok(Json(ServiceAccounts {
+        namespace,
+        service_accounts,
+    }))
 }
 
 /// `POST api/k8s/namespaces/{ns}/serviceaccounts?mount=…`
@@ -188,35 +124,31 @@ pub async fn create_service_account(
     Path(namespace): Path<String>,
     Query(q): Query<MountQuery>,
     Json(body): Json<NewServiceAccount>,
-) -> Result<Json<Value>, ApiError> {
-    let (kube, _) = authorize(&state, &session, &q.mount, Need::Update).await?;
-    let name = body.name.trim().to_string();
-    if name.is_empty() {
-        return Err(ApiError::BadRequest(
-            "a service account name is required".into(),
-        ));
-    }
-    let created_namespace =
-        body.create_namespace && ensure_namespace(&kube.client, &namespace).await?;
+) -> Result<Json<CreatedServiceAccount>, ApiError> {
+    let namespace = k8s_names::namespace(&namespace)?.to_string();
+    let name = k8s_names::object_name(body.name.trim())?.to_string();
+    let granted = authorize(&state, &session, &q.mount, Need::Act).await?;
+    let client = granted.kube.client;
+    let created_namespace = body.create_namespace && ensure_namespace(&client, &namespace).await?;
     let account = ServiceAccount {
         metadata: named(&name),
         ..ServiceAccount::default()
     };
-    Api::<ServiceAccount>::namespaced(kube.client.clone(), &namespace)
+    Api::<ServiceAccount>::namespaced(client.clone(), &namespace)
         .create(&PostParams::default(), &account)
         .await
         .map_err(kube_error)?;
     let token_secret = match body.legacy_token_secret {
-        true => Some(create_token_secret(&kube.client, &namespace, &name).await?),
+        true => Some(create_token_secret(&client, &namespace, &name).await?),
         false => None,
     };
     tracing::info!(namespace = %namespace, service_account = %name, "created a service account");
-    Ok(Json(json!({
-        "namespace": namespace,
-        "name": name,
-        "created_namespace": created_namespace,
-        "token_secret": token_secret,
-    })))
+    Ok(Json(CreatedServiceAccount {
+        namespace,
+        name,
+        created_namespace,
+        token_secret,
+    }))
 }
 
 /// Creates the namespace unless it exists; whether it was created.
@@ -272,132 +204,12 @@ fn named(name: &str) -> ObjectMeta {
     }
 }
 
-#[derive(Deserialize)]
-pub struct TestLogin {
-    mount: String,
-    role: String,
-    namespace: String,
-    service_account: String,
-    /// Secret paths to check the resulting token's capabilities on.
-    #[serde(default)]
-    paths: Vec<String>,
-    /// Request the token for this audience (the role's `audience`, if it has one).
-    #[serde(default)]
-    audience: Option<String>,
-}
-
-/// `POST api/k8s/test-login`: what a pod running as this service account would get — a
-/// short-lived token from the cluster (TokenRequest), a login to the role with it, the
-/// policies and capabilities of the Vault token that gives, then that token revoked.
-pub async fn test_login(
-    State(state): State<AppState>,
-    session: CurrentSession,
-    Json(body): Json<TestLogin>,
-) -> Result<Json<Value>, ApiError> {
-    let (kube, _) = authorize(&state, &session, &body.mount, Need::Update).await?;
-    let mount = clean_mount(&body.mount)?;
-    let subject = format!(
-        "system:serviceaccount:{}:{}",
-        body.namespace, body.service_account
-    );
-    let jwt = match pod_token(&kube, &body).await {
-        Ok(jwt) => jwt,
-        Err(error) => {
-            let failed = json!({ "ok": false, "error": error.to_string() });
-            return Ok(Json(json!({ "subject": subject, "token_request": failed })));
-        }
-    };
-    let login_body = json!({ "role": body.role, "jwt": jwt });
-    let login_path = format!("auth/{mount}/login");
-    let login = state
-        .vault
-        .call_json(Method::POST, &login_path, None, Some(&login_body))
-        .await?;
-    let mut report = json!({
-        "subject": subject,
-        "token_request": { "ok": true },
-        "login": { "ok": login.status == 200, "status": login.status, "errors": login.errors() },
-    });
-    let auth = &login.body["auth"];
-    if let Some(issued) = auth["client_token"]
-        .as_str()
-        .filter(|_| login.status == 200)
-    {
-        report["token"] = json!({
-            "policies": auth["policies"],
-            "ttl": auth["lease_duration"],
-            "metadata": auth["metadata"],
-        });
-        let issued = VaultToken::new(issued);
-        report["capabilities"] = capabilities_of(&state, &issued, &body.paths).await;
-        report["revoked"] = json!(revoke(&state, &issued).await);
-    }
-    Ok(Json(report))
-}
-
-/// A 10-minute token of the service account, as the kubelet would mount in its pod
-/// (TokenRequest), for the role's audience if it has one.
-async fn pod_token(kube: &Kube, body: &TestLogin) -> Result<String, ApiError> {
-    let audiences = body.audience.clone().filter(|a| !a.is_empty());
-    let request = TokenRequest {
-        spec: TokenRequestSpec {
-            audiences: audiences.into_iter().collect(),
-            expiration_seconds: Some(600),
-            ..TokenRequestSpec::default()
-        },
-        ..TokenRequest::default()
-    };
-    let accounts = Api::<ServiceAccount>::namespaced(kube.client.clone(), &body.namespace);
-    let answer = accounts
-        .create_subresource::<_, TokenRequest>(
-            "token",
-            &body.service_account,
-            &PostParams::default(),
-            &request,
-        )
-        .await
-        .map_err(kube_error)?;
-    Ok(answer.status.map(|s| s.token).unwrap_or_default())
-}
-
-/// `{path: [capabilities]}` of the issued token on each path asked about.
-async fn capabilities_of(state: &AppState, token: &VaultToken, paths: &[String]) -> Value {
-    let mut capabilities = serde_json::Map::new();
-    for path in paths
-        .iter()
-        .map(|p| p.trim().trim_start_matches('/'))
-        .filter(|p| !p.is_empty())
-    {
-        let granted = state
-            .vault
-            .capabilities_self(token, path)
-            .await
-            .unwrap_or_else(|e| vec![format!("error: {e}")]);
-        capabilities.insert(path.to_string(), json!(granted));
-    }
-    Value::Object(capabilities)
-}
-
-/// Revokes the test token; whether Vault confirmed it.
-async fn revoke(state: &AppState, token: &VaultToken) -> bool {
-    let answer = state
-        .vault
-        .call_json(Method::POST, "auth/token/revoke-self", Some(token), None)
-        .await;
-    matches!(answer, Ok(answer) if answer.status == 204 || answer.status == 200)
-}
-
-#[derive(Deserialize)]
-pub struct CertificateText {
-    pem: String,
-}
-
 /// `POST api/tools/certificate`: the subject, issuer and validity of PEM certificates, so
 /// the app can show what a pasted CA is without an X.509 parser in the browser.
 pub async fn inspect_certificate(
     session: CurrentSession,
     Json(body): Json<CertificateText>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Certificates>, ApiError> {
     session
         .0
         .as_ref()
@@ -409,19 +221,19 @@ pub async fn inspect_certificate(
             .parse_x509()
             .map_err(|e| ApiError::BadRequest(format!("not an X.509 certificate: {e}")))?;
         let validity = certificate.validity();
-        certificates.push(json!({
-            "subject": certificate.subject().to_string(),
-            "issuer": certificate.issuer().to_string(),
-            "not_before": validity.not_before.to_rfc2822().unwrap_or_default(),
-            "not_after": validity.not_after.to_rfc2822().unwrap_or_default(),
-            "expired": !validity.is_valid(),
-            "is_ca": certificate.is_ca(),
-        }));
+        certificates.push(CertificateFacts {
+            subject: certificate.subject().to_string(),
+            issuer: certificate.issuer().to_string(),
+            not_before: validity.not_before.to_rfc2822().unwrap_or_default(),
+            not_after: validity.not_after.to_rfc2822().unwrap_or_default(),
+            expired: !validity.is_valid(),
+            is_ca: certificate.is_ca(),
+        });
     }
     if certificates.is_empty() {
         return Err(ApiError::BadRequest(
             "no certificate found: paste PEM text (-----BEGIN CERTIFICATE----- …)".into(),
         ));
     }
-    Ok(Json(json!({ "certificates": certificates })))
+    Ok(Json(Certificates { certificates }))
 }

@@ -1,0 +1,223 @@
+//! The BFF's Kubernetes façade (`api/k8s/…`, `api/tools/certificate`): every body it sends
+//! or accepts, and the URLs of its routes.
+
+use super::encode_query_value;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `GET api/k8s/cluster?mount=…`: whether Vaultdeck has a cluster, and how it reaches it
+/// (to prefill a Kubernetes mount's configuration).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    pub configured: bool,
+    pub reachable: bool,
+    /// The API server's `gitVersion`, e.g. `v1.20.2`.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// How it was found: `in-cluster`, `kubeconfig` or `VAULTDECK_KUBE_API`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The API server's URL as Vaultdeck reaches it.
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// The cluster's CA certificate(s), PEM.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+    /// Why it is not configured or not reachable.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// How to connect a cluster, when none is configured.
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+/// `GET api/k8s/namespaces?mount=…`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Namespaces {
+    pub namespaces: Vec<String>,
+}
+
+/// `GET api/k8s/namespaces/{ns}/serviceaccounts?mount=…`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceAccounts {
+    pub namespace: String,
+    pub service_accounts: Vec<String>,
+}
+
+/// `POST api/k8s/namespaces/{ns}/serviceaccounts?mount=…`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewServiceAccount {
+    pub name: String,
+    /// Also create a `kubernetes.io/service-account-token` Secret for it, as many labs do.
+    #[serde(default)]
+    pub legacy_token_secret: bool,
+    /// Create the namespace if it does not exist.
+    #[serde(default)]
+    pub create_namespace: bool,
+}
+
+/// What creating a service account made.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreatedServiceAccount {
+    pub namespace: String,
+    pub name: String,
+    pub created_namespace: bool,
+    /// The name of the token Secret made for it, when one was asked for.
+    #[serde(default)]
+    pub token_secret: Option<String>,
+}
+
+/// `POST api/k8s/test-login`: log in to `role` as a pod running as the service account
+/// would, and report what the token Vault issues may do on `paths`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestLoginRequest {
+    pub mount: String,
+    pub role: String,
+    pub namespace: String,
+    pub service_account: String,
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+/// The answer to a test login: each step Vaultdeck took, in order, until one failed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestLoginReport {
+    /// `system:serviceaccount:NS:NAME`
+    pub subject: String,
+    /// Whether the role binds the service account: Vaultdeck mints tokens only for accounts
+    /// a role names, or, under a wildcard, for accounts that exist.
+    pub binding: BindingCheck,
+    /// The cluster's TokenRequest (absent when the binding check failed).
+    #[serde(default)]
+    pub token_request: Option<StepResult>,
+    /// How the token was made as weak as the check allows.
+    #[serde(default)]
+    pub pod_token: Option<PodToken>,
+    /// The login to the role with that token.
+    #[serde(default)]
+    pub login: Option<LoginStep>,
+    /// The Vault token the login gave.
+    #[serde(default)]
+    pub token: Option<IssuedToken>,
+    /// `{path: [capabilities]}` of that token on each path asked about.
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, Vec<String>>,
+    /// Whether the Vault token was revoked afterwards.
+    #[serde(default)]
+    pub revoked: Option<bool>,
+    /// Whether the object the cluster token was bound to was deleted, so the token died.
+    #[serde(default)]
+    pub invalidated: Option<bool>,
+}
+
+/// Whether a role binds a service account, and if not, why.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BindingCheck {
+    pub ok: bool,
+    #[serde(default)]
+    pub refusal: Option<BindingRefusal>,
+    /// The role's `bound_service_account_names`.
+    #[serde(default)]
+    pub bound_names: Vec<String>,
+    /// The role's `bound_service_account_namespaces`.
+    #[serde(default)]
+    pub bound_namespaces: Vec<String>,
+}
+
+/// Why Vaultdeck would not mint a token for the service account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingRefusal {
+    /// The role does not exist.
+    NoRole,
+    /// The namespace is not among the role's bound namespaces.
+    NamespaceNotBound,
+    /// The name is not among the role's bound service account names.
+    NameNotBound,
+    /// The role binds it only through a wildcard, and no such service account exists.
+    AccountMissing,
+}
+
+/// One step that either worked or failed with a reason.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub ok: bool,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// The service-account token Vaultdeck asked the cluster for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PodToken {
+    /// The audiences it was issued for: the role's audience, or the API server's default.
+    pub audiences: Vec<String>,
+    /// Its lifetime: the shortest the API server grants.
+    pub expiration_seconds: i64,
+    /// `Secret NS/NAME`: the object it was bound to, deleted right after the check.
+    pub bound_to: String,
+}
+
+/// Vault's answer to the login.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoginStep {
+    pub ok: bool,
+    pub status: u16,
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// What Vault issued (never the token itself).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub policies: Vec<String>,
+    /// Seconds.
+    pub ttl: u64,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// `POST api/tools/certificate`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertificateText {
+    pub pem: String,
+}
+
+/// What a certificate in a PEM text says of itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertificateFacts {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub expired: bool,
+    pub is_ca: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Certificates {
+    pub certificates: Vec<CertificateFacts>,
+}
+
+/// The URLs of the façade's routes, relative to the app's base.
+pub mod urls {
+    use super::encode_query_value as q;
+
+    pub fn cluster(mount: &str) -> String {
+        format!("api/k8s/cluster?mount={}", q(mount))
+    }
+
+    pub fn namespaces(mount: &str) -> String {
+        format!("api/k8s/namespaces?mount={}", q(mount))
+    }
+
+    pub fn service_accounts(mount: &str, namespace: &str) -> String {
+        format!(
+            "api/k8s/namespaces/{}/serviceaccounts?mount={}",
+            q(namespace),
+            q(mount)
+        )
+    }
+
+    pub const TEST_LOGIN: &str = "api/k8s/test-login";
+    pub const CERTIFICATE: &str = "api/tools/certificate";
+}

@@ -1,0 +1,174 @@
+//! What the browser can never obtain through the passthrough: a Vault token.
+//!
+//! The rule, enforced here and nowhere else:
+//! - **No response wrapping.** A wrapped answer is a token that anyone can unwrap, in any
+//!   session or none; wrapping `auth/token/lookup-self` would hand out the session's token.
+//!   Requests asking for it (`X-Vault-Wrap-TTL`) are refused, as are the wrapping tools
+//!   that mint wrapping tokens (`sys/wrapping/wrap`, `sys/wrapping/rewrap`).
+//! - **No new credentials from the session.** Creating tokens (`auth/token/create…`) and
+//!   identity tokens (`identity/oidc/token/…`) is refused: such a credential would carry
+//!   the session's authority out of the server. Vaultdeck has no page that makes them.
+//! - **Token fields are blanked, structurally.** Answers that can carry a token — anything
+//!   under `auth/` (logins, renewals, lookups) and `sys/wrapping/` — are parsed and the
+//!   fields where Vault returns a token are replaced: `auth.client_token`,
+//!   `wrap_info.token`, and `data.id` of token lookups. Nothing is replaced by text search,
+//!   so a token that happens to be a common word (a dev server's `root`) changes nothing
+//!   else. Every other answer streams through untouched.
+
+use crate::{error::ApiError, vault_path::VaultPath};
+use axum::http::HeaderMap;
+use serde_json::Value;
+
+/// What the browser sees in a field that held a token.
+pub const REDACTED: &str = "(redacted by Vaultdeck)";
+
+/// Request headers that ask Vault to wrap the answer.
+const WRAPPING_HEADERS: &[&str] = &["x-vault-wrap-ttl", "x-vault-wrap-format"];
+
+/// Refuses, before anything reaches Vault, a request whose answer would be a new token.
+pub fn refuse_token_minting(path: &VaultPath, headers: &HeaderMap) -> Result<(), ApiError> {
+    if WRAPPING_HEADERS.iter().any(|h| headers.contains_key(*h)) {
+        return Err(ApiError::Forbidden(
+            "Response wrapping is not available through Vaultdeck: a wrapping token could be \
+             unwrapped anywhere, and would carry your session's authority out of it."
+                .into(),
+        ));
+    }
+    let mints = path.starts_with(&["sys", "wrapping", "wrap"])
+        || path.starts_with(&["sys", "wrapping", "rewrap"])
+        || creates_token(path)
+        || path.starts_with(&["identity", "oidc", "token"]);
+    if mints {
+        return Err(ApiError::Forbidden(format!(
+            "Vaultdeck does not hand out new tokens: {} would create a credential from your \
+             session. Use the Vault CLI with your own credentials for that.",
+            path.decoded()
+        )));
+    }
+    Ok(())
+}
+
+/// `auth/token/create`, `create-orphan`, `create/ROLE`.
+fn creates_token(path: &VaultPath) -> bool {
+    match path.segments() {
+        [auth, token, create, ..] => {
+            auth == "auth" && token == "token" && (create == "create" || create == "create-orphan")
+        }
+        _ => false,
+    }
+}
+
+/// Whether an answer from `path` can carry a token, and must be read before relaying.
+pub fn may_carry_token(path: &VaultPath) -> bool {
+    path.starts_with(&["auth"]) || path.starts_with(&["sys", "wrapping"])
+}
+
+/// Replaces every token field of a Vault answer; whether anything was replaced.
+pub fn blank_token_fields(path: &VaultPath, answer: &mut Value) -> bool {
+    let mut blanked = false;
+    for pointer in ["/auth/client_token", "/wrap_info/token"] {
+        blanked |= blank(answer, pointer);
+    }
+    // Token lookups answer with the token itself as `data.id` (lookup-accessor leaves it
+    // empty); an unwrapped answer may be any of them.
+    if path.starts_with(&["auth", "token"]) || path.starts_with(&["sys", "wrapping", "unwrap"]) {
+        blanked |= blank(answer, "/data/id");
+    }
+    blanked
+}
+
+fn blank(answer: &mut Value, pointer: &str) -> bool {
+    match answer.pointer_mut(pointer) {
+        Some(field @ Value::String(_)) if !field.as_str().unwrap_or_default().is_empty() => {
+            *field = Value::String(REDACTED.into());
+            true
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn path(text: &str) -> VaultPath {
+        VaultPath::parse(text).unwrap()
+    }
+
+    #[test]
+    fn wrapping_and_token_creation_are_refused() {
+        let mut wrap = HeaderMap::new();
+        wrap.insert("x-vault-wrap-ttl", "60".parse().unwrap());
+        assert!(refuse_token_minting(&path("auth/token/lookup-self"), &wrap).is_err());
+        assert!(refuse_token_minting(&path("kv/data/x"), &wrap).is_err());
+        let none = HeaderMap::new();
+        for minting in [
+            "auth/token/create",
+            "auth/token/create-orphan",
+            "auth/token/create/ops",
+            "sys/wrapping/wrap",
+            "sys/wrapping/rewrap",
+            "identity/oidc/token/app",
+        ] {
+            assert!(
+                refuse_token_minting(&path(minting), &none).is_err(),
+                "{minting}"
+            );
+        }
+        for ordinary in [
+            "auth/token/lookup-self",
+            "kv/data/create",
+            "auth/userpass/users/create",
+        ] {
+            assert!(
+                refuse_token_minting(&path(ordinary), &none).is_ok(),
+                "{ordinary}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_token_fields_are_blanked() {
+        let mut lookup = json!({
+            "data": { "id": "root", "policies": ["root"], "display_name": "root" },
+            "auth": null, "wrap_info": null
+        });
+        assert!(blank_token_fields(
+            &path("auth/token/lookup-self"),
+            &mut lookup
+        ));
+        assert_eq!(lookup["data"]["id"], REDACTED);
+        assert_eq!(
+            lookup["data"]["policies"],
+            json!(["root"]),
+            "a short token changes nothing else"
+        );
+        assert_eq!(lookup["data"]["display_name"], "root");
+
+        let mut login =
+            json!({ "auth": { "client_token": "s.abc", "accessor": "x", "policies": ["a"] } });
+        assert!(blank_token_fields(
+            &path("auth/userpass/login/bob"),
+            &mut login
+        ));
+        assert_eq!(login["auth"]["client_token"], REDACTED);
+        assert_eq!(login["auth"]["accessor"], "x");
+
+        let mut secret = json!({ "data": { "id": "not-a-token" } });
+        assert!(!blank_token_fields(
+            &path("auth/userpass/users/bob"),
+            &mut secret
+        ));
+        assert_eq!(secret["data"]["id"], "not-a-token");
+    }
+
+    #[test]
+    fn answers_that_may_hold_tokens_are_recognised() {
+        assert!(may_carry_token(&path("auth/token/lookup-self")));
+        assert!(may_carry_token(&path("auth/kubernetes/login")));
+        assert!(may_carry_token(&path("sys/wrapping/unwrap")));
+        assert!(!may_carry_token(&path("kv/data/auth")));
+        assert!(!may_carry_token(&path("sys/mounts")));
+    }
+}

@@ -1,0 +1,384 @@
+//! `POST api/k8s/test-login`: what a pod running as a service account would get from a
+//! Kubernetes auth role — a real login with a real service-account token, its policies, and
+//! its capabilities on the paths asked about — with the token minted by the BFF's cluster
+//! identity made as weak as the check allows:
+//!
+//! - only for a mount that sends tokens to this cluster (`gate::Need::Act`);
+//! - only for a service account the role binds by name, or — under a wildcard — one that
+//!   exists in a bound namespace (never `*` expanded to whatever the caller names);
+//! - for the role's audience when it has one (then the API server itself refuses it);
+//! - for the shortest lifetime the API server grants (10 minutes);
+//! - bound to a Secret made for this check and deleted right after it, so the token dies
+//!   with it (TokenRequest's `boundObjectRef`).
+
+use super::{
+    gate::{authorize, Granted, Need},
+    kube_error,
+};
+use crate::{
+    error::ApiError, k8s_names, session::CurrentSession, state::AppState, vault::VaultToken,
+};
+use axum::{extract::State, Json};
+use k8s_openapi::api::{
+    authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec},
+    core::v1::{Secret, ServiceAccount},
+};
+use kube::api::{Api, DeleteParams, ObjectMeta, PostParams};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use vaultdeck_app::wire::k8s::{
+    BindingCheck, BindingRefusal, IssuedToken, LoginStep, PodToken, StepResult, TestLoginReport,
+    TestLoginRequest,
+};
+
+/// The shortest lifetime TokenRequest accepts.
+const SHORTEST_LIFETIME: i64 = 600;
+
+/// The role's fields that decide whom it binds (`auth/MOUNT/role/NAME`).
+#[derive(Deserialize, Default)]
+struct Role {
+    #[serde(default)]
+    bound_service_account_names: Vec<String>,
+    #[serde(default)]
+    bound_service_account_namespaces: Vec<String>,
+    #[serde(default)]
+    bound_service_account_namespace_selector: String,
+    #[serde(default)]
+    audience: String,
+}
+
+pub async fn test_login(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Json(body): Json<TestLoginRequest>,
+) -> Result<Json<TestLoginReport>, ApiError> {
+    let granted = authorize(&state, &session, &body.mount, Need::Act).await?;
+    let namespace = k8s_names::namespace(body.namespace.trim())?.to_string();
+    let account = k8s_names::object_name(body.service_account.trim())?.to_string();
+    let subject = format!("system:serviceaccount:{namespace}:{account}");
+    let role = read_role(&state, &granted, &body.role).await?;
+    let binding = check_binding(&granted, role.as_ref(), &namespace, &account).await?;
+    let mut report = TestLoginReport {
+        subject,
+        binding,
+        ..TestLoginReport::default()
+    };
+    let Some(role) = role.filter(|_| report.binding.ok) else {
+        return Ok(Json(report));
+    };
+    let anchor = Anchor::create(&granted, &namespace).await?;
+    let outcome = log_in_as_pod(&state, &granted, &role, &body, &anchor, &mut report).await;
+    report.invalidated = Some(anchor.delete().await);
+    outcome?;
+    Ok(Json(report))
+}
+
+/// The role, read with the user's token; `None` when it does not exist.
+async fn read_role(
+    state: &AppState,
+    granted: &Granted,
+    name: &str,
+) -> Result<Option<Role>, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.contains(['/', '\\']) {
+        return Err(ApiError::BadRequest("a role name is required".into()));
+    }
+    let path = format!(
+        "auth/{}/role/{}",
+        granted.mount,
+        crate::vault_path::encode_segment(name)
+    );
+    match state.vault.read::<Role>(&granted.token, &path).await {
+        Ok(role) => Ok(Some(role)),
+        Err(ApiError::Vault { status: 404, .. }) => Ok(None),
+        Err(ApiError::Vault { status: 403, .. }) => Err(ApiError::Forbidden(format!(
+            "To check whom the role binds, your Vault token needs read on {path}."
+        ))),
+        Err(other) => Err(other),
+    }
+}
+
+/// Whether the role binds the account — by name, or through a wildcard for an account that
+/// exists — so that no token is minted for an account a role merely fails to exclude.
+async fn check_binding(
+    granted: &Granted,
+    role: Option<&Role>,
+    namespace: &str,
+    account: &str,
+) -> Result<BindingCheck, ApiError> {
+    let Some(role) = role else {
+        return Ok(refused(BindingRefusal::NoRole, &Role::default()));
+    };
+    // In Vault's order: the name, then the namespace.
+    let names = &role.bound_service_account_names;
+    let name_named = names.iter().any(|n| n == account);
+    if !name_named && !names.iter().any(|n| glob_matches(n, account)) {
+        return Ok(refused(BindingRefusal::NameNotBound, role));
+    }
+    let namespaces = &role.bound_service_account_namespaces;
+    let namespace_named = namespaces.iter().any(|n| n == namespace);
+    let namespace_globbed = namespaces.iter().any(|n| glob_matches(n, namespace))
+        || !role
+            .bound_service_account_namespace_selector
+            .trim()
+            .is_empty();
+    if !namespace_named && !namespace_globbed {
+        return Ok(refused(BindingRefusal::NamespaceNotBound, role));
+    }
+    if !(namespace_named && name_named) && !account_exists(granted, namespace, account).await? {
+        return Ok(refused(BindingRefusal::AccountMissing, role));
+    }
+    Ok(BindingCheck {
+        ok: true,
+        refusal: None,
+        bound_names: names.clone(),
+        bound_namespaces: namespaces.clone(),
+    })
+}
+
+fn refused(refusal: BindingRefusal, role: &Role) -> BindingCheck {
+    BindingCheck {
+        ok: false,
+        refusal: Some(refusal),
+        bound_names: role.bound_service_account_names.clone(),
+        bound_namespaces: role.bound_service_account_namespaces.clone(),
+    }
+}
+
+/// Vault's glob for bound names and namespaces: `*` matches any run of characters.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    if !pattern.contains('*') {
+        return false;
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+async fn account_exists(
+    granted: &Granted,
+    namespace: &str,
+    account: &str,
+) -> Result<bool, ApiError> {
+    let accounts = Api::<ServiceAccount>::namespaced(granted.kube.client.clone(), namespace);
+    Ok(accounts
+        .get_opt(account)
+        .await
+        .map_err(kube_error)?
+        .is_some())
+}
+
+/// The Secret a check's token is bound to: the token is valid only while it exists.
+struct Anchor {
+    secrets: Api<Secret>,
+    name: String,
+    uid: String,
+}
+
+impl Anchor {
+    async fn create(granted: &Granted, namespace: &str) -> Result<Anchor, ApiError> {
+        let secrets = Api::<Secret>::namespaced(granted.kube.client.clone(), namespace);
+        let secret = Secret {
+            metadata: ObjectMeta {
+                generate_name: Some("vaultdeck-login-check-".into()),
+                labels: Some(BTreeMap::from([(
+                    "app.kubernetes.io/managed-by".to_string(),
+                    "vaultdeck".to_string(),
+                )])),
+                annotations: Some(BTreeMap::from([(
+                    "vaultdeck.io/purpose".to_string(),
+                    "A test login's service-account token is bound to this Secret; Vaultdeck \
+                     deletes it right after the check, which invalidates the token."
+                        .to_string(),
+                )])),
+                ..ObjectMeta::default()
+            },
+            ..Secret::default()
+        };
+        let created = secrets
+            .create(&PostParams::default(), &secret)
+            .await
+            .map_err(kube_error)?;
+        Ok(Anchor {
+            secrets,
+            name: created.metadata.name.unwrap_or_default(),
+            uid: created.metadata.uid.unwrap_or_default(),
+        })
+    }
+
+    fn reference(&self) -> BoundObjectReference {
+        BoundObjectReference {
+            api_version: Some("v1".into()),
+            kind: Some("Secret".into()),
+            name: Some(self.name.clone()),
+            uid: Some(self.uid.clone()),
+        }
+    }
+
+    /// Deletes the Secret; whether it is gone.
+    async fn delete(self) -> bool {
+        match self
+            .secrets
+            .delete(&self.name, &DeleteParams::default())
+            .await
+        {
+            Ok(_) => true,
+            Err(kube::Error::Api(status)) if status.code == 404 => true,
+            Err(error) => {
+                tracing::warn!(secret = %self.name, "deleting a test login's Secret failed: {error}");
+                false
+            }
+        }
+    }
+}
+
+/// TokenRequest, login, capabilities, revocation — written into `report` as they go, so
+/// that a failure still shows the steps before it.
+async fn log_in_as_pod(
+    state: &AppState,
+    granted: &Granted,
+    role: &Role,
+    body: &TestLoginRequest,
+    anchor: &Anchor,
+    report: &mut TestLoginReport,
+) -> Result<(), ApiError> {
+    let audiences: Vec<String> = Some(role.audience.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .into_iter()
+        .collect();
+    let jwt = match pod_token(granted, body, &audiences, anchor).await {
+        Ok((jwt, lifetime)) => {
+            report.token_request = Some(StepResult {
+                ok: true,
+                error: None,
+            });
+            report.pod_token = Some(PodToken {
+                audiences,
+                expiration_seconds: lifetime,
+                bound_to: format!("Secret {}/{}", body.namespace.trim(), anchor.name),
+            });
+            jwt
+        }
+        Err(error) => {
+            report.token_request = Some(StepResult {
+                ok: false,
+                error: Some(error.to_string()),
+            });
+            return Ok(());
+        }
+    };
+    let login_path = format!("auth/{}/login", granted.mount);
+    let login = state
+        .vault
+        .login(
+            &login_path,
+            &json!({ "role": body.role.trim(), "jwt": jwt }),
+        )
+        .await;
+    let auth = match login {
+        Ok(auth) => auth,
+        Err(ApiError::Vault { status, errors }) => {
+            report.login = Some(LoginStep {
+                ok: false,
+                status,
+                errors,
+            });
+            return Ok(());
+        }
+        Err(other) => return Err(other),
+    };
+    report.login = Some(LoginStep {
+        ok: true,
+        status: 200,
+        errors: Vec::new(),
+    });
+    report.token = Some(IssuedToken {
+        policies: auth.policies.clone(),
+        ttl: auth.lease_duration,
+        metadata: auth.metadata.clone().unwrap_or_default(),
+    });
+    report.capabilities = capabilities_of(state, &auth.client_token, &body.paths).await;
+    report.revoked = Some(state.vault.revoke_self(&auth.client_token).await.is_ok());
+    Ok(())
+}
+
+/// A token of the service account for `audiences`, as short-lived as allowed, bound to
+/// the anchor; and the lifetime the API server granted.
+async fn pod_token(
+    granted: &Granted,
+    body: &TestLoginRequest,
+    audiences: &[String],
+    anchor: &Anchor,
+) -> Result<(String, i64), ApiError> {
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: audiences.to_vec(),
+            expiration_seconds: Some(SHORTEST_LIFETIME),
+            bound_object_ref: Some(anchor.reference()),
+        },
+        ..TokenRequest::default()
+    };
+    let accounts =
+        Api::<ServiceAccount>::namespaced(granted.kube.client.clone(), body.namespace.trim());
+    let answer = accounts
+        .create_subresource::<_, TokenRequest>(
+            "token",
+            body.service_account.trim(),
+            &PostParams::default(),
+            &request,
+        )
+        .await
+        .map_err(kube_error)?;
+    let lifetime = answer.spec.expiration_seconds.unwrap_or(SHORTEST_LIFETIME);
+    let token = answer.status.map(|s| s.token).unwrap_or_default();
+    Ok((token, lifetime))
+}
+
+/// `{path: [capabilities]}` of the issued token on each path asked about.
+async fn capabilities_of(
+    state: &AppState,
+    token: &VaultToken,
+    paths: &[String],
+) -> BTreeMap<String, Vec<String>> {
+    let mut capabilities = BTreeMap::new();
+    for path in paths
+        .iter()
+        .map(|p| p.trim().trim_start_matches('/'))
+        .filter(|p| !p.is_empty())
+    {
+        let granted = state
+            .vault
+            .capabilities_self(token, path)
+            .await
+            .unwrap_or_else(|e| vec![format!("error: {e}")]);
+        capabilities.insert(path.to_string(), granted);
+    }
+    capabilities
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn globs_match_as_vaults_do() {
+        assert!(glob_matches("*", "anything"));
+        assert!(glob_matches("webapp-*", "webapp-one"));
+        assert!(glob_matches("*-one", "webapp-one"));
+        assert!(glob_matches("a*c*e", "abcde"));
+        assert!(!glob_matches("webapp-*", "other"));
+        assert!(!glob_matches("webapp", "webapp"), "no star: not a glob");
+        assert!(!glob_matches("ab*ba", "aba"));
+    }
+}

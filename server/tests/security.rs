@@ -1,0 +1,738 @@
+//! The custody guarantees, each written as the attack it stops (issue "close the custody
+//! holes"). Every test ran green against the attacker before its fix and fails now if the
+//! hole opens again. They run against a real OpenBao (and again against labvault) and,
+//! where the cluster matters, the real kube-apiserver.
+
+mod common;
+
+use common::{
+    cookie_pair, create_token,
+    kube::{
+        admin, as_root, cluster, configure_mount, deck_for, enable_auth, namespace_and_accounts,
+        reviewer_jwt,
+    },
+    lab,
+    recorder::{Behaviour, Recorder},
+    vault as call_vault, vaultdeck, Deck,
+};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A user who administers only their own Kubernetes auth mount, as a policy would say.
+async fn mount_administrator(vault_url: &str, root: &str, mount: &str) -> String {
+    let policy = format!(
+        r#"path "auth/{mount}/*" {{ capabilities = ["create", "read", "update", "delete", "list"] }}"#
+    );
+    as_root(
+        vault_url,
+        root,
+        "PUT",
+        &format!("sys/policies/acl/{mount}-admin"),
+        json!({ "policy": policy }),
+    )
+    .await;
+    create_token(
+        vault_url,
+        root,
+        json!({ "policies": [format!("{mount}-admin")] }),
+    )
+    .await
+}
+
+/// Finding 1 (critical): "Can this pod read it?" must not send a token the BFF minted to a
+/// server the mount's administrator chose. Here the administrator of `team-k8s` points its
+/// `kubernetes_host` at a server they run, binds a role to `*`/`*`, and asks for a powerful
+/// service account in `kube-system`.
+#[tokio::test]
+async fn a_mount_pointed_at_a_strangers_server_gets_no_cluster_token() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    namespace_and_accounts(&cluster, "kube-system", &["powerful"]).await;
+    let stranger = Recorder::start(Behaviour::Answer {
+        status: 201,
+        body: json!({ "status": { "authenticated": true, "user": {
+            "username": "system:serviceaccount:kube-system:powerful", "uid": "1" } } })
+        .to_string(),
+        delay: Duration::ZERO,
+    })
+    .await;
+    enable_auth(vault.url(), &root, "team-k8s", "kubernetes").await;
+    let attacker = mount_administrator(vault.url(), &root, "team-k8s").await;
+    configure_mount(
+        vault.url(),
+        &attacker,
+        "team-k8s",
+        &stranger.url,
+        cluster.ca_pem(),
+        "",
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["*"],
+        "bound_service_account_namespaces": ["*"],
+        "token_policies": ["default"],
+    });
+    as_root(
+        vault.url(),
+        &attacker,
+        "POST",
+        "auth/team-k8s/role/any",
+        role,
+    )
+    .await;
+    let deck = deck_for(vault.url(), &cluster).await;
+    let session = deck.login_with_token(&attacker).await;
+
+    let attempt = json!({ "mount": "team-k8s", "role": "any", "namespace": "kube-system",
+        "service_account": "powerful", "paths": [] });
+    let refused = deck
+        .call("POST", "k8s/test-login", Some(&session), Some(attempt))
+        .await
+        .expect(403);
+    assert!(
+        refused
+            .text
+            .contains("not configured for the cluster Vaultdeck uses")
+            && refused
+                .text
+                .contains("is not the API server Vaultdeck uses"),
+        "{}",
+        refused.text
+    );
+    assert!(
+        stranger.requests().is_empty(),
+        "the stranger's server received: {:?}",
+        stranger.requests()
+    );
+    // Nor may the administrator create service accounts through that mount.
+    let create = json!({ "name": "backdoor", "create_namespace": false });
+    deck.call(
+        "POST",
+        "k8s/namespaces/kube-system/serviceaccounts?mount=team-k8s",
+        Some(&session),
+        Some(create),
+    )
+    .await
+    .expect(403);
+}
+
+/// Finding 1: with the mount rightly pointed at the cluster, the token minted for the
+/// check is as weak as the check allows — the role's audience, ten minutes, bound to a
+/// Secret that is deleted right after, so the token no longer authenticates. A proxy the
+/// operator declared as another name of the API server lets the test see the token Vault
+/// sends to TokenReview.
+#[tokio::test]
+async fn the_test_token_has_the_roles_audience_and_dies_with_its_secret() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "weak-vault").await;
+    namespace_and_accounts(&cluster, "weak-apps", &["webapp-one"]).await;
+    let proxy = Recorder::start(Behaviour::Forward {
+        to: cluster.api_url().to_string(),
+        strip: String::new(),
+        ca_pem: Some(cluster.ca_pem().to_string()),
+    })
+    .await;
+    enable_auth(vault.url(), &root, "weak", "kubernetes").await;
+    configure_mount(
+        vault.url(),
+        &root,
+        "weak",
+        &proxy.url,
+        cluster.ca_pem(),
+        &reviewer,
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": ["weak-apps"],
+        "audience": "vault",
+        "token_policies": ["default"],
+    });
+    as_root(
+        vault.url(),
+        &root,
+        "POST",
+        "auth/weak/role/webapp-one",
+        role,
+    )
+    .await;
+    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
+    let deck = vaultdeck(
+        vault.url(),
+        &[
+            "--kubeconfig",
+            &kubeconfig,
+            "--kube-host-aliases",
+            &proxy.url,
+        ],
+    )
+    .await;
+    let session = deck.login_with_token(&root).await;
+
+    let check = json!({ "mount": "weak", "role": "webapp-one", "namespace": "weak-apps",
+        "service_account": "webapp-one", "paths": ["sys/mounts"] });
+    let report = deck
+        .call("POST", "k8s/test-login", Some(&session), Some(check))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(report["login"]["ok"], true, "{report}");
+    assert_eq!(report["pod_token"]["audiences"], json!(["vault"]));
+    assert_eq!(report["invalidated"], true);
+
+    let review = proxy
+        .requests()
+        .into_iter()
+        .find(|r| r.target.contains("tokenreviews"))
+        .expect("Vault asked the cluster to review the token");
+    let sent: Value = serde_json::from_str(&review.body).unwrap();
+    let token = sent["spec"]["token"].as_str().unwrap().to_string();
+    let claims = jwt_claims(&token);
+    assert_eq!(claims["aud"], json!(["vault"]), "{claims}");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        600
+    );
+    let bound = &claims["kubernetes.io"]["secret"]["name"];
+    assert!(
+        bound
+            .as_str()
+            .unwrap()
+            .starts_with("vaultdeck-login-check-"),
+        "{claims}"
+    );
+    let (status, _) = cluster
+        .admin_call(
+            "GET",
+            &format!(
+                "/api/v1/namespaces/weak-apps/secrets/{}",
+                bound.as_str().unwrap()
+            ),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 404, "the Secret the token was bound to is gone");
+    assert!(
+        eventually_unauthenticated(&cluster, &token, "vault").await,
+        "the token still authenticates after its Secret was deleted"
+    );
+}
+
+/// What the claims of a JWT say (no signature check: the test reads what was minted).
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// TokenReview (as the cluster's admin) until the token no longer authenticates; the API
+/// server caches a good answer for about ten seconds.
+async fn eventually_unauthenticated(
+    cluster: &testcluster::TestCluster,
+    token: &str,
+    audience: &str,
+) -> bool {
+    let review = json!({
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenReview",
+        "spec": { "token": token, "audiences": [audience] },
+    });
+    for _ in 0..40 {
+        let answer = admin(
+            cluster,
+            "POST",
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            review.clone(),
+        )
+        .await;
+        if answer["status"]["authenticated"] != json!(true) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
+}
+
+/// Finding 1: a role bound to `*` does not let a caller name any account in the cluster:
+/// only one that exists in a bound namespace gets a token.
+#[tokio::test]
+async fn a_wildcard_role_mints_only_for_accounts_that_exist_in_bound_namespaces() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "wild-vault").await;
+    namespace_and_accounts(&cluster, "wild-apps", &["present"]).await;
+    enable_auth(vault.url(), &root, "wild", "kubernetes").await;
+    configure_mount(
+        vault.url(),
+        &root,
+        "wild",
+        cluster.api_url(),
+        cluster.ca_pem(),
+        &reviewer,
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["*"],
+        "bound_service_account_namespaces": ["wild-apps"],
+        "token_policies": ["default"],
+    });
+    as_root(vault.url(), &root, "POST", "auth/wild/role/any", role).await;
+    let deck = deck_for(vault.url(), &cluster).await;
+    let session = deck.login_with_token(&root).await;
+    let check = |namespace: &str, account: &str| {
+        json!({ "mount": "wild", "role": "any", "namespace": namespace,
+            "service_account": account, "paths": [] })
+    };
+    let absent = deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(check("wild-apps", "absent")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(absent["binding"]["refusal"], "account_missing", "{absent}");
+    assert!(absent["token_request"].is_null());
+    let unbound = deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(check("kube-system", "default")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(unbound["binding"]["refusal"], "namespace_not_bound");
+    let present = deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(check("wild-apps", "present")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(present["binding"]["ok"], true);
+    assert_eq!(present["login"]["ok"], true, "{present}");
+}
+
+/// Finding 3: `update` on `auth/approle/role/*` is not a Kubernetes capability.
+#[tokio::test]
+async fn an_approle_administrator_cannot_use_the_cluster() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    if !vault.flavor().is_openbao() {
+        // labvault has no AppRole; a userpass mount makes the same point.
+        enable_auth(vault.url(), &root, "approle", "userpass").await;
+    } else {
+        enable_auth(vault.url(), &root, "approle", "approle").await;
+    }
+    let policy =
+        r#"path "auth/approle/role/*" { capabilities = ["create", "read", "update", "list"] }"#;
+    as_root(
+        vault.url(),
+        &root,
+        "PUT",
+        "sys/policies/acl/approle-admin",
+        json!({ "policy": policy }),
+    )
+    .await;
+    let token = create_token(vault.url(), &root, json!({ "policies": ["approle-admin"] })).await;
+    let deck = deck_for(vault.url(), &cluster).await;
+    let session = deck.login_with_token(&token).await;
+    for (method, path, body) in [
+        ("GET", "k8s/namespaces?mount=approle", None),
+        (
+            "GET",
+            "k8s/namespaces/default/serviceaccounts?mount=approle",
+            None,
+        ),
+        (
+            "POST",
+            "k8s/namespaces/approle-made/serviceaccounts?mount=approle",
+            Some(json!({ "name": "x", "create_namespace": true, "legacy_token_secret": true })),
+        ),
+    ] {
+        let refused = deck
+            .call(method, path, Some(&session), body)
+            .await
+            .expect(403);
+        assert!(
+            refused.text.contains("not a Kubernetes one"),
+            "{path}: {}",
+            refused.text
+        );
+    }
+    let (status, _) = cluster
+        .admin_call("GET", "/api/v1/namespaces/approle-made", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 404);
+}
+
+/// Finding 2 (high): the session's token must not leave through response wrapping, nor as
+/// a child token; and blanking a token is structural — a dev server's root token is the
+/// word `root`, which must not vanish from `{"root": true}`.
+#[tokio::test]
+async fn no_wrapped_or_child_token_leaves_and_answers_keep_their_shape() {
+    let vault = testvault::TestVault::dev_with_root("root").await.unwrap();
+    let deck = vaultdeck(vault.url(), &[]).await;
+    let session = deck.login_with_token("root").await;
+
+    let wrapped = passthrough(
+        &deck,
+        "GET",
+        "auth/token/lookup-self",
+        &session,
+        &[("X-Vault-Wrap-TTL", "60")],
+    )
+    .await;
+    assert_eq!(wrapped.0, 403, "{}", wrapped.1);
+    assert!(wrapped.1.contains("wrapping"), "{}", wrapped.1);
+    assert!(!wrapped.1.contains("wrap_info\":{"), "{}", wrapped.1);
+    for path in [
+        "auth/token/create",
+        "auth/token/create-orphan",
+        "sys/wrapping/wrap",
+    ] {
+        let (status, text) = passthrough(&deck, "POST", path, &session, &[]).await;
+        assert_eq!(status, 403, "{path}: {text}");
+    }
+    let accessors_before = accessor_count_as(vault.url(), "root").await;
+
+    let (status, lookup) = passthrough(&deck, "GET", "auth/token/lookup-self", &session, &[]).await;
+    assert_eq!(status, 200);
+    let lookup: Value = serde_json::from_str(&lookup).unwrap();
+    assert_eq!(lookup["data"]["id"], "(redacted by Vaultdeck)");
+    assert_eq!(lookup["data"]["policies"], json!(["root"]), "{lookup}");
+    let (status, acl) =
+        passthrough(&deck, "GET", "sys/internal/ui/resultant-acl", &session, &[]).await;
+    assert_eq!(status, 200);
+    let acl: Value = serde_json::from_str(&acl).expect("the answer is still JSON");
+    assert_eq!(acl["data"]["root"], true, "{acl}");
+    assert_eq!(
+        accessor_count_as(vault.url(), "root").await,
+        accessors_before,
+        "no token was created"
+    );
+}
+
+/// A passthrough call with extra headers: status and body text.
+async fn passthrough(
+    deck: &Deck,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
+    let mut request = deck
+        .http
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}/vault/v1/{path}", deck.base),
+        )
+        .header("X-Requested-With", "vaultdeck")
+        .header("Cookie", cookie);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Finding 4: no spelling of `..` takes the session's token outside `/v1` — not even to
+/// other paths of the Vault host — and a `VAULT_ADDR` with a path keeps it.
+#[tokio::test]
+async fn dot_segments_never_leave_v1_and_vault_addrs_path_is_kept() {
+    let (vault, root) = lab().await;
+    let front = Recorder::start(Behaviour::Forward {
+        to: vault.url().to_string(),
+        strip: "/behind/a/gateway".into(),
+        ca_pem: None,
+    })
+    .await;
+    let deck = vaultdeck(&format!("{}/behind/a/gateway", front.url), &[]).await;
+    let session = deck.login_with_token(&root).await;
+    for hostile in [
+        "%2e%2e/%2e%2e/robots.txt",
+        "%2E%2E/%2E%2E/robots.txt",
+        ".%2e/.%2e/robots.txt",
+        "sys/../../robots.txt",
+        "..%5c..%5crobots.txt",
+        "sys/%2e%2e%2f%2e%2e%2frobots.txt",
+        "secret/data/a%2F..%2F..%2F..%2Frobots.txt",
+    ] {
+        let status = raw_get(&deck, &format!("/ui/api/vault/v1/{hostile}"), &session).await;
+        assert_eq!(status, 400, "{hostile}");
+    }
+    let escaped: Vec<_> = front
+        .requests()
+        .into_iter()
+        .filter(|r| !r.target.starts_with("/behind/a/gateway/v1/"))
+        .collect();
+    assert!(escaped.is_empty(), "requests outside /v1: {escaped:?}");
+    let (status, _) = passthrough(&deck, "GET", "sys/mounts", &session, &[]).await;
+    assert_eq!(status, 200, "VAULT_ADDR's path is kept");
+}
+
+/// A GET sent byte for byte, so that no client library normalises the path first.
+async fn raw_get(deck: &Deck, target: &str, cookie: &str) -> u16 {
+    let mut connection = tokio::net::TcpStream::connect(deck.running.addr)
+        .await
+        .unwrap();
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nX-Requested-With: vaultdeck\r\nConnection: close\r\n\r\n"
+    );
+    connection.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    connection.read_to_string(&mut answer).await.unwrap();
+    answer[9..12].parse().unwrap()
+}
+
+/// Finding 4: a namespace or name with a `/` would reach other API paths with the BFF's
+/// cluster credentials.
+#[tokio::test]
+async fn kubernetes_names_cannot_change_the_api_path() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    enable_auth(vault.url(), &root, "kubernetes", "kubernetes").await;
+    let deck = deck_for(vault.url(), &cluster).await;
+    let session = deck.login_with_token(&root).await;
+    for namespace in [
+        "default%2Fsecrets%2F..",
+        "kube-system%2F..%2F..%2Fsecrets",
+        "..",
+        "A",
+    ] {
+        let status = raw_get(
+            &deck,
+            &format!("/ui/api/k8s/namespaces/{namespace}/serviceaccounts?mount=kubernetes"),
+            &session,
+        )
+        .await;
+        assert_eq!(status, 400, "{namespace}");
+    }
+}
+
+/// Finding 5: after DNS rebinding, a page on another origin is "same-origin" to the
+/// browser; the host name it uses must be refused before any CSRF check could pass — here
+/// it tries to initialize a fresh Vault and take its root token.
+#[tokio::test]
+async fn a_rebound_host_name_gets_421_and_cannot_initialize_vault() {
+    let fresh = testvault::TestVault::fresh().await.unwrap();
+    let deck = vaultdeck(fresh.url(), &["--allowed-hosts", "vaultdeck.example.com"]).await;
+    let port = deck.running.addr.port();
+    let rebound = format!("rebound.attacker.example:{port}");
+    let attack = deck
+        .http
+        .put(format!("{}/vault/v1/sys/init", deck.base))
+        .header("Host", &rebound)
+        .header("Origin", format!("http://{rebound}"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("X-Requested-With", "vaultdeck")
+        .json(&json!({ "secret_shares": 1, "secret_threshold": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attack.status().as_u16(), 421);
+    let (_, status) = fresh
+        .call("GET", "sys/seal-status", None, None)
+        .await
+        .unwrap();
+    assert_eq!(status["initialized"], false, "{status}");
+    for allowed in ["vaultdeck.example.com", "localhost", "127.0.0.1"] {
+        let answer = deck
+            .http
+            .get(format!("{}/health", deck.base))
+            .header("Host", format!("{allowed}:{port}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200, "{allowed}");
+    }
+}
+
+/// Finding 6: a client that trickles its headers, or keeps a connection open without
+/// sending anything, loses it after the header-read timeout.
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed() {
+    let (vault, _) = lab().await;
+    let deck = vaultdeck(vault.url(), &["--header-read-timeout", "1s"]).await;
+    let mut trickling = Vec::new();
+    for _ in 0..50 {
+        let mut connection = tokio::net::TcpStream::connect(deck.running.addr)
+            .await
+            .unwrap();
+        connection
+            .write_all(b"GET /ui/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: ")
+            .await
+            .unwrap();
+        trickling.push(connection);
+    }
+    let mut idle = tokio::net::TcpStream::connect(deck.running.addr)
+        .await
+        .unwrap();
+    idle.write_all(b"GET /ui/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 4096];
+    let read = idle.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..read]).starts_with("HTTP/1.1 200"));
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for connection in &mut trickling {
+            let _ = connection.write_all(b"x").await;
+        }
+    }
+    for (i, connection) in trickling
+        .iter_mut()
+        .chain(std::iter::once(&mut idle))
+        .enumerate()
+    {
+        let mut rest = Vec::new();
+        let closed =
+            tokio::time::timeout(Duration::from_secs(2), connection.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "connection {i} is still open");
+    }
+}
+
+/// Finding 6: requests to Vault are capped; more wait for a free connection.
+#[tokio::test]
+async fn requests_to_vault_are_capped() {
+    let slow = Recorder::start(Behaviour::Answer {
+        status: 200,
+        body: json!({ "type": "shamir", "initialized": true, "sealed": false, "t": 1, "n": 1 })
+            .to_string(),
+        delay: Duration::from_millis(300),
+    })
+    .await;
+    let deck = vaultdeck(&slow.url, &["--vault-max-connections", "2"]).await;
+    let calls = (0..8).map(|_| deck.call("GET", "vault/v1/sys/seal-status", None, None));
+    for answer in futures_util::future::join_all(calls).await {
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    assert_eq!(slow.requests().len(), 8);
+    assert!(
+        slow.most_in_flight() <= 2,
+        "{} at once",
+        slow.most_in_flight()
+    );
+}
+
+/// Finding 6: a login whose token may not look itself up is refused with the reason, and
+/// the token Vaultdeck obtained is revoked rather than left behind.
+#[tokio::test]
+async fn a_login_whose_token_cannot_look_itself_up_is_refused_and_revoked() {
+    let (vault, root) = lab().await;
+    enable_auth(vault.url(), &root, "userpass", "userpass").await;
+    let policy = r#"path "auth/token/revoke-self" { capabilities = ["update"] }"#;
+    as_root(
+        vault.url(),
+        &root,
+        "PUT",
+        "sys/policies/acl/blind",
+        json!({ "policy": policy }),
+    )
+    .await;
+    let user =
+        json!({ "password": "pw", "token_policies": ["blind"], "token_no_default_policy": true });
+    as_root(
+        vault.url(),
+        &root,
+        "POST",
+        "auth/userpass/users/blind",
+        user,
+    )
+    .await;
+    let deck = vaultdeck(vault.url(), &[]).await;
+    let before = accessor_count_as(vault.url(), &root).await;
+    let refused = deck
+        .call(
+            "POST",
+            "session",
+            None,
+            Some(json!({ "method": "userpass", "username": "blind", "password": "pw" })),
+        )
+        .await
+        .expect(403);
+    let reason = refused.json()["errors"][0].as_str().unwrap().to_string();
+    assert!(
+        reason.contains("lookup-self") && reason.contains("revoked"),
+        "{reason}"
+    );
+    assert!(refused.set_cookie().is_none());
+    assert_eq!(
+        accessor_count_as(vault.url(), &root).await,
+        before,
+        "the token was revoked"
+    );
+}
+
+async fn accessor_count_as(vault_url: &str, root: &str) -> usize {
+    let (_, listed) = call_vault(vault_url, "LIST", "auth/token/accessors", Some(root), None).await;
+    listed["data"]["keys"].as_array().map_or(0, Vec::len)
+}
+
+/// Finding 7: logging out revokes only what Vaultdeck obtained. The root token a new user
+/// pasted after initialization survives; a userpass login's token does not.
+#[tokio::test]
+async fn logout_keeps_a_token_the_user_brought_and_revokes_one_vaultdeck_obtained() {
+    let (vault, root) = lab().await;
+    let brought = create_token(vault.url(), &root, json!({ "policies": ["default"] })).await;
+    let deck = vaultdeck(vault.url(), &[]).await;
+    let session = deck.login_with_token(&brought).await;
+    let out = deck
+        .call("DELETE", "session", Some(&session), None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(out["token"], "kept", "{out}");
+    assert!(out["message"].as_str().unwrap().contains("not revoked"));
+    let (status, _) = call_vault(
+        vault.url(),
+        "GET",
+        "auth/token/lookup-self",
+        Some(&brought),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "the user's own token still works");
+
+    enable_auth(vault.url(), &root, "userpass", "userpass").await;
+    as_root(
+        vault.url(),
+        &root,
+        "POST",
+        "auth/userpass/users/alice",
+        json!({ "password": "pw" }),
+    )
+    .await;
+    let answer = deck
+        .call(
+            "POST",
+            "session",
+            None,
+            Some(json!({ "method": "userpass", "username": "alice", "password": "pw" })),
+        )
+        .await
+        .expect(200);
+    let session = cookie_pair(&answer.set_cookie().unwrap());
+    let before = accessor_count_as(vault.url(), &root).await;
+    let out = deck
+        .call("DELETE", "session", Some(&session), None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(out["token"], "revoked", "{out}");
+    assert_eq!(accessor_count_as(vault.url(), &root).await, before - 1);
+}
