@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{data_dir, keys_of, Lab};
+use common::{keys_of, Lab};
 use serde_json::{json, Value};
 
 fn sorted(items: &[&str]) -> Vec<String> {
@@ -1101,41 +1101,4 @@ async fn cubbyhole_refuses_an_empty_write() {
         "{:?}",
         answer.errors()
     );
-}
-
-#[tokio::test]
-async fn a_revoked_tokens_cubbyhole_is_wiped() {
-    let dir = tempfile::tempdir().unwrap();
-    let lab = Lab::initialized(data_dir(dir.path()), 1, 1).await;
-    let token = lab.token_with(&["default"]).await;
-    lab.call(
-        "POST",
-        "cubbyhole/wipe-marker",
-        Some(&token),
-        Some(json!({ "a": "b" })),
-    )
-    .await
-    .expect(204);
-    assert!(
-        find_file(dir.path(), "_wipe-marker"),
-        "the entry is in storage"
-    );
-    lab.call("POST", "auth/token/revoke-self", Some(&token), None)
-        .await
-        .expect(204);
-    assert!(
-        !find_file(dir.path(), "_wipe-marker"),
-        "revocation removed the cubbyhole's entries"
-    );
-}
-
-fn find_file(dir: &std::path::Path, name: &str) -> bool {
-    std::fs::read_dir(dir).unwrap().any(|entry| {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            find_file(&path, name)
-        } else {
-            path.file_name().is_some_and(|n| n == name)
-        }
-    })
 }

@@ -121,6 +121,31 @@ impl TestVault {
         Ok(vault)
     }
 
+    /// A fresh labvault keeping its data in `dir`, for checks of labvault's own storage.
+    pub async fn labvault_in(dir: &std::path::Path) -> Result<TestVault> {
+        let storage = labvault::Storage::Directory(dir.to_path_buf());
+        let server = labvault::Server::start(labvault::ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("a loopback address"),
+            storage: storage.clone(),
+            dev: false,
+            dev_root_token: None,
+        })
+        .await?;
+        let lab = LabServer {
+            listen: server.addr(),
+            running: Some(server),
+            storage,
+            _dir: None,
+        };
+        Ok(TestVault {
+            flavor: Flavor::Labvault,
+            url: lab.url(),
+            root_token: None,
+            unseal_keys: Vec::new(),
+            server: Server::Labvault(lab),
+        })
+    }
+
     pub async fn start(flavor: Flavor, mode: Mode) -> Result<TestVault> {
         let root_token = match &mode {
             Mode::Dev { root_token } => Some(root_token.clone()),

@@ -1,14 +1,18 @@
-//! The conformance harness: a labvault started in-process, spoken to over HTTP only.
+//! The conformance harness: the same checks against a real OpenBao and against labvault
+//! (`VAULTDECK_TEST_VAULT=openbao|labvault`, OpenBao by default), spoken to over HTTP only.
+//! Where the two are meant to differ, the check asks `differences::expected` for the
+//! difference's reason; every other difference is a labvault bug.
 
 #![allow(dead_code)]
 
-use labvault::{Server, ServerConfig, Storage};
+pub mod differences;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::path::Path;
+use testvault::TestVault;
 
 pub struct Lab {
-    pub server: Server,
+    pub vault: TestVault,
     pub http: reqwest::Client,
     pub root: String,
     pub keys: Vec<String>,
@@ -63,15 +67,9 @@ impl Answer {
     }
 }
 
-pub async fn start(storage: Storage) -> Server {
-    Server::start(ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        storage,
-        dev: false,
-        dev_root_token: None,
-    })
-    .await
-    .expect("labvault starts")
+/// A fresh server: uninitialized and sealed, its data on disk (a restart seals it again).
+pub async fn start() -> TestVault {
+    TestVault::fresh().await.expect("a test Vault starts")
 }
 
 /// The keys of a JSON object, sorted (for asserting a shape exactly).
@@ -115,52 +113,46 @@ pub async fn call_at(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    answer_of(request.send().await.expect("labvault answers")).await
+    answer_of(request.send().await.expect("Vault answers")).await
 }
 
 impl Lab {
-    /// A fresh, initialized (1 share) and unsealed labvault in memory.
+    /// A dev server: initialized, unsealed, `secret/` as KV v2.
     pub async fn new() -> Lab {
-        Lab::initialized(Storage::Memory, 1, 1).await
+        let vault = TestVault::dev().await.expect("a test Vault starts");
+        let root = vault.root_token().to_string();
+        Lab {
+            vault,
+            http: reqwest::Client::new(),
+            root,
+            keys: Vec::new(),
+        }
     }
 
-    /// A fresh labvault, initialized with `shares`/`threshold` and unsealed.
-    pub async fn initialized(storage: Storage, shares: u8, threshold: u8) -> Lab {
-        let server = start(storage).await;
-        let http = reqwest::Client::new();
-        let init = call_at(
-            &http,
-            &server.url(),
-            "PUT",
-            "sys/init",
-            None,
-            Some(json!({ "secret_shares": shares, "secret_threshold": threshold })),
-        )
-        .await
-        .expect(200);
-        let keys: Vec<String> = init.body["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k.as_str().unwrap().to_string())
-            .collect();
-        let root = init.body["root_token"].as_str().unwrap().to_string();
-        let lab = Lab {
-            server,
-            http,
-            root,
-            keys,
-        };
-        for key in lab.keys.iter().take(threshold as usize) {
-            lab.call("PUT", "sys/unseal", None, Some(json!({ "key": key })))
-                .await
-                .expect(200);
+    /// A fresh server, initialized with `shares`/`threshold` and unsealed.
+    pub async fn initialized(shares: u8, threshold: u8) -> Lab {
+        let vault = TestVault::initialized(shares, threshold)
+            .await
+            .expect("a test Vault starts");
+        Lab::of(vault)
+    }
+
+    /// A harness around a server that is initialized and unsealed.
+    pub fn of(vault: TestVault) -> Lab {
+        Lab {
+            root: vault.root_token().to_string(),
+            keys: vault.unseal_keys().to_vec(),
+            vault,
+            http: reqwest::Client::new(),
         }
-        lab
+    }
+
+    pub fn flavor(&self) -> testvault::Flavor {
+        self.vault.flavor()
     }
 
     pub fn url(&self) -> String {
-        self.server.url()
+        self.vault.url().to_string()
     }
 
     pub async fn call(
@@ -192,7 +184,7 @@ impl Lab {
         if let Some(body) = body {
             request = request.body(body.to_string());
         }
-        answer_of(request.send().await.expect("labvault answers")).await
+        answer_of(request.send().await.expect("Vault answers")).await
     }
 
     /// `PATCH` with `Content-Type: application/merge-patch+json`, as Vault requires.
@@ -271,8 +263,4 @@ impl Lab {
 
 pub fn status_is(status: StatusCode, expected: u16) -> bool {
     status.as_u16() == expected
-}
-
-pub fn data_dir(path: &Path) -> Storage {
-    Storage::Directory(path.to_path_buf())
 }
