@@ -4,7 +4,7 @@
 
 import { expect, Page, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { createUser, startLabvault, vaultOk } from "./support/labvault";
+import { createUser, displayName, startDeckOnFreshVault, startVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { screenshot } from "./support/ui";
 
@@ -14,11 +14,12 @@ function nav(page: Page, name: string) {
 
 test.describe("a fresh Vault", () => {
   let deck: Vaultdeck;
+  let stop: () => Promise<void>;
   test.beforeAll(async () => {
-    // No VAULT_ADDR: Vaultdeck runs its embedded lab server, uninitialized.
-    deck = await startVaultdeck();
+    // A Vault never initialized: OpenBao on raft, or Vaultdeck's embedded labvault.
+    ({ deck, stop } = await startDeckOnFreshVault());
   });
-  test.afterAll(async () => deck?.stop());
+  test.afterAll(async () => stop?.());
 
   test("initialize, unseal, log in, enable engines and auth methods, tune, disable, seal", async ({ page }) => {
     test.setTimeout(120_000);
@@ -41,9 +42,12 @@ test.describe("a fresh Vault", () => {
 
     await test.step("the keys and root token are shown once, and download as the CLI prints them", async () => {
       await expect(page.getByTestId("key-share")).toHaveCount(5);
+      // Initialized now: the banner says sealed at once, not "not initialized".
+      await expect(page.getByTestId("vault-banner")).toContainText("sealed", { timeout: 2_000 });
+      await expect(page.getByTestId("vault-banner")).not.toContainText("not initialized");
       hexKeys = await page.getByTestId("key-hex").allTextContents();
       rootToken = (await page.getByTestId("root-token").textContent()) ?? "";
-      expect(rootToken).toMatch(/^hvs\./);
+      expect(rootToken).toMatch(/^(hvs|s)\./);
       await expect(page.getByTestId("continue-to-unseal")).toBeDisabled();
       const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-keys").click()]);
       const file = JSON.parse(readFileSync((await download.path())!, "utf8"));
@@ -56,6 +60,8 @@ test.describe("a fresh Vault", () => {
       await page.getByTestId("keys-saved").check();
       await page.getByTestId("continue-to-unseal").click();
       await expect(page).toHaveURL(`${deck.url}unseal`);
+      await expect(page.getByTestId("unseal-progress")).toHaveText("0/3", { timeout: 2_000 });
+      await expect(page.locator("main")).not.toContainText("not initialized");
     });
 
     await test.step("unseal: progress, a repeated share, reset, a wrong share", async () => {
@@ -113,6 +119,10 @@ test.describe("a fresh Vault", () => {
       const row = page.locator('[data-testid="mount-row"][data-path="kv"]');
       await expect(row).toContainText("kv v2");
       await expect(row).toContainText("lab secrets");
+      // As in Vault's own UI: the system backend and the identity store are not listed.
+      await expect(page.locator('[data-testid="mount-row"][data-path="cubbyhole"]')).toBeVisible();
+      await expect(page.locator('[data-testid="mount-row"][data-path="sys"]')).toHaveCount(0);
+      await expect(page.locator('[data-testid="mount-row"][data-path="identity"]')).toHaveCount(0);
       await screenshot(page, "secrets-engines");
     });
 
@@ -189,7 +199,7 @@ test.describe("a fresh Vault", () => {
 
 test.describe("a user with a narrow policy", () => {
   test("sees the lists but none of the actions the policy does not allow", async ({ browser }) => {
-    const lab = await startLabvault();
+    const lab = await startVault();
     const deck = await startVaultdeck({ vaultAddr: lab.addr });
     try {
       await vaultOk(lab.addr, lab.rootToken, "PUT", "sys/policies/acl/mounts-reader", {
@@ -234,7 +244,7 @@ test.describe("a user with a narrow policy", () => {
       await expect(rootPage.getByTestId("login-submit")).toBeEnabled();
       await rootPage.getByTestId("login-first").fill(lab.rootToken);
       await rootPage.getByTestId("login-submit").click();
-      await expect(rootPage.getByTestId("session-user")).toHaveText("root");
+      await expect(rootPage.getByTestId("session-user")).toHaveText(await displayName(lab.addr, lab.rootToken));
       await rootPage.goto(`${deck.url}secrets`);
       await expect(rootPage.getByTestId("enable-mount")).toBeVisible();
       await expect(rootPage.locator('[data-testid="mount-row"][data-path="secret"]').getByTestId("disable-mount")).toBeVisible();

@@ -2,17 +2,17 @@
 // rows in the page.
 
 import { expect, test } from "@playwright/test";
-import { Labvault, startLabvault, vaultOk } from "./support/labvault";
+import { displayName, TestVault, startVault, vaultOk } from "./support/vault";
 import { seedKeys } from "./support/seed";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 
 const COUNT = 100_000;
-let lab: Labvault;
+let lab: TestVault;
 let deck: Vaultdeck;
 
 test.beforeAll(async () => {
   test.setTimeout(600_000);
-  lab = await startLabvault();
+  lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr });
   // KV version 1: one write per key, the same folder listing for the browser.
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/big", { type: "kv", options: { version: "1" } });
@@ -30,7 +30,7 @@ test("a folder of 100,000 keys opens, scrolls to the end and filters", async ({ 
   await expect(page.getByTestId("login-submit")).toBeEnabled();
   await page.getByTestId("login-first").fill(lab.rootToken);
   await page.getByTestId("login-submit").click();
-  await expect(page.getByTestId("session-user")).toHaveText("root");
+  await expect(page.getByTestId("session-user")).toHaveText(await displayName(lab.addr, lab.rootToken));
 
   await page.goto(`${deck.url}secrets/big/list/many/`);
   await expect(page.getByTestId("kv-count")).toHaveText("100000 entries", { timeout: 30_000 });

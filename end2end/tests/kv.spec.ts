@@ -3,15 +3,15 @@
 // destroy, metadata, typed paths for a narrow policy, and unsaved edits kept.
 
 import { Browser, expect, Page, test } from "@playwright/test";
-import { createToken, createUser, Labvault, startLabvault, vaultOk } from "./support/labvault";
+import { createToken, createUser, TestVault, startVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken } from "./support/ui";
 
-let lab: Labvault;
+let lab: TestVault;
 let deck: Vaultdeck;
 
 test.beforeAll(async () => {
-  lab = await startLabvault();
+  lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr });
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/legacy", { type: "kv", options: { version: "1" } });

@@ -1,17 +1,17 @@
 // ACL policies in the browser: the lab's four read policies from a template, the KV v2
 // path warning and its fix, a syntax error at its line blocking the save, the tester, and
-// labvault enforcing exactly what the tester says; then delete with references, download
+// Vault enforcing exactly what the tester says; then delete with references, download
 // and upload.
 
 import { expect, Page, test } from "@playwright/test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { createToken, createUser, Labvault, startLabvault, vault, vaultOk } from "./support/labvault";
+import { createToken, createUser, displayName, TestVault, startVault, vault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken } from "./support/ui";
 
-let lab: Labvault;
+let lab: TestVault;
 let deck: Vaultdeck;
 
 const LAB_POLICIES = [
@@ -22,7 +22,7 @@ const LAB_POLICIES = [
 ];
 
 test.beforeAll(async () => {
-  lab = await startLabvault();
+  lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr });
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
   for (const app of ["webapps/app_one", "webapps/app_two"]) {
@@ -43,7 +43,7 @@ test.afterAll(async () => {
 
 async function logIn(page: Page) {
   await logInWithToken(page, deck.url, lab.rootToken);
-  await expect(page.getByTestId("session-user")).toHaveText("root");
+  await expect(page.getByTestId("session-user")).toHaveText(await displayName(lab.addr, lab.rootToken));
 }
 
 /** Replaces the editor's text as a person would: select all, type. */
@@ -122,7 +122,7 @@ test("wildcards are explained on hover", async ({ page }) => {
   await expect(wildcards.last()).toHaveAttribute("title", /anything from here on/);
 });
 
-test("the tester and labvault agree: webapp-one-read reads app_one, not app_two", async ({ page }) => {
+test("the tester and Vault agree: webapp-one-read reads app_one, not app_two", async ({ page }) => {
   await logIn(page);
   await page.goto(`${deck.url}access/policies/tester`);
   await page.getByTestId("tester-policy-webapp-one-read").check();
@@ -131,7 +131,7 @@ test("the tester and labvault agree: webapp-one-read reads app_one, not app_two"
   await expect(row("kv/data/webapps/app_one")).toHaveText("read");
   await expect(row("kv/data/webapps/app_two")).toHaveText("deny");
 
-  // labvault enforces the same, for a real token holding the policy.
+  // Vault enforces the same, for a real token holding the policy.
   const token = await createToken(lab.addr, lab.rootToken, { policies: ["webapp-one-read"] });
   expect((await vault(lab.addr, token, "GET", "kv/data/webapps/app_one")).status).toBe(200);
   expect((await vault(lab.addr, token, "GET", "kv/data/webapps/app_two")).status).toBe(403);

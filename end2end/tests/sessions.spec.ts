@@ -2,14 +2,14 @@
 // and the point of it all: the Vault token is nowhere the browser can see.
 
 import { expect, Page, test } from "@playwright/test";
-import { createToken, createUser, Labvault, startLabvault, vault } from "./support/labvault";
+import { createToken, createUser, TestVault, startVault, vault } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 
-let lab: Labvault;
+let lab: TestVault;
 let deck: Vaultdeck;
 
 test.beforeAll(async () => {
-  lab = await startLabvault();
+  lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr });
   await createUser(lab.addr, lab.rootToken, "alice", "alice-password", ["default"]);
 });

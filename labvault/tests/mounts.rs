@@ -596,3 +596,67 @@ path "sys/auth/userpass/tune" { capabilities = ["read", "update"] }
         .expect(200);
     assert_eq!(login.body["auth"]["lease_duration"], 3600);
 }
+
+#[tokio::test]
+async fn the_plugin_catalog_lists_what_can_be_mounted() {
+    let lab = Lab::new().await;
+    let catalog = lab
+        .root("GET", "sys/plugins/catalog", None)
+        .await
+        .expect(200);
+    for (kind, name) in [
+        ("auth", "userpass"),
+        ("auth", "kubernetes"),
+        ("secret", "kv"),
+    ] {
+        let names = catalog.data()[kind].as_array().unwrap();
+        assert!(
+            names.contains(&json!(name)),
+            "{kind}/{name} missing: {}",
+            catalog.body
+        );
+        let detailed = catalog.data()["detailed"].as_array().unwrap();
+        assert!(
+            detailed
+                .iter()
+                .any(|p| p["name"] == name && p["type"] == kind && p["builtin"] == true),
+            "{}",
+            catalog.body
+        );
+    }
+    let listed = lab
+        .root("LIST", "sys/plugins/catalog/secret", None)
+        .await
+        .expect(200);
+    assert!(listed.data()["keys"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("kv")));
+    let kv = lab
+        .root("GET", "sys/plugins/catalog/secret/kv", None)
+        .await
+        .expect(200);
+    assert_eq!(kv.data()["builtin"], true);
+    assert_eq!(kv.data()["name"], "kv");
+    lab.root("GET", "sys/plugins/catalog/secret/nosuch", None)
+        .await
+        .expect(404);
+    // Every type the catalog lists mounts.
+    for name in catalog.data()["secret"].as_array().unwrap() {
+        let name = name.as_str().unwrap();
+        if name == "kv" {
+            continue; // mounted by the dev server already, and tested on its own
+        }
+        lab.root(
+            "POST",
+            &format!("sys/mounts/catalog-{name}"),
+            Some(json!({ "type": name })),
+        )
+        .await
+        .expect(204);
+    }
+    let nobody = lab.token_with(&["default"]).await;
+    lab.call("GET", "sys/plugins/catalog", Some(&nobody), None)
+        .await
+        .expect(403);
+}

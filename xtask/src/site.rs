@@ -18,8 +18,8 @@ const WASM_PROFILE: &str = "wasm-release";
 pub struct Built {
     pub site_dir: PathBuf,
     pub server_binary: PathBuf,
-    /// The standalone lab server, which the browser tests run as an external Vault.
-    pub labvault_binary: PathBuf,
+    /// `testvault`: a real OpenBao or labvault for the browser tests.
+    pub testvault_binary: PathBuf,
     /// `testcluster up`: a real Kubernetes API server for the browser tests.
     pub testcluster_binary: PathBuf,
 }
@@ -41,12 +41,12 @@ pub fn build_all(release: bool) -> Result<Built> {
     setup::build_tools()?;
     let site_dir = build_site()?;
     let server_binary = build_server(release, &site_dir)?;
-    let labvault_binary = server_binary.with_file_name("labvault");
+    let testvault_binary = server_binary.with_file_name("testvault");
     let testcluster_binary = server_binary.with_file_name("testcluster");
     Ok(Built {
         site_dir,
         server_binary,
-        labvault_binary,
+        testvault_binary,
         testcluster_binary,
     })
 }
@@ -135,9 +135,9 @@ fn build_server(release: bool, site_dir: &Path) -> Result<PathBuf> {
         "--bin",
         "vaultdeck",
         "--package",
-        "labvault",
+        "testvault",
         "--bin",
-        "labvault",
+        "testvault",
         "--package",
         "testcluster",
         "--bin",

@@ -5,31 +5,65 @@ use anyhow::{bail, Result};
 use std::time::{Duration, Instant};
 
 struct Stage {
-    name: &'static str,
+    name: String,
     outcome: Result<()>,
     took: Duration,
 }
 
+/// The Vault servers every integration and browser test runs against, in turn: a real
+/// OpenBao (the reference) and labvault (which must agree with it).
+const FLAVORS: [&str; 2] = ["openbao", "labvault"];
+
 pub fn run(options: &[String], playwright_args: &[String]) -> Result<()> {
     let rust = !options.iter().any(|o| o == "--e2e-only");
     let e2e = !options.iter().any(|o| o == "--rust-only");
+    let flavors = chosen_flavors(options)?;
     let mut stages = Vec::new();
 
-    stages.push(timed("setup", setup::all));
+    stages.push(timed("setup".into(), setup::all));
     if stages[0].outcome.is_ok() {
         if rust {
-            stages.push(timed("cargo test --workspace", cargo_test));
+            for flavor in &flavors {
+                stages.push(timed(format!("cargo test ({flavor})"), || {
+                    cargo_test(flavor)
+                }));
+            }
         }
         if e2e {
-            stages.push(timed("playwright (chromium)", || {
-                playwright(playwright_args)
-            }));
+            match site::build_all(false) {
+                Ok(built) => {
+                    for flavor in &flavors {
+                        stages.push(timed(format!("playwright ({flavor})"), || {
+                            playwright(&built, flavor, playwright_args)
+                        }));
+                    }
+                }
+                Err(error) => stages.push(Stage {
+                    name: "build for playwright".into(),
+                    outcome: Err(error),
+                    took: Duration::ZERO,
+                }),
+            }
         }
     }
     summarize(&stages)
 }
 
-fn timed(name: &'static str, work: impl FnOnce() -> Result<()>) -> Stage {
+/// `--vault openbao|labvault` limits a run to one server; both by default.
+fn chosen_flavors(options: &[String]) -> Result<Vec<&'static str>> {
+    let Some(at) = options.iter().position(|o| o == "--vault") else {
+        return Ok(FLAVORS.to_vec());
+    };
+    match options.get(at + 1).map(String::as_str) {
+        Some(wanted) => match FLAVORS.iter().find(|f| **f == wanted) {
+            Some(flavor) => Ok(vec![flavor]),
+            None => bail!("--vault {wanted}: expected one of {}", FLAVORS.join(", ")),
+        },
+        None => bail!("--vault needs a value: {}", FLAVORS.join(" or ")),
+    }
+}
+
+fn timed(name: String, work: impl FnOnce() -> Result<()>) -> Stage {
     println!("\n==> {name}");
     let started = Instant::now();
     let outcome = work();
@@ -43,17 +77,21 @@ fn timed(name: &'static str, work: impl FnOnce() -> Result<()>) -> Stage {
     }
 }
 
-fn cargo_test() -> Result<()> {
+fn cargo_test(flavor: &str) -> Result<()> {
     process::run(
         process::cargo()
             .current_dir(paths::workspace_root())
-            .args(["test", "--workspace"]),
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .env("VAULTDECK_TEST_VAULT", flavor),
     )
 }
 
-fn playwright(args: &[String]) -> Result<()> {
-    let built = site::build_all(false)?;
-    process::run(&mut playwright_command(&built, args))
+fn playwright(built: &site::Built, flavor: &str, args: &[String]) -> Result<()> {
+    let mut command = playwright_command(built, args);
+    command
+        .env("VAULTDECK_TEST_VAULT", flavor)
+        .env("PLAYWRIGHT_OUTPUT_DIR", format!("test-results/{flavor}"));
+    process::run(&mut command)
 }
 
 fn playwright_command(built: &site::Built, args: &[String]) -> std::process::Command {
@@ -63,7 +101,7 @@ fn playwright_command(built: &site::Built, args: &[String]) -> std::process::Com
         .args(["playwright", "test"])
         .args(args)
         .env("VAULTDECK_BIN", &built.server_binary)
-        .env("LABVAULT_BIN", &built.labvault_binary)
+        .env("TESTVAULT_BIN", &built.testvault_binary)
         .env("TESTCLUSTER_BIN", &built.testcluster_binary)
         .env("VAULTDECK_SITE_DIR", &built.site_dir);
     command
@@ -102,7 +140,7 @@ fn summarize(stages: &[Stage]) -> Result<()> {
     let failed: Vec<&str> = stages
         .iter()
         .filter(|s| s.outcome.is_err())
-        .map(|s| s.name)
+        .map(|s| s.name.as_str())
         .collect();
     if failed.is_empty() {
         println!("all tests passed");

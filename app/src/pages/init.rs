@@ -86,6 +86,7 @@ pub fn InitPage() -> impl IntoView {
 
 #[component]
 fn InitForm(result: RwSignal<Option<(InitResponse, u32, u32)>>) -> impl IntoView {
+    let health = use_vault_health();
     let shares = RwSignal::new("5".to_string());
     let threshold = RwSignal::new("3".to_string());
     let error = RwSignal::new(None::<ApiError>);
@@ -108,7 +109,12 @@ fn InitForm(result: RwSignal<Option<(InitResponse, u32, u32)>>) -> impl IntoView
             )
             .await
             {
-                Ok(Some(keys)) => result.set(Some((keys, n, t))),
+                Ok(Some(keys)) => {
+                    result.set(Some((keys, n, t)));
+                    // The banner and the unseal page must not wait for the next poll to
+                    // learn that Vault is initialized now.
+                    health.refresh();
+                }
                 Ok(None) => error.set(Some(ApiError::local("Vault answered without keys."))),
                 Err(e) => error.set(Some(e)),
             }

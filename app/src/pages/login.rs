@@ -18,12 +18,21 @@ use std::collections::BTreeMap;
 /// A tab of the login form.
 #[derive(Clone, Debug, PartialEq)]
 struct LoginTab {
-    /// The method (`token`, `userpass`, `approle`, `kubernetes`, `jwt`).
+    /// The method (`token`, `userpass`, `approle`, `kubernetes`, `jwt`), or `other`: the
+    /// user picks the method and names its mount.
     method: &'static str,
     label: String,
     /// The mount's path, as listed (editable in the form).
     mount: String,
 }
+
+/// The methods the "Other method" tab offers: every one the BFF can log in with.
+const OTHER_METHODS: &[(&str, &str)] = &[
+    ("approle", "AppRole"),
+    ("jwt", "JWT"),
+    ("kubernetes", "Kubernetes"),
+    ("userpass", "Username & password"),
+];
 
 /// Methods the BFF can log in with, by Vault type.
 fn method_of(kind: &str) -> Option<&'static str> {
@@ -68,6 +77,13 @@ fn tabs_for(listed: &BTreeMap<String, MountInfo>) -> Vec<LoginTab> {
             mount: path,
         });
     }
+    // A method not listed on the login page (most are not: listing is opt-in) is still one
+    // the user can log in with, by naming it.
+    tabs.push(LoginTab {
+        method: "other",
+        label: "Other method".into(),
+        mount: String::new(),
+    });
     tabs
 }
 
@@ -150,15 +166,28 @@ fn LoginForm(tab: LoginTab) -> impl IntoView {
     let second = RwSignal::new(String::new());
     let error = RwSignal::new(None);
     let busy = RwSignal::new(false);
-    let method = tab.method;
-    let (first_label, second_label): (&str, &str) = match method {
+    let picks_method = tab.method == "other";
+    let chosen = RwSignal::new(if picks_method {
+        OTHER_METHODS[0].0
+    } else {
+        tab.method
+    });
+    // The mount path follows the chosen method until the user edits it.
+    Effect::new(move |_| {
+        if picks_method {
+            mount.set(chosen.get().to_string());
+        }
+    });
+    let labels = move || match chosen.get() {
         "token" => ("Token", ""),
         "userpass" => ("Username", "Password"),
         "approle" => ("Role ID", "Secret ID"),
-        _ => ("Role", "JWT (service account token)"),
+        "kubernetes" => ("Role", "JWT (service account token)"),
+        _ => ("Role", "JWT"),
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let method = chosen.get_untracked();
         let mount_value = Some(mount.get_untracked()).filter(|m| !m.trim().is_empty());
         let (a, b) = (first.get_untracked(), second.get_untracked());
         let request = match method {
@@ -207,17 +236,35 @@ fn LoginForm(tab: LoginTab) -> impl IntoView {
             busy.set(false);
         });
     };
-    let secret_first = method == "token";
+    let secret_first = tab.method == "token";
     view! {
-        <form class="form" on:submit=submit data-testid=format!("login-form-{method}")>
-            {(method != "token").then(|| view! {
+        <form class="form" on:submit=submit data-testid=format!("login-form-{}", tab.method)>
+            {picks_method.then(|| view! {
+                <label class="field">
+                    <span>"Method"</span>
+                    <select
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            if let Some((method, _)) = OTHER_METHODS.iter().find(|(m, _)| *m == value) {
+                                chosen.set(method);
+                            }
+                        }
+                        data-testid="login-method"
+                    >
+                        {OTHER_METHODS.iter().map(|(method, label)| view! {
+                            <option value=*method selected=move || chosen.get() == *method>{*label}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            })}
+            {(tab.method != "token").then(|| view! {
                 <label class="field">
                     <span>"Mount path"</span>
                     <input type="text" bind:value=mount autocomplete="off" data-testid="login-mount" />
                 </label>
             })}
             <label class="field">
-                <span>{first_label}</span>
+                <span>{move || labels().0}</span>
                 <input
                     type=if secret_first { "password" } else { "text" }
                     bind:value=first
@@ -226,9 +273,9 @@ fn LoginForm(tab: LoginTab) -> impl IntoView {
                     data-testid="login-first"
                 />
             </label>
-            {(!second_label.is_empty()).then(|| view! {
+            {(tab.method != "token").then(|| view! {
                 <label class="field">
-                    <span>{second_label}</span>
+                    <span>{move || labels().1}</span>
                     <input type="password" bind:value=second autocomplete="current-password" required data-testid="login-second" />
                 </label>
             })}
@@ -281,7 +328,7 @@ mod tests {
         let tabs = tabs_for(&listed);
         assert_eq!(
             tabs.iter().map(|t| t.method).collect::<Vec<_>>(),
-            vec!["token", "userpass", "kubernetes"]
+            vec!["token", "userpass", "kubernetes", "other"]
         );
         assert_eq!(tabs[2].mount, "kubernetes");
     }

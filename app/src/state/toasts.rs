@@ -54,11 +54,16 @@ impl Toasts {
         self.items.update(|items| items.retain(|t| t.id != id));
     }
 
+    /// Shows a notice. The same notice again replaces the one on screen (with a fresh
+    /// lifetime) instead of piling up: saving several roles without an audience shows
+    /// Vault's warning once.
     fn push(self, kind: ToastKind, text: String, lifetime: Duration) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
-        self.items
-            .update(|items| items.push(Toast { id, kind, text }));
+        self.items.update(|items| {
+            items.retain(|t| !(t.kind == kind && t.text == text));
+            items.push(Toast { id, kind, text });
+        });
         set_timeout(move || self.dismiss(id), lifetime);
     }
 }

@@ -339,6 +339,17 @@ pub struct TokenLookup {
     pub orphan: bool,
 }
 
+/// `GET sys/plugins/catalog`: the plugin types the server can mount, by kind.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct PluginCatalog {
+    /// `auth`: auth method types.
+    #[serde(default)]
+    pub auth: Vec<String>,
+    /// `secret`: secrets engine types.
+    #[serde(default)]
+    pub secret: Vec<String>,
+}
+
 /// `GET sys/leader`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct LeaderStatus {

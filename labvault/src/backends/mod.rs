@@ -15,12 +15,28 @@ use crate::{
     tokens::TokenEntry,
 };
 
-/// Whether labvault has an engine of this type (others are "not found in the catalog").
+/// The plugin catalog: the engine types labvault implements, by table. Mounting any other
+/// type answers "plugin not found in the catalog", and `sys/plugins/catalog` lists these.
+pub const CATALOG: &[(Table, &str)] = &[
+    (Table::Auth, "kubernetes"),
+    (Table::Auth, "userpass"),
+    (Table::Secret, "kv"),
+];
+
+/// Whether labvault has an engine of this type.
 pub fn implements(table: Table, kind: &str) -> bool {
-    match table {
-        Table::Secret => matches!(kind, "kv"),
-        Table::Auth => matches!(kind, "userpass" | "kubernetes"),
-    }
+    CATALOG.iter().any(|(t, k)| *t == table && *k == kind)
+}
+
+/// The types of one table, sorted as Vault lists them.
+pub fn catalog_of(table: Table) -> Vec<&'static str> {
+    let mut kinds: Vec<&str> = CATALOG
+        .iter()
+        .filter(|(t, _)| *t == table)
+        .map(|(_, k)| *k)
+        .collect();
+    kinds.sort_unstable();
+    kinds
 }
 
 /// Login endpoints need no token.

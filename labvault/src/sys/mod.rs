@@ -4,6 +4,7 @@
 mod capabilities;
 mod internal_ui;
 mod mount_admin;
+mod plugins;
 mod policy_admin;
 pub mod seal;
 
@@ -68,6 +69,10 @@ pub async fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
             None => Err(VaultError::unsupported_path()),
         },
         ("policy", name) => policy_admin::legacy(ctx, name),
+        ("plugins", rest) => match rest.strip_prefix("catalog") {
+            Some(rest) => plugins::handle(ctx, rest),
+            None => Err(VaultError::unsupported_path()),
+        },
         ("capabilities-self" | "capabilities" | "capabilities-accessor", "") => {
             capabilities::handle(ctx, segments[0])
         }

@@ -1,12 +1,13 @@
 //! Enabling a secrets engine or an auth method: a type picker with descriptions (or any
 //! type typed by hand), the path (defaulting to the type), and its settings.
 
-use super::{check_path, MountKind};
+use super::{check_path, MountKind, TypeChoice};
 use crate::{
     api::{self, ApiError, Method},
     components::{duration_field::DurationField, error_notice::ErrorNotice, guard::RequireLogin},
     durations,
     state::{permissions::use_permissions, toasts::use_toasts},
+    wire::PluginCatalog,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -139,6 +140,72 @@ impl Fields {
     }
 }
 
+/// A type the picker offers.
+#[derive(Clone, Debug, PartialEq)]
+struct Offered {
+    kind: String,
+    title: String,
+    description: String,
+}
+
+impl From<&TypeChoice> for Offered {
+    fn from(choice: &TypeChoice) -> Offered {
+        Offered {
+            kind: choice.kind.into(),
+            title: choice.title.into(),
+            description: choice.description.into(),
+        }
+    }
+}
+
+/// The types to offer: those of the server's plugin catalog (described ones first, in the
+/// picker's order), or — when the catalog cannot be read — the usual ones.
+fn offered(kind: MountKind, catalog: Option<&PluginCatalog>) -> Vec<Offered> {
+    let Some(catalog) = catalog else {
+        return kind.types().iter().map(Offered::from).collect();
+    };
+    let names = kind.catalog_names(catalog);
+    let mut offered: Vec<Offered> = kind
+        .types()
+        .iter()
+        .filter(|choice| names.iter().any(|n| n == choice.kind))
+        .map(Offered::from)
+        .collect();
+    for name in names {
+        if !offered.iter().any(|o| &o.kind == name) {
+            offered.push(Offered {
+                kind: name.clone(),
+                title: name.clone(),
+                description: "A plugin in this server's catalog.".into(),
+            });
+        }
+    }
+    offered
+}
+
+fn type_choice(fields: Fields, choice: Offered) -> impl IntoView {
+    let Offered {
+        kind,
+        title,
+        description,
+    } = choice;
+    let (checked_kind, chosen_kind) = (kind.clone(), kind.clone());
+    view! {
+        <label class="type-choice">
+            <input
+                type="radio"
+                name="mount-type"
+                value=kind.clone()
+                prop:checked=move || fields.kind_choice.get() == checked_kind
+                on:change=move |_| fields.kind_choice.set(chosen_kind.clone())
+                data-testid=format!("type-{kind}")
+            />
+            <span class="type-title">{title}</span>
+            <span class="muted">{description}</span>
+        </label>
+    }
+}
+
 #[component]
 fn EnableForm(kind: MountKind) -> impl IntoView {
     let toasts = use_toasts();
@@ -147,6 +214,29 @@ fn EnableForm(kind: MountKind) -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let invalid = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let catalog = LocalResource::new(|| async {
+        api::vault_data::<PluginCatalog>("sys/plugins/catalog").await
+    });
+    // `None` while the catalog loads; then the types the server has (or the usual ones,
+    // with a note, when the token may not read the catalog).
+    let choices = Memo::new(move |_| {
+        catalog
+            .get()
+            .map(|answer| (offered(kind, answer.as_ref().ok()), answer.is_err()))
+    });
+    // The first type is chosen until the user picks: once the catalog is known, the first
+    // it has.
+    Effect::new(move |_| {
+        let Some((choices, _)) = choices.get() else {
+            return;
+        };
+        let current = fields.kind_choice.get_untracked();
+        if current != "other" && !choices.iter().any(|c| c.kind == current) {
+            if let Some(first) = choices.first() {
+                fields.kind_choice.set(first.kind.clone());
+            }
+        }
+    });
 
     // The path follows the type until the user edits it.
     Effect::new(move |_| {
@@ -200,22 +290,17 @@ fn EnableForm(kind: MountKind) -> impl IntoView {
         <section class="card">
             <h1>{format!("Enable a {}", kind.noun())}</h1>
             <form class="form" on:submit=submit>
-                <fieldset class="type-picker">
+                <fieldset class="type-picker" data-testid="type-picker">
                     <legend>"Type"</legend>
-                    {kind.types().iter().map(|choice| view! {
-                        <label class="type-choice">
-                            <input
-                                type="radio"
-                                name="mount-type"
-                                value=choice.kind
-                                prop:checked=move || fields.kind_choice.get() == choice.kind
-                                on:change=move |_| fields.kind_choice.set(choice.kind.to_string())
-                                data-testid=format!("type-{}", choice.kind)
-                            />
-                            <span class="type-title">{choice.title}</span>
-                            <span class="muted">{choice.description}</span>
-                        </label>
-                    }).collect_view()}
+                    {move || match choices.get() {
+                        None => view! { <p class="muted">"Asking Vault which types it has…"</p> }.into_any(),
+                        Some((offered, unknown)) => view! {
+                            {unknown.then(|| view! {
+                                <p class="muted" data-testid="catalog-unknown">"Vault did not say which types it has (that needs read on sys/plugins/catalog): these are the usual ones."</p>
+                            })}
+                            {offered.into_iter().map(|choice| type_choice(fields, choice)).collect_view()}
+                        }.into_any(),
+                    }}
                     <label class="type-choice">
                         <input
                             type="radio"
@@ -285,5 +370,35 @@ fn EnableForm(kind: MountKind) -> impl IntoView {
                 </div>
             </form>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(offered: &[Offered]) -> Vec<&str> {
+        offered.iter().map(|o| o.kind.as_str()).collect()
+    }
+
+    #[test]
+    fn the_picker_offers_what_the_catalog_has() {
+        let catalog = PluginCatalog {
+            auth: vec!["kubernetes".into(), "userpass".into()],
+            secret: vec!["kv".into(), "nomad".into()],
+        };
+        let auth = offered(MountKind::Auth, Some(&catalog));
+        assert_eq!(
+            kinds(&auth),
+            ["userpass", "kubernetes"],
+            "no AppRole where the server has none"
+        );
+        let secrets = offered(MountKind::Secrets, Some(&catalog));
+        assert_eq!(kinds(&secrets), ["kv", "nomad"]);
+        assert_eq!(secrets[1].description, "A plugin in this server's catalog.");
+        assert_eq!(
+            offered(MountKind::Auth, None).len(),
+            MountKind::Auth.types().len()
+        );
     }
 }

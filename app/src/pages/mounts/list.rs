@@ -66,6 +66,7 @@ fn MountList(kind: MountKind) -> impl IntoView {
         mounts.get().map(|answer| {
             answer.map(|all| {
                 all.into_iter()
+                    .filter(|(path, _)| kind.is_listed(path))
                     .filter(|(path, info)| {
                         needle.is_empty()
                             || path.to_lowercase().contains(&needle)

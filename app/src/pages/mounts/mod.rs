@@ -5,7 +5,7 @@ pub mod configure;
 pub mod enable;
 pub mod list;
 
-use crate::state::permissions::Permissions;
+use crate::{state::permissions::Permissions, wire::PluginCatalog};
 use vaultdeck_policy::Capability;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +111,14 @@ impl MountKind {
         }
     }
 
+    /// This kind's plugin names in the server's catalog.
+    pub fn catalog_names(self, catalog: &PluginCatalog) -> &[String] {
+        match self {
+            MountKind::Secrets => &catalog.secret,
+            MountKind::Auth => &catalog.auth,
+        }
+    }
+
     /// Capabilities enabling and disabling need: `sys/auth/*` is root-protected.
     pub fn admin_capabilities(self, write: Capability) -> Vec<Capability> {
         match self {
@@ -136,6 +144,12 @@ impl MountKind {
             .map(|c| c.as_str())
             .collect();
         format!("“{}” on {}/PATH", names.join("” and “"), self.list_path())
+    }
+
+    /// Whether the list shows this mount: as Vault's own UI does, not the system backend and
+    /// the identity store, which are Vault's machinery rather than a user's secrets.
+    pub fn is_listed(self, path: &str) -> bool {
+        !(self == MountKind::Secrets && matches!(path, "sys/" | "identity/"))
     }
 
     /// Mounts Vault will neither disable nor tune (the token method can be tuned).
