@@ -1,40 +1,16 @@
-//! Durations as operators type them (`1h`, `30m`, `768h`, `1h30m`, `90s`, or plain seconds)
-//! and as Vault reports them (seconds).
+//! Durations as operators type them (`1h`, `30m`, `768h`, `1h30m`, `90s`, or plain seconds;
+//! read by the parser labvault uses too) and as Vault reports them (seconds).
 
-/// Seconds from `text`; `Ok(None)` for an empty field.
+/// Seconds from `text` — what Vault would accept (`90s`, `1h30m`, `1.5h`, `7d`, plain
+/// seconds) — or a message for the form; `Ok(None)` for an empty field.
 pub fn parse(text: &str) -> Result<Option<u64>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Some(seconds));
-    }
-    let invalid = || format!("“{text}” is not a duration: use e.g. 30m, 1h, 768h or 1h30m");
-    let mut total: u64 = 0;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(invalid()),
-        };
-        let amount: u64 = number.parse().map_err(|_| invalid())?;
-        total = total
-            .checked_add(amount.checked_mul(unit).ok_or_else(invalid)?)
-            .ok_or_else(invalid)?;
-        number.clear();
-    }
-    if !number.is_empty() {
-        return Err(invalid());
-    }
-    Ok(Some(total))
+    vaultdeck_durations::parse_seconds(text)
+        .map(Some)
+        .map_err(|_| format!("“{text}” is not a duration: use e.g. 30m, 1h, 768h or 1h30m"))
 }
 
 /// `2764800` → `768h`, `5400` → `1h30m`, `90` → `1m30s`, `0` → `0s`.

@@ -1,11 +1,13 @@
-//! The one route table of the app. Paths are relative to the router base (the document's
-//! base href), so `/status` is `/ui/status` when served at `/ui`.
+//! The one route table of the app: every page is an [`AppRoute`], read from an address by
+//! [`AppRoute::parse`] and written into one by [`AppRoute::href`]. Links are built from it,
+//! never by hand. Paths are relative to the router base (the document's base href), so
+//! `/status` is `/ui/status` when served at `/ui`.
 
 use crate::components::layout::{Frame, Layout};
 use crate::pages::{
     home::HomePage,
     init::InitPage,
-    kubernetes::{overview::KubernetesPage, parse_route as parse_k8s_route, KubernetesMountPage},
+    kubernetes::{overview::KubernetesPage, KubernetesMountPage},
     kv::KvPage,
     login::LoginPage,
     mounts::{
@@ -20,6 +22,7 @@ use crate::pages::{
     status::StatusPage,
     unseal::UnsealPage,
 };
+use crate::wire::encode_query_value;
 use leptos::prelude::*;
 use leptos_router::{
     components::{ParentRoute, Route, Routes},
@@ -27,80 +30,203 @@ use leptos_router::{
     path,
 };
 
-#[component]
-pub fn AppRoutes() -> impl IntoView {
-    view! {
-        <Routes fallback=|| view! { <Frame><NotFound /></Frame> }>
-            <ParentRoute path=path!("") view=Layout>
-                <Route path=path!("") view=HomePage />
-                <Route path=path!("status") view=StatusPage />
-                <Route path=path!("kubernetes") view=KubernetesPage />
-                <Route path=path!("init") view=InitPage />
-                <Route path=path!("unseal") view=UnsealPage />
-                <Route path=path!("login") view=LoginPage />
-                <Route path=path!("secrets") view=|| view! { <MountListPage kind=MountKind::Secrets /> } />
-                <Route path=path!("secrets/enable") view=|| view! { <EnableMountPage kind=MountKind::Secrets /> } />
-                <Route path=path!("secrets/*rest") view=|| view! { <MountSubpage kind=MountKind::Secrets /> } />
-                <Route path=path!("access/auth") view=|| view! { <MountListPage kind=MountKind::Auth /> } />
-                <Route path=path!("access/auth/enable") view=|| view! { <EnableMountPage kind=MountKind::Auth /> } />
-                <Route path=path!("access/auth/*rest") view=|| view! { <MountSubpage kind=MountKind::Auth /> } />
-                <Route path=path!("access/policies") view=PolicyListPage />
-                <Route path=path!("access/policies/create") view=PolicyCreatePage />
-                <Route path=path!("access/policies/tester") view=PolicyTesterPage />
-                <Route path=path!("access/policies/:name") view=PolicyByName />
-            </ParentRoute>
-        </Routes>
-    }
+/// Every page of the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppRoute {
+    Home,
+    Status,
+    /// The Kubernetes overview: every Kubernetes auth mount.
+    Kubernetes,
+    Init,
+    Unseal,
+    /// `/login`, with why the session ended and where to come back to (query only).
+    Login {
+        reason: Option<String>,
+        back: Option<String>,
+    },
+    /// The list of secrets engines or auth methods.
+    Mounts(MountKind),
+    EnableMount(MountKind),
+    /// A mount's settings (`/secrets/M/configuration`; an auth method's bare address).
+    MountSettings {
+        kind: MountKind,
+        mount: String,
+    },
+    /// A KV mount's pages.
+    Kv {
+        mount: String,
+        view: KvView,
+    },
+    /// A Kubernetes auth mount's pages.
+    K8s {
+        mount: String,
+        view: K8sView,
+    },
+    Policies,
+    PolicyCreate,
+    PolicyTester,
+    Policy(String),
+    NotFound,
 }
 
-#[component]
-fn PolicyByName() -> impl IntoView {
-    let params = use_params_map();
-    move || {
-        let name = params.with(|p| p.get("name")).unwrap_or_default();
-        view! { <PolicyEditPage name /> }
-    }
+/// A page of a KV mount. Secret paths and folders are relative to the mount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KvView {
+    /// A folder, `""` for the mount's top, else ending in `/`.
+    List(String),
+    Show(String),
+    /// A new secret, optionally prefilled with a folder and a name (query only).
+    Create {
+        folder: Option<String>,
+        name: Option<String>,
+    },
+    Edit(String),
 }
 
-/// Pages below a mount, whose path may itself contain `/`: `MOUNT/configuration`, and for
-/// secrets engines the KV browser (`MOUNT/list/…`, `MOUNT/show/…`, …), for Kubernetes auth
-/// methods their configuration and roles (`MOUNT/k8s/…`).
-#[component]
-fn MountSubpage(kind: MountKind) -> impl IntoView {
-    let params = use_params_map();
-    move || {
-        let rest = params.with(|p| p.get("rest")).unwrap_or_default();
-        if let Some(mount) = bare_mount(&rest) {
-            // A link to the mount itself: its top folder for secrets, its settings for auth.
-            let mount = mount.to_string();
-            return match kind {
-                MountKind::Secrets => {
-                    let view = crate::pages::kv::route::KvView::List(String::new());
-                    view! { <KvPage mount view /> }.into_any()
+/// A page of a Kubernetes auth mount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum K8sView {
+    Config,
+    Roles,
+    NewRole,
+    Bulk,
+    Role(String),
+}
+
+impl AppRoute {
+    /// The route of an app path (decoded, as the router hands out; no query).
+    pub fn parse(path: &str) -> AppRoute {
+        let path = path.trim_start_matches('/');
+        match path.trim_end_matches('/') {
+            "" => return AppRoute::Home,
+            "status" => return AppRoute::Status,
+            "kubernetes" => return AppRoute::Kubernetes,
+            "init" => return AppRoute::Init,
+            "unseal" => return AppRoute::Unseal,
+            "login" => {
+                return AppRoute::Login {
+                    reason: None,
+                    back: None,
                 }
-                MountKind::Auth => view! { <ConfigureMountPage kind path=mount /> }.into_any(),
+            }
+            "secrets" => return AppRoute::Mounts(MountKind::Secrets),
+            "secrets/enable" => return AppRoute::EnableMount(MountKind::Secrets),
+            "access/auth" => return AppRoute::Mounts(MountKind::Auth),
+            "access/auth/enable" => return AppRoute::EnableMount(MountKind::Auth),
+            "access/policies" => return AppRoute::Policies,
+            "access/policies/create" => return AppRoute::PolicyCreate,
+            "access/policies/tester" => return AppRoute::PolicyTester,
+            _ => {}
+        }
+        if let Some(name) = path.strip_prefix("access/policies/") {
+            return match name.is_empty() || name.contains('/') {
+                true => AppRoute::NotFound,
+                false => AppRoute::Policy(name.to_string()),
             };
         }
-        // Pages inside the mount first: a secret may be named `configuration`.
-        match kind {
-            MountKind::Auth => {
-                if let Some((mount, view)) = parse_k8s_route(&rest) {
-                    return view! { <KubernetesMountPage mount view /> }.into_any();
-                }
-            }
-            MountKind::Secrets => {
-                if let Some((mount, view)) = crate::pages::kv::route::parse(&rest) {
-                    return view! { <KvPage mount view /> }.into_any();
-                }
-            }
+        if let Some(rest) = path.strip_prefix("secrets/") {
+            return parse_mount_page(MountKind::Secrets, rest);
         }
-        match rest
-            .strip_suffix("/configuration")
-            .filter(|m| !m.is_empty())
-        {
-            Some(mount) => view! { <ConfigureMountPage kind path=mount.to_string() /> }.into_any(),
-            None => view! { <NotFound /> }.into_any(),
+        if let Some(rest) = path.strip_prefix("access/auth/") {
+            return parse_mount_page(MountKind::Auth, rest);
         }
+        AppRoute::NotFound
+    }
+
+    /// The app path of the route, each name percent-encoded where it would change the
+    /// address's meaning (`?`, `#`, `%`, spaces), with its query if it has one.
+    pub fn href(&self) -> String {
+        match self {
+            AppRoute::Home => "/".into(),
+            AppRoute::Status => "/status".into(),
+            AppRoute::Kubernetes => "/kubernetes".into(),
+            AppRoute::Init => "/init".into(),
+            AppRoute::Unseal => "/unseal".into(),
+            AppRoute::Login { reason, back } => with_query(
+                "/login".into(),
+                &[("reason", reason.as_deref()), ("return", back.as_deref())],
+            ),
+            AppRoute::Mounts(kind) => kind.app_root().into(),
+            AppRoute::EnableMount(kind) => format!("{}/enable", kind.app_root()),
+            AppRoute::MountSettings { kind, mount } => {
+                format!("{}/{}/configuration", kind.app_root(), encode_path(mount))
+            }
+            AppRoute::Kv { mount, view } => kv_href(mount, view),
+            AppRoute::K8s { mount, view } => k8s_href(mount, view),
+            AppRoute::Policies => "/access/policies".into(),
+            AppRoute::PolicyCreate => "/access/policies/create".into(),
+            AppRoute::PolicyTester => "/access/policies/tester".into(),
+            AppRoute::Policy(name) => format!("/access/policies/{}", encode_path(name)),
+            AppRoute::NotFound => "/".into(),
+        }
+    }
+
+    /// The login page, with nothing to say and nowhere to return to.
+    pub fn login() -> AppRoute {
+        AppRoute::Login {
+            reason: None,
+            back: None,
+        }
+    }
+
+    /// The full href for a link: the app path with the prefix the browser sees.
+    pub fn link(&self) -> String {
+        crate::base::href(&self.href())
+    }
+
+    /// A KV folder's page.
+    pub fn kv_list(mount: &str, folder: &str) -> AppRoute {
+        AppRoute::Kv {
+            mount: mount.into(),
+            view: KvView::List(as_folder(folder)),
+        }
+    }
+
+    /// A secret's page.
+    pub fn kv_show(mount: &str, path: &str) -> AppRoute {
+        AppRoute::Kv {
+            mount: mount.into(),
+            view: KvView::Show(path.into()),
+        }
+    }
+
+    pub fn k8s(mount: &str, view: K8sView) -> AppRoute {
+        AppRoute::K8s {
+            mount: mount.into(),
+            view,
+        }
+    }
+}
+
+/// What follows `/secrets/` or `/access/auth/`: the mount (which may contain `/`) and the
+/// page. Pages inside the mount come first — a secret may be named `configuration`.
+fn parse_mount_page(kind: MountKind, rest: &str) -> AppRoute {
+    if let Some(mount) = bare_mount(rest) {
+        // A link to the mount itself: its top folder for secrets, its settings for auth.
+        return match kind {
+            MountKind::Secrets => AppRoute::kv_list(mount, ""),
+            MountKind::Auth => AppRoute::MountSettings {
+                kind,
+                mount: mount.into(),
+            },
+        };
+    }
+    let inside = match kind {
+        MountKind::Auth => parse_k8s(rest).map(|(mount, view)| AppRoute::K8s { mount, view }),
+        MountKind::Secrets => parse_kv(rest).map(|(mount, view)| AppRoute::Kv { mount, view }),
+    };
+    if let Some(route) = inside {
+        return route;
+    }
+    match rest
+        .strip_suffix("/configuration")
+        .filter(|m| !m.is_empty())
+    {
+        Some(mount) => AppRoute::MountSettings {
+            kind,
+            mount: mount.into(),
+        },
+        None => AppRoute::NotFound,
     }
 }
 
@@ -116,18 +242,297 @@ fn bare_mount(rest: &str) -> Option<&str> {
     (!mount.is_empty() && !names_a_page).then_some(mount)
 }
 
+/// `MOUNT/list/FOLDER/`, `MOUNT/show/PATH`, `MOUNT/create`, `MOUNT/edit/PATH`. The first
+/// marker wins, so secret paths may have `list`, `show` or `edit` segments of their own.
+fn parse_kv(rest: &str) -> Option<(String, KvView)> {
+    type MakeView = fn(String) -> KvView;
+    let markers: [(&str, MakeView); 3] = [
+        ("/list/", KvView::List),
+        ("/show/", KvView::Show),
+        ("/edit/", KvView::Edit),
+    ];
+    let first = markers
+        .iter()
+        .filter_map(|(marker, make)| rest.find(marker).map(|at| (at, *marker, *make)))
+        .min_by_key(|(at, _, _)| *at);
+    if let Some((at, marker, make)) = first {
+        let mount = &rest[..at];
+        let path = rest[at + marker.len()..].to_string();
+        if mount.is_empty() {
+            return None;
+        }
+        let is_secret_path = !path.is_empty() && !path.ends_with('/');
+        return match make(path) {
+            KvView::List(folder) => Some((mount.into(), KvView::List(as_folder(&folder)))),
+            view if is_secret_path => Some((mount.into(), view)),
+            _ => None,
+        };
+    }
+    if let Some(mount) = rest.strip_suffix("/list") {
+        return (!mount.is_empty()).then(|| (mount.to_string(), KvView::List(String::new())));
+    }
+    rest.strip_suffix("/create")
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            let view = KvView::Create {
+                folder: None,
+                name: None,
+            };
+            (m.to_string(), view)
+        })
+}
+
+/// `MOUNT/k8s/config`, `MOUNT/k8s/roles`, `MOUNT/k8s/roles/new`, `MOUNT/k8s/roles/bulk`,
+/// `MOUNT/k8s/role/NAME`. Mount paths may contain `/`; role names cannot.
+fn parse_k8s(rest: &str) -> Option<(String, K8sView)> {
+    let at = rest.rfind("/k8s/")?;
+    let mount = &rest[..at];
+    if mount.is_empty() {
+        return None;
+    }
+    let view = match &rest[at + "/k8s/".len()..] {
+        "config" => K8sView::Config,
+        "roles" => K8sView::Roles,
+        "roles/new" => K8sView::NewRole,
+        "roles/bulk" => K8sView::Bulk,
+        tail => {
+            let name = tail.strip_prefix("role/")?;
+            if name.is_empty() || name.contains('/') {
+                return None;
+            }
+            K8sView::Role(name.to_string())
+        }
+    };
+    Some((mount.to_string(), view))
+}
+
+fn kv_href(mount: &str, view: &KvView) -> String {
+    let mount = encode_path(mount);
+    match view {
+        KvView::List(folder) => format!("/secrets/{mount}/list/{}", encode_path(folder)),
+        KvView::Show(path) => format!("/secrets/{mount}/show/{}", encode_path(path)),
+        KvView::Edit(path) => format!("/secrets/{mount}/edit/{}", encode_path(path)),
+        KvView::Create { folder, name } => with_query(
+            format!("/secrets/{mount}/create"),
+            &[("folder", folder.as_deref()), ("name", name.as_deref())],
+        ),
+    }
+}
+
+fn k8s_href(mount: &str, view: &K8sView) -> String {
+    let mount = encode_path(mount);
+    match view {
+        K8sView::Config => format!("/access/auth/{mount}/k8s/config"),
+        K8sView::Roles => format!("/access/auth/{mount}/k8s/roles"),
+        K8sView::NewRole => format!("/access/auth/{mount}/k8s/roles/new"),
+        K8sView::Bulk => format!("/access/auth/{mount}/k8s/roles/bulk"),
+        K8sView::Role(name) => format!("/access/auth/{mount}/k8s/role/{}", encode_path(name)),
+    }
+}
+
+/// A path whose `/` stay separators; what would end the path or change it is escaped.
+fn encode_path(path: &str) -> String {
+    let mut encoded = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => encoded.push_str("%25"),
+            '?' => encoded.push_str("%3F"),
+            '#' => encoded.push_str("%23"),
+            ' ' => encoded.push_str("%20"),
+            other => encoded.push(other),
+        }
+    }
+    encoded
+}
+
+fn with_query(path: String, pairs: &[(&str, Option<&str>)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter_map(|(key, value)| value.map(|v| format!("{key}={}", encode_query_value(v))))
+        .collect();
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+fn as_folder(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("{trimmed}/")
+    }
+}
+
+#[component]
+pub fn AppRoutes() -> impl IntoView {
+    view! {
+        <Routes fallback=|| view! { <Frame><NotFound /></Frame> }>
+            <ParentRoute path=path!("") view=Layout>
+                <Route path=path!("") view=HomePage />
+                <Route path=path!("*rest") view=RoutedPage />
+            </ParentRoute>
+        </Routes>
+    }
+}
+
+/// The page for the address: the one place a route becomes a view.
+#[component]
+fn RoutedPage() -> impl IntoView {
+    let params = use_params_map();
+    let route = Memo::new(move |_| {
+        let rest = params.with(|p| p.get("rest")).unwrap_or_default();
+        AppRoute::parse(&rest)
+    });
+    move || page_for(route.get())
+}
+
+fn page_for(route: AppRoute) -> AnyView {
+    match route {
+        AppRoute::Home => view! { <HomePage /> }.into_any(),
+        AppRoute::Status => view! { <StatusPage /> }.into_any(),
+        AppRoute::Kubernetes => view! { <KubernetesPage /> }.into_any(),
+        AppRoute::Init => view! { <InitPage /> }.into_any(),
+        AppRoute::Unseal => view! { <UnsealPage /> }.into_any(),
+        AppRoute::Login { .. } => view! { <LoginPage /> }.into_any(),
+        AppRoute::Mounts(kind) => view! { <MountListPage kind /> }.into_any(),
+        AppRoute::EnableMount(kind) => view! { <EnableMountPage kind /> }.into_any(),
+        AppRoute::MountSettings { kind, mount } => {
+            view! { <ConfigureMountPage kind path=mount /> }.into_any()
+        }
+        AppRoute::Kv { mount, view } => view! { <KvPage mount view /> }.into_any(),
+        AppRoute::K8s { mount, view } => view! { <KubernetesMountPage mount view /> }.into_any(),
+        AppRoute::Policies => view! { <PolicyListPage /> }.into_any(),
+        AppRoute::PolicyCreate => view! { <PolicyCreatePage /> }.into_any(),
+        AppRoute::PolicyTester => view! { <PolicyTesterPage /> }.into_any(),
+        AppRoute::Policy(name) => view! { <PolicyEditPage name /> }.into_any(),
+        AppRoute::NotFound => view! { <NotFound /> }.into_any(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bare_mount;
+    use super::*;
+
+    fn kv(mount: &str, view: KvView) -> AppRoute {
+        AppRoute::Kv {
+            mount: mount.into(),
+            view,
+        }
+    }
 
     #[test]
-    fn a_bare_mount_is_told_from_its_pages() {
-        assert_eq!(bare_mount("kv"), Some("kv"));
-        assert_eq!(bare_mount("team/kv/"), Some("team/kv"));
-        assert_eq!(bare_mount("kv/list/"), None);
-        assert_eq!(bare_mount("kv/show/"), None);
-        assert_eq!(bare_mount("kubernetes/k8s/roles"), None);
-        assert_eq!(bare_mount("k8s"), Some("k8s"));
-        assert_eq!(bare_mount(""), None);
+    fn every_page_round_trips() {
+        let routes = [
+            AppRoute::Home,
+            AppRoute::Status,
+            AppRoute::Kubernetes,
+            AppRoute::Init,
+            AppRoute::Unseal,
+            AppRoute::Mounts(MountKind::Secrets),
+            AppRoute::Mounts(MountKind::Auth),
+            AppRoute::EnableMount(MountKind::Auth),
+            AppRoute::MountSettings {
+                kind: MountKind::Secrets,
+                mount: "team/kv".into(),
+            },
+            AppRoute::kv_list("team/kv", "a/b/"),
+            AppRoute::kv_list("kv", ""),
+            AppRoute::kv_show("kv", "team/list/x"),
+            kv("kv", KvView::Edit("a/show/b".into())),
+            kv(
+                "kv",
+                KvView::Create {
+                    folder: None,
+                    name: None,
+                },
+            ),
+            AppRoute::k8s("team/k8s", K8sView::NewRole),
+            AppRoute::k8s("k8s", K8sView::Role("k8s".into())),
+            AppRoute::k8s("kubernetes", K8sView::Bulk),
+            AppRoute::Policies,
+            AppRoute::PolicyCreate,
+            AppRoute::PolicyTester,
+            AppRoute::Policy("webapp-one-read".into()),
+        ];
+        for route in routes {
+            assert_eq!(AppRoute::parse(&route.href()), route, "{}", route.href());
+        }
+    }
+
+    #[test]
+    fn kv_addresses_with_slashes_in_mounts_and_page_names_in_paths() {
+        assert_eq!(
+            AppRoute::parse("/secrets/kv/list"),
+            AppRoute::kv_list("kv", "")
+        );
+        assert_eq!(
+            AppRoute::parse("/secrets/kv/list/a/b"),
+            AppRoute::kv_list("kv", "a/b/")
+        );
+        assert_eq!(
+            AppRoute::parse("/secrets/kv/list/edit/"),
+            AppRoute::kv_list("kv", "edit/")
+        );
+        assert_eq!(AppRoute::parse("/secrets/kv/show/"), AppRoute::NotFound);
+        assert_eq!(
+            AppRoute::parse("/secrets/kv/show/folder/"),
+            AppRoute::NotFound
+        );
+        assert_eq!(
+            AppRoute::parse("/secrets/kv/configuration"),
+            AppRoute::MountSettings {
+                kind: MountKind::Secrets,
+                mount: "kv".into()
+            }
+        );
+        assert_eq!(
+            AppRoute::parse("/secrets/kv/show/configuration"),
+            AppRoute::kv_show("kv", "configuration")
+        );
+    }
+
+    #[test]
+    fn a_bare_mount_is_its_folder_or_its_settings() {
+        assert_eq!(
+            AppRoute::parse("/secrets/team/kv/"),
+            AppRoute::kv_list("team/kv", "")
+        );
+        assert_eq!(
+            AppRoute::parse("/access/auth/k8s"),
+            AppRoute::MountSettings {
+                kind: MountKind::Auth,
+                mount: "k8s".into()
+            }
+        );
+        assert_eq!(
+            AppRoute::parse("/access/auth/kubernetes/k8s/role/"),
+            AppRoute::NotFound
+        );
+        assert_eq!(AppRoute::parse("/nowhere"), AppRoute::NotFound);
+    }
+
+    #[test]
+    fn names_that_would_change_an_address_are_escaped() {
+        let odd = AppRoute::kv_show("kv", "a?b#c d%e");
+        assert_eq!(odd.href(), "/secrets/kv/show/a%3Fb%23c%20d%25e");
+        let login = AppRoute::Login {
+            reason: Some("expired".into()),
+            back: Some("/secrets/kv/list/a b/".into()),
+        };
+        assert_eq!(
+            login.href(),
+            "/login?reason=expired&return=%2Fsecrets%2Fkv%2Flist%2Fa%20b%2F"
+        );
+        let create = kv(
+            "kv",
+            KvView::Create {
+                folder: Some("a/".into()),
+                name: Some("x".into()),
+            },
+        );
+        assert_eq!(create.href(), "/secrets/kv/create?folder=a%2F&name=x");
     }
 }

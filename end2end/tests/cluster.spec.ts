@@ -1,6 +1,6 @@
 // The Kubernetes test cluster itself: a real API server that later suites run against.
 
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/fixtures";
 import { request as httpsRequest } from "node:https";
 import { Cluster, startCluster } from "./support/cluster";
 

@@ -2,7 +2,7 @@
 // initialized, unsealed, logged in to, given its engines and auth methods, and sealed.
 // Set VAULTDECK_SCREENSHOTS_DIR to also write the README's screenshots.
 
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page, test } from "./support/fixtures";
 import { readFileSync } from "node:fs";
 import { createUser, displayName, startDeckOnFreshVault, startVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";

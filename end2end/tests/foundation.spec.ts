@@ -1,7 +1,7 @@
 // The foundation: the status page in both Vault states, the base path, path prefixes
 // (kubectl proxy and X-Forwarded-Prefix), the not-found page and the security headers.
 
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page, test } from "./support/fixtures";
 import { freePort, startVaultdeck, Vaultdeck } from "./support/servers";
 import { KUBECTL_PREFIX, PrefixProxy, startPrefixProxy } from "./support/prefix-proxy";
 import { displayName, TestVault, startVault } from "./support/vault";

@@ -2,7 +2,7 @@
 // Configure the method with "Use this cluster", create the lab's four roles with the bulk
 // form (and their service accounts), then ask "Can this pod read it?" for webapp-one.
 
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page, test } from "./support/fixtures";
 import { Cluster, startCluster } from "./support/cluster";
 import { flavor, TestVault, startVault, vault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";

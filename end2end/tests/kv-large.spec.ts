@@ -1,7 +1,7 @@
 // A folder of 100,000 secrets opens, scrolls to its end and filters, with only the visible
 // rows in the page.
 
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/fixtures";
 import { displayName, TestVault, startVault, vaultOk } from "./support/vault";
 import { seedKeys } from "./support/seed";
 import { startVaultdeck, Vaultdeck } from "./support/servers";

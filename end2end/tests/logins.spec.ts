@@ -2,7 +2,7 @@
 // on the login page (listing is opt-in), so they are reached through "Other method". The
 // server decides what exists: its plugin catalog is what the enable page offers.
 
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page, test } from "./support/fixtures";
 import { createSign, generateKeyPairSync } from "node:crypto";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken } from "./support/ui";

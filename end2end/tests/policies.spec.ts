@@ -3,7 +3,7 @@
 // Vault enforcing exactly what the tester says; then delete with references, download
 // and upload.
 
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page, test } from "./support/fixtures";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 // Logging in and out in the browser; the session ending with a message and a way back;
 // and the point of it all: the Vault token is nowhere the browser can see.
 
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page, test } from "./support/fixtures";
 import { createToken, createUser, TestVault, startVault, vault } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 

@@ -6,44 +6,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 pub const SYSTEM_DEFAULT_TTL: u64 = 768 * 3600;
 pub const SYSTEM_MAX_TTL: u64 = 768 * 3600;
 
-/// Parses Go's duration syntax as Vault accepts it: `"300"`, `"90s"`, `"5m"`, `"1h30m"`,
-/// `"1.5h"`, `"768h"`, and `"7d"` (which Vault's parser also takes).
-pub fn parse_duration(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(seconds);
-    }
-    let invalid = || format!("time: invalid duration \"{text}\"");
-    let mut total = 0f64;
-    let mut number = String::new();
-    let mut chars = text.chars().peekable();
-    let mut saw_unit = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            number.push(c);
-            continue;
-        }
-        let unit = match (c, chars.peek()) {
-            ('m', Some('s')) => {
-                chars.next();
-                0.001
-            }
-            ('s', _) => 1.0,
-            ('m', _) => 60.0,
-            ('h', _) => 3600.0,
-            ('d', _) => 86400.0,
-            _ => return Err(invalid()),
-        };
-        let amount: f64 = number.parse().map_err(|_| invalid())?;
-        total += amount * unit;
-        number.clear();
-        saw_unit = true;
-    }
-    if !number.is_empty() || !saw_unit {
-        return Err(invalid());
-    }
-    Ok(total as u64)
-}
+/// Parses a duration as Vault accepts it (seconds, or Go's syntax with days).
+pub use vaultdeck_durations::parse_seconds as parse_duration;
 
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> i64 {

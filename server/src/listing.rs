@@ -7,6 +7,7 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
+pub use vaultdeck_app::wire::listing::Match;
 
 /// How long a listing is reused before Vault is asked again.
 pub const KEEP_FOR: Duration = Duration::from_secs(30);
@@ -57,13 +58,6 @@ pub fn sort_folders_first(keys: &mut [String]) {
             .cmp(&a.ends_with('/'))
             .then_with(|| a.cmp(b))
     });
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Match {
-    Prefix,
-    Contains,
 }
 
 /// The keys matching `filter` (case-insensitive), as indices into `keys`.

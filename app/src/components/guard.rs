@@ -20,7 +20,11 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
         {
             let here = crate::base::app_path(&location.pathname.get_untracked());
             let back = format!("{here}{}", location.search.get_untracked());
-            let target = format!("/login?return={}", crate::components::layout::encode(&back));
+            let target = crate::routes::AppRoute::Login {
+                reason: None,
+                back: Some(back),
+            }
+            .href();
             navigate(
                 &target,
                 NavigateOptions {

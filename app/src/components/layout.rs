@@ -1,8 +1,9 @@
 //! The frame around every page: header with navigation and the session, the Vault banner,
 //! the page, and the toast area. It also reacts when the session ends.
 
+use crate::pages::mounts::MountKind;
+use crate::routes::AppRoute;
 use crate::{
-    base::href,
     components::{
         banner::VaultBanner, session_menu::SessionMenu, toasts::ToastArea, trail::ShellTrail,
     },
@@ -29,16 +30,16 @@ pub fn Frame(children: Children) -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
-            <A href=href("/") attr:class="brand">
+            <A href=AppRoute::Home.link() attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"◆"</span>
                 " Vaultdeck"
             </A>
             <nav class="mainnav" aria-label="Main">
-                <A href=href("/secrets")>"Secrets"</A>
-                <A href=href("/access/auth")>"Auth methods"</A>
-                <A href=href("/access/policies")>"Policies"</A>
-                <A href=href("/kubernetes")>"Kubernetes"</A>
-                <A href=href("/status")>"Status"</A>
+                <A href=AppRoute::Mounts(MountKind::Secrets).link()>"Secrets"</A>
+                <A href=AppRoute::Mounts(MountKind::Auth).link()>"Auth methods"</A>
+                <A href=AppRoute::Policies.link()>"Policies"</A>
+                <A href=AppRoute::Kubernetes.link()>"Kubernetes"</A>
+                <A href=AppRoute::Status.link()>"Status"</A>
             </nav>
             <SessionMenu />
         </header>
@@ -73,7 +74,11 @@ fn return_to_login_when_the_session_ends() {
             crate::base::app_path(&here),
             location.search.get_untracked()
         );
-        let target = format!("/login?reason={}&return={}", encode(&reason), encode(&back));
+        let target = AppRoute::Login {
+            reason: Some(reason),
+            back: Some(back),
+        }
+        .href();
         navigate(
             &target,
             NavigateOptions {
@@ -82,10 +87,4 @@ fn return_to_login_when_the_session_ends() {
             },
         );
     });
-}
-
-pub fn encode(text: &str) -> String {
-    js_sys::encode_uri_component(text)
-        .as_string()
-        .unwrap_or_default()
 }

@@ -1,8 +1,8 @@
 //! Who is logged in, how long the token has left (with a warning near the end), Log out.
 
+use crate::routes::AppRoute;
 use crate::{
     api::{self, Method},
-    base::href,
     durations,
     state::{
         session::{now_ms, use_session},
@@ -59,14 +59,14 @@ pub fn SessionMenu() -> impl IntoView {
                 Err(error) => toasts.error(format!("Logging out failed: {}", error.message())),
             }
             session.set_info(None);
-            navigate("/login", Default::default());
+            navigate(&AppRoute::login().href(), Default::default());
         });
     };
     view! {
         <div class="session-menu">
             <Show
                 when=move || session.is_logged_in()
-                fallback=move || view! { <A href=href("/login") attr:class="button button-small">"Log in"</A> }
+                fallback=move || view! { <A href=AppRoute::login().link() attr:class="button button-small">"Log in"</A> }
             >
                 <span class="who" data-testid="session-user">
                     {move || session.info.get().map(|i| i.display_name).unwrap_or_default()}

@@ -1,8 +1,9 @@
 //! `/`: where to begin. An uninitialized Vault leads to the init form, a sealed one to the
 //! unseal form, no session to the login page; otherwise an overview.
 
+use crate::pages::mounts::MountKind;
+use crate::routes::AppRoute;
 use crate::{
-    base::href,
     pages::status::SealStatusCard,
     state::{health::use_vault_health, session::use_session},
 };
@@ -21,11 +22,11 @@ pub fn HomePage() -> impl IntoView {
             ..Default::default()
         };
         if !seal.initialized {
-            navigate("/init", replace);
+            navigate(&AppRoute::Init.href(), replace);
         } else if seal.sealed {
-            navigate("/unseal", replace);
+            navigate(&AppRoute::Unseal.href(), replace);
         } else if session.loaded.get() && !session.is_logged_in() {
-            navigate("/login", replace);
+            navigate(&AppRoute::login().href(), replace);
         }
     });
     view! {
@@ -34,9 +35,9 @@ pub fn HomePage() -> impl IntoView {
             <section class="card">
                 <h2>"Get started"</h2>
                 <ul class="link-list">
-                    <li><A href=href("/secrets")>"Secrets engines"</A> " — KV stores and other engines"</li>
-                    <li><A href=href("/access/auth")>"Auth methods"</A> " — how people and workloads log in"</li>
-                    <li><A href=href("/status")>"Status"</A> " — seal state, cluster and your token"</li>
+                    <li><A href=AppRoute::Mounts(MountKind::Secrets).link()>"Secrets engines"</A> " — KV stores and other engines"</li>
+                    <li><A href=AppRoute::Mounts(MountKind::Auth).link()>"Auth methods"</A> " — how people and workloads log in"</li>
+                    <li><A href=AppRoute::Status.link()>"Status"</A> " — seal state, cluster and your token"</li>
                 </ul>
             </section>
         </Show>

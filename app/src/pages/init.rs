@@ -2,9 +2,9 @@
 //! each with a copy button, and offered as a download in `vault operator init -format=json`
 //! shape; the user confirms they kept them before going on. Nothing is stored.
 
+use crate::routes::AppRoute;
 use crate::{
     api::{self, ApiError, Method},
-    base::href,
     components::{copy::CopyButton, error_notice::ErrorNotice},
     state::health::use_vault_health,
     wire::{InitRequest, InitResponse},
@@ -72,9 +72,9 @@ pub fn InitPage() -> impl IntoView {
                     <h1>"Vault is initialized"</h1>
                     <p>"This Vault already has its keys. "
                         {if seal.sealed {
-                            view! { <A href=href("/unseal")>"Unseal it"</A> }.into_any()
+                            view! { <A href=AppRoute::Unseal.link()>"Unseal it"</A> }.into_any()
                         } else {
-                            view! { <A href=href("/login")>"Log in"</A> }.into_any()
+                            view! { <A href=AppRoute::login().link()>"Log in"</A> }.into_any()
                         }}
                     </p>
                 </section>
@@ -200,7 +200,7 @@ fn KeysOnce(keys: InitResponse, shares: u32, threshold: u32) -> impl IntoView {
                     type="button"
                     class="button button-primary"
                     disabled=move || !saved.get()
-                    on:click=move |_| navigate("/unseal", Default::default())
+                    on:click=move |_| navigate(&AppRoute::Unseal.href(), Default::default())
                     data-testid="continue-to-unseal"
                 >
                     "Continue to unseal"

@@ -1,12 +1,12 @@
 //! `/login`: a token, a user name and password, or any auth method marked for the login
 //! page (`listing_visibility = unauth`). The BFF logs in; the browser never sees a token.
 
+use crate::routes::AppRoute;
 use crate::{
     api::{self, Method},
-    base::href,
     components::error_notice::ErrorNotice,
     state::{health::use_vault_health, hydration::is_hydrated, session::use_session},
-    wire::{LoginRequest, MountInfo, Secret, SessionInfo, UiMounts},
+    wire::{LoginRequest, MountInfo, Secret, SessionEnd, SessionInfo, UiMounts},
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -103,14 +103,7 @@ fn safe_return(target: Option<String>) -> String {
 }
 
 fn reason_message(reason: &str) -> &'static str {
-    match reason {
-        "expired" => "Your Vault token expired. Log in again to continue.",
-        "idle" => "Your session ended after a period of inactivity. Log in again to continue.",
-        "revoked" => {
-            "Your Vault token is no longer valid (it was revoked). Log in again to continue."
-        }
-        _ => "Your session has ended. Log in again to continue.",
-    }
+    SessionEnd::from_code(reason).map_or(SessionEnd::Missing.message(), SessionEnd::message)
 }
 
 #[component]
@@ -135,7 +128,7 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Log in to Vault"</h1>
             {move || reason().map(|text| view! { <div class="alert alert-info" role="status" data-testid="login-reason">{text}</div> })}
             {move || health.seal().filter(|s| s.sealed).map(|_| view! {
-                <div class="alert alert-warn">"Vault is sealed: " <A href=href("/unseal")>"unseal it"</A> " before logging in."</div>
+                <div class="alert alert-warn">"Vault is sealed: " <A href=AppRoute::Unseal.link()>"unseal it"</A> " before logging in."</div>
             })}
             <div class="tabs" role="tablist" aria-label="Login method">
                 {move || tabs.get().into_iter().enumerate().map(|(index, tab)| view! {

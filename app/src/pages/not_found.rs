@@ -1,6 +1,6 @@
 //! Any path the route table does not know.
 
-use crate::base::href;
+use crate::routes::AppRoute;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
@@ -18,7 +18,7 @@ pub fn NotFound() -> impl IntoView {
                 "There is no page at " <code>{move || location.pathname.get()}</code> "."
             </p>
             <p>
-                <A href=href("/")>"Back to the start page"</A>
+                <A href=AppRoute::Home.link()>"Back to the start page"</A>
             </p>
         </section>
     }

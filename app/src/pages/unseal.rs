@@ -1,9 +1,9 @@
 //! `/unseal`: enter key shares (hex or base64) until the threshold; progress, the attempt's
 //! nonce, Reset, clear errors for a wrong or repeated share; then on to login.
 
+use crate::routes::AppRoute;
 use crate::{
     api::{self, ApiError, Method},
-    base::href,
     components::error_notice::ErrorNotice,
     state::{health::use_vault_health, session::use_session, toasts::use_toasts},
     wire::SealStatus,
@@ -94,7 +94,7 @@ pub fn UnsealPage() -> impl IntoView {
             {move || match health.seal() {
                 None => view! { <p class="muted">"Asking Vault…"</p> }.into_any(),
                 Some(seal) if !seal.initialized => view! {
-                    <p>"Vault is not initialized yet. " <A href=href("/init")>"Initialize it"</A> " first."</p>
+                    <p>"Vault is not initialized yet. " <A href=AppRoute::Init.link()>"Initialize it"</A> " first."</p>
                 }.into_any(),
                 Some(seal) if !seal.sealed => view! { <p data-testid="unsealed">"Vault is unsealed."</p> }.into_any(),
                 Some(seal) => view! {

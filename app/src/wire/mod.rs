@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod k8s;
+pub mod listing;
 
 /// One value for a URL's query or path segment, percent-encoded as `encodeURIComponent`
 /// does (everything but `A-Z a-z 0-9 - _ . ~`), so that it stays one value whatever it holds.
@@ -192,6 +193,56 @@ pub enum TokenFate {
     NotRevoked,
     /// There was no session.
     NoSession,
+}
+
+/// Why a session is over: the `session` field of a 401 from the BFF, and the login page's
+/// `reason`. One list of reasons and their words, for the server and the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionEnd {
+    /// The cookie names no session (logged out, idled out of the store, or a restart).
+    Missing,
+    /// The Vault token reached its expiry.
+    Expired,
+    /// No activity for longer than the idle timeout.
+    Idle,
+    /// Vault no longer accepts the token (revoked elsewhere).
+    Revoked,
+}
+
+impl SessionEnd {
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionEnd::Missing => "missing",
+            SessionEnd::Expired => "expired",
+            SessionEnd::Idle => "idle",
+            SessionEnd::Revoked => "revoked",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<SessionEnd> {
+        [
+            SessionEnd::Missing,
+            SessionEnd::Expired,
+            SessionEnd::Idle,
+            SessionEnd::Revoked,
+        ]
+        .into_iter()
+        .find(|end| end.code() == code)
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            SessionEnd::Missing => "You are not logged in, or your session has ended.",
+            SessionEnd::Expired => "Your Vault token expired. Log in again to continue.",
+            SessionEnd::Idle => {
+                "Your session ended after a period of inactivity. Log in again to continue."
+            }
+            SessionEnd::Revoked => {
+                "Your Vault token is no longer valid (it was revoked). Log in again to continue."
+            }
+        }
+    }
 }
 
 /// The body of a 401 from the BFF: why the session is over, for the login page.

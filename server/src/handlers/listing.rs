@@ -16,7 +16,6 @@ use axum::{
     Json,
 };
 use serde::Deserialize;
-use serde_json::json;
 use std::{
     collections::VecDeque,
     sync::Arc,
@@ -24,6 +23,9 @@ use std::{
 };
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt as _;
+use vaultdeck_app::wire::listing::{
+    ListingPage, SearchDone, SearchEvent, SearchProgress, StopReason,
+};
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -105,15 +107,14 @@ pub async fn list_page(
         .take(limit)
         .copied()
         .collect();
-    let folders = matching.iter().filter(|k| k.ends_with('/')).count();
-    let body = json!({
-        "total": matching.len(),
-        "folders": folders,
-        "unfiltered": keys.len(),
-        "offset": query.offset,
-        "keys": page,
-        "took_ms": started.elapsed().as_millis() as u64,
-    });
+    let body = ListingPage {
+        total: matching.len(),
+        folders: matching.iter().filter(|k| k.ends_with('/')).count(),
+        unfiltered: keys.len(),
+        offset: query.offset,
+        keys: page.into_iter().map(str::to_string).collect(),
+        took_ms: started.elapsed().as_millis() as u64,
+    };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
@@ -193,14 +194,17 @@ async fn search(
     lines: mpsc::Sender<String>,
 ) {
     let started = Instant::now();
-    let (mut matches, mut folders, mut denied) = (0usize, 1usize, 0usize);
+    let mut progress = SearchProgress {
+        folders: 1,
+        ..SearchProgress::default()
+    };
     // (path relative to the root, depth, its keys once listed)
     let mut queue: VecDeque<(String, usize, Option<Vec<String>>)> =
         VecDeque::from([(String::new(), 1, Some(first))]);
-    let mut reason = "complete";
+    let mut reason = StopReason::Complete;
     'walk: while let Some((relative, depth, listed)) = queue.pop_front() {
         if started.elapsed() > bounds.deadline {
-            reason = "time";
+            reason = StopReason::Time;
             break;
         }
         let keys = match listed {
@@ -208,11 +212,11 @@ async fn search(
             None => match list_in_vault(&state, token.as_ref(), &format!("{root}{relative}")).await
             {
                 Ok(keys) => {
-                    folders += 1;
+                    progress.folders += 1;
                     keys
                 }
                 Err(_) => {
-                    denied += 1;
+                    progress.denied += 1;
                     continue;
                 }
             },
@@ -222,37 +226,39 @@ async fn search(
             if key.ends_with('/') {
                 if depth < bounds.depth {
                     queue.push_back((path.clone(), depth + 1, None));
-                } else if reason == "complete" {
-                    reason = "depth";
+                } else if reason == StopReason::Complete {
+                    reason = StopReason::Depth;
                 }
             }
             if path.to_lowercase().contains(&bounds.needle) {
-                matches += 1;
-                if lines
-                    .send(json!({ "match": path }).to_string())
-                    .await
-                    .is_err()
-                {
+                progress.matches += 1;
+                if !send(&lines, SearchEvent::Match(path)).await {
                     return; // the browser went away: stop asking Vault
                 }
-                if matches >= bounds.limit {
-                    reason = "limit";
+                if progress.matches >= bounds.limit {
+                    reason = StopReason::Limit;
                     break 'walk;
                 }
             }
         }
-        if folders % 25 == 0 {
-            let progress =
-                json!({ "progress": { "folders": folders, "denied": denied, "matches": matches } })
-                    .to_string();
-            if lines.send(progress).await.is_err() {
-                return;
-            }
+        if progress.folders % 25 == 0
+            && !send(&lines, SearchEvent::Progress(progress.clone())).await
+        {
+            return;
         }
     }
-    let done = json!({ "done": {
-        "matches": matches, "folders": folders, "denied": denied, "stopped": reason,
-        "took_ms": started.elapsed().as_millis() as u64,
-    }});
-    let _ = lines.send(done.to_string()).await;
+    let done = SearchDone {
+        matches: progress.matches,
+        folders: progress.folders,
+        denied: progress.denied,
+        stopped: reason,
+        took_ms: started.elapsed().as_millis() as u64,
+    };
+    send(&lines, SearchEvent::Done(done)).await;
+}
+
+/// Sends one line; whether the browser is still there to read it.
+async fn send(lines: &mpsc::Sender<String>, event: SearchEvent) -> bool {
+    let line = serde_json::to_string(&event).expect("search events serialize");
+    lines.send(line).await.is_ok()
 }

@@ -7,42 +7,8 @@ use crate::{error::ApiError, state::AppState, vault::VaultClient};
 use axum::{extract::FromRequestParts, http::request::Parts};
 use std::time::Duration;
 
-/// Why a request's session is over; the 401 says which.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SessionEnd {
-    /// The cookie names no session (logged out, idled out of the store, or a restart).
-    Missing,
-    /// The Vault token reached its expiry.
-    Expired,
-    /// No activity for longer than the idle timeout.
-    Idle,
-    /// Vault no longer accepts the token (revoked elsewhere).
-    Revoked,
-}
-
-impl SessionEnd {
-    pub fn code(self) -> &'static str {
-        match self {
-            SessionEnd::Missing => "missing",
-            SessionEnd::Expired => "expired",
-            SessionEnd::Idle => "idle",
-            SessionEnd::Revoked => "revoked",
-        }
-    }
-
-    pub fn message(self) -> &'static str {
-        match self {
-            SessionEnd::Missing => "You are not logged in, or your session has ended.",
-            SessionEnd::Expired => "Your Vault token expired. Log in again to continue.",
-            SessionEnd::Idle => {
-                "Your session ended after a period of inactivity. Log in again to continue."
-            }
-            SessionEnd::Revoked => {
-                "Your Vault token is no longer valid (it was revoked). Log in again to continue."
-            }
-        }
-    }
-}
+/// Why a request's session is over; the 401 says which (its words are shared with the app).
+pub use vaultdeck_app::wire::SessionEnd;
 
 /// Who made a request: the user, or the app on its own (polling).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

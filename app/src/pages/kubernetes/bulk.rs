@@ -4,10 +4,10 @@
 use super::{
     check_role_name,
     cluster::{self, ClusterCard, ClusterDirectory},
-    role_names, roles_href, write_role,
+    role_names, write_role,
 };
+use crate::routes::{AppRoute, K8sView};
 use crate::{
-    base::href,
     components::{duration_field::DurationField, multi_value::MultiValueInput},
     durations,
     pages::policies::policy_names,
@@ -213,7 +213,7 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
     let account_suggestions = Signal::derive(move || directory.account_names(&namespaces.get()));
     view! {
         <nav class="breadcrumb" aria-label="Breadcrumb">
-            <A href=href(&roles_href(&mount))>{format!("auth/{mount}/ roles")}</A>
+            <A href=AppRoute::k8s(&mount, K8sView::Roles).link()>{format!("auth/{mount}/ roles")}</A>
         </nav>
         <h1>"Create roles in bulk"</h1>
         <ClusterCard directory />
@@ -293,7 +293,7 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
                         RowResult::Failed(text) => view! { <li class="badge-error" data-testid="bulk-failed">{text}</li> }.into_any(),
                     }).collect_view()}
                 </ul>
-                <A href=href(&roles_href(&mount)) attr:class="button">"See the roles"</A>
+                <A href=AppRoute::k8s(&mount, K8sView::Roles).link() attr:class="button">"See the roles"</A>
             </section>
         })}
     }

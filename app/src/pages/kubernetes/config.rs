@@ -3,11 +3,11 @@
 
 use super::{
     cluster::{ClusterCard, ClusterDirectory},
-    jwt, read_config, roles_href, AuthConfig,
+    jwt, read_config, AuthConfig,
 };
+use crate::routes::{AppRoute, K8sView};
 use crate::{
     api::{self, ApiError, Method},
-    base::href,
     components::{copy::CopyButton, error_notice::ErrorNotice, text_file::TextFileButton},
     state::{permissions::use_permissions, toasts::use_toasts},
 };
@@ -28,7 +28,7 @@ pub fn ConfigPage(mount: String) -> impl IntoView {
     });
     view! {
         <nav class="breadcrumb" aria-label="Breadcrumb">
-            <A href=href(&roles_href(&mount))>{format!("auth/{mount}/ roles")}</A>
+            <A href=AppRoute::k8s(&mount, K8sView::Roles).link()>{format!("auth/{mount}/ roles")}</A>
         </nav>
         <h1>{format!("Kubernetes configuration of auth/{mount}/")}</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

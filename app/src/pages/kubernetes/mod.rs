@@ -12,6 +12,7 @@ pub mod pod_check;
 pub mod role_form;
 pub mod roles;
 
+use crate::routes::K8sView;
 use crate::{
     api::{self, ApiError, Method},
     components::guard::RequireLogin,
@@ -20,53 +21,6 @@ use crate::{
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// Which page of a Kubernetes auth mount, from what follows `/access/auth/`:
-/// `MOUNT/k8s/config`, `MOUNT/k8s/roles`, `MOUNT/k8s/roles/new`, `MOUNT/k8s/roles/bulk`,
-/// `MOUNT/k8s/role/NAME`. Mount paths may contain `/`; role names cannot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum K8sView {
-    Config,
-    Roles,
-    NewRole,
-    Bulk,
-    Role(String),
-}
-
-pub fn parse_route(rest: &str) -> Option<(String, K8sView)> {
-    let at = rest.rfind("/k8s/")?;
-    let mount = &rest[..at];
-    if mount.is_empty() {
-        return None;
-    }
-    let view = match &rest[at + "/k8s/".len()..] {
-        "config" => K8sView::Config,
-        "roles" => K8sView::Roles,
-        "roles/new" => K8sView::NewRole,
-        "roles/bulk" => K8sView::Bulk,
-        tail => {
-            let name = tail.strip_prefix("role/")?;
-            if name.is_empty() || name.contains('/') {
-                return None;
-            }
-            K8sView::Role(name.to_string())
-        }
-    };
-    Some((mount.to_string(), view))
-}
-
-/// App paths of the pages above.
-pub fn config_href(mount: &str) -> String {
-    format!("/access/auth/{mount}/k8s/config")
-}
-
-pub fn roles_href(mount: &str) -> String {
-    format!("/access/auth/{mount}/k8s/roles")
-}
-
-pub fn role_href(mount: &str, role: &str) -> String {
-    format!("/access/auth/{mount}/k8s/role/{role}")
-}
 
 #[component]
 pub fn KubernetesMountPage(mount: String, view: K8sView) -> impl IntoView {
@@ -211,29 +165,6 @@ pub fn check_role_name(name: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_split_mount_and_page() {
-        assert_eq!(
-            parse_route("kubernetes/k8s/config"),
-            Some(("kubernetes".into(), K8sView::Config))
-        );
-        assert_eq!(
-            parse_route("team/k8s/k8s/roles/new"),
-            Some(("team/k8s".into(), K8sView::NewRole))
-        );
-        assert_eq!(
-            parse_route("k8s/k8s/role/k8s"),
-            Some(("k8s".into(), K8sView::Role("k8s".into())))
-        );
-        assert_eq!(
-            parse_route("kubernetes/k8s/roles/bulk"),
-            Some(("kubernetes".into(), K8sView::Bulk))
-        );
-        assert_eq!(parse_route("/k8s/config"), None);
-        assert_eq!(parse_route("kubernetes/k8s/role/"), None);
-        assert_eq!(parse_route("kubernetes/configuration"), None);
-    }
 
     #[test]
     fn role_names_follow_vault() {

@@ -1,12 +1,10 @@
 //! `/kubernetes`: the Kubernetes auth methods of this Vault, and the cluster Vaultdeck sees.
 
-use super::{
-    cluster::{ClusterCard, ClusterDirectory},
-    config_href, roles_href,
-};
+use super::cluster::{ClusterCard, ClusterDirectory};
+use crate::pages::mounts::MountKind;
+use crate::routes::{AppRoute, K8sView};
 use crate::{
     api,
-    base::href,
     components::{error_notice::ErrorNotice, guard::RequireLogin},
     pages::mounts::trim_path,
     wire::MountInfo,
@@ -41,7 +39,7 @@ fn Overview() -> impl IntoView {
                 Ok(paths) if paths.is_empty() => view! {
                     <section class="card" data-testid="no-k8s-mounts">
                         <p>"No Kubernetes auth method is enabled."</p>
-                        <A href=href("/access/auth/enable") attr:class="button button-primary">"Enable an auth method"</A>
+                        <A href=AppRoute::EnableMount(MountKind::Auth).link() attr:class="button button-primary">"Enable an auth method"</A>
                     </section>
                 }.into_any(),
                 Ok(paths) => {
@@ -54,9 +52,9 @@ fn Overview() -> impl IntoView {
                                     <li data-testid="k8s-mount" data-path=path.clone()>
                                         <span class="mono">{format!("auth/{path}/")}</span>
                                         " "
-                                        <A href=href(&roles_href(&path)) attr:class="button button-small">"Roles"</A>
+                                        <A href=AppRoute::k8s(&path, K8sView::Roles).link() attr:class="button button-small">"Roles"</A>
                                         " "
-                                        <A href=href(&config_href(&path)) attr:class="button button-small">"Configuration"</A>
+                                        <A href=AppRoute::k8s(&path, K8sView::Config).link() attr:class="button button-small">"Configuration"</A>
                                     </li>
                                 }).collect_view()}
                             </ul>

@@ -6,11 +6,11 @@ use super::{
     check_role_name,
     cluster::{self, ClusterCard, ClusterDirectory},
     pod_check::PodCheck,
-    read_role, role_href, roles_href, write_role, Role,
+    read_role, write_role, Role,
 };
+use crate::routes::{AppRoute, K8sView};
 use crate::{
     api::{self, ApiError, Method},
-    base::href,
     components::{
         confirm::TypedConfirm, duration_field::DurationField, error_notice::ErrorNotice,
         leave_guard::use_leave_guard, multi_value::MultiValueInput,
@@ -46,7 +46,7 @@ pub fn RoleFormPage(mount: String, role: Option<String>) -> impl IntoView {
         Some(name) => format!("Kubernetes role {name}"),
         None => "New Kubernetes role".to_string(),
     };
-    let back = href(&roles_href(&mount));
+    let back = AppRoute::k8s(&mount, K8sView::Roles).link();
     view! {
         <nav class="breadcrumb" aria-label="Breadcrumb">
             <A href=back>{format!("auth/{mount}/ roles")}</A>
@@ -245,7 +245,10 @@ fn RoleEditor(mount: String, name: Option<String>, current: Role) -> impl IntoVi
                                 toasts.warning(format!("Vault warns: {warning}"));
                             }
                             created.set(true);
-                            navigate(&role_href(&mount, &role), Default::default());
+                            navigate(
+                                &AppRoute::k8s(&mount, K8sView::Role(role.clone())).href(),
+                                Default::default(),
+                            );
                         } else {
                             warnings.set(vault_warnings);
                         }
@@ -440,7 +443,10 @@ fn DeleteRole(mount: String, role: String) -> impl IntoView {
                     Ok(_) => {
                         toasts.success(format!("Role {role} deleted."));
                         open.set(false);
-                        navigate(&roles_href(&mount), Default::default());
+                        navigate(
+                            &AppRoute::k8s(&mount, K8sView::Roles).href(),
+                            Default::default(),
+                        );
                     }
                     Err(e) => {
                         toasts.error(format!("Could not delete role {role}: {}", e.message()))

@@ -1,9 +1,9 @@
 //! The roles of a Kubernetes auth mount: who each binds and which policies it gives.
 
-use super::{config_href, read_role, role_href, role_names};
-use crate::{
-    base::href, components::error_notice::ErrorNotice, state::permissions::use_permissions,
-};
+use super::{read_role, role_names};
+use crate::pages::mounts::MountKind;
+use crate::routes::{AppRoute, K8sView};
+use crate::{components::error_notice::ErrorNotice, state::permissions::use_permissions};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use vaultdeck_policy::Capability;
@@ -26,13 +26,13 @@ pub fn RoleListPage(mount: String) -> impl IntoView {
     let config_path = format!("auth/{mount}/config");
     let can_configure = move || permissions.can(&config_path, Capability::Read);
     let (new_link, bulk_link, config_link) = (
-        href(&format!("/access/auth/{mount}/k8s/roles/new")),
-        href(&format!("/access/auth/{mount}/k8s/roles/bulk")),
-        href(&config_href(&mount)),
+        AppRoute::k8s(&mount, K8sView::NewRole).link(),
+        AppRoute::k8s(&mount, K8sView::Bulk).link(),
+        AppRoute::k8s(&mount, K8sView::Config).link(),
     );
     view! {
         <nav class="breadcrumb" aria-label="Breadcrumb">
-            <A href=href("/access/auth")>"Auth methods"</A>
+            <A href=AppRoute::Mounts(MountKind::Auth).link()>"Auth methods"</A>
             <span class="crumb-sep">"/"</span>
             <span>{format!("{mount}/")}</span>
         </nav>
@@ -95,7 +95,7 @@ fn RoleRow(mount: String, name: String, detailed: bool) -> impl IntoView {
                 .unwrap_or_default()
         }
     };
-    let link = href(&role_href(&mount, &name));
+    let link = AppRoute::k8s(&mount, K8sView::Role(name.clone())).link();
     let label = name.clone();
     view! {
         <tr data-testid="role-row" data-role=name>

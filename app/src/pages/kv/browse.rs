@@ -1,7 +1,10 @@
 //! A KV folder: breadcrumbs, "go to path", a filter applied by the server, and the keys in
 //! a virtualized list that loads pages as it scrolls — so 100,000 keys stay smooth.
 
-use super::{route, search::SearchPanel, KvMount};
+use super::{search::SearchPanel, KvMount};
+use crate::pages::mounts::MountKind;
+use crate::routes::{AppRoute, KvView};
+use crate::wire::listing::{self, ListingPage, Match, PageRequest};
 use crate::{
     api::{self, ApiError},
     base::href,
@@ -13,7 +16,6 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
-use serde::Deserialize;
 use std::{
     collections::{HashMap, HashSet},
     time::Duration,
@@ -27,26 +29,18 @@ const LIST_HEIGHT: f64 = 480.0;
 /// Typing pauses this long before the filter is sent.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
-#[derive(Clone, Debug, Deserialize)]
-struct Page {
-    total: usize,
-    #[serde(default)]
-    unfiltered: usize,
-    keys: Vec<String>,
-}
-
 #[component]
 pub fn Breadcrumbs(mount: String, path: String) -> impl IntoView {
-    let mut crumbs = vec![(format!("{mount}/"), route::list_href(&mount, ""))];
+    let mut crumbs = vec![(format!("{mount}/"), AppRoute::kv_list(&mount, "").href())];
     let mut so_far = String::new();
     let segments: Vec<&str> = path.split_inclusive('/').collect();
     for (index, segment) in segments.iter().enumerate() {
         so_far.push_str(segment);
         let last = index + 1 == segments.len();
         let target = if segment.ends_with('/') {
-            route::list_href(&mount, &so_far)
+            AppRoute::kv_list(&mount, &so_far).href()
         } else {
-            route::show_href(&mount, &so_far)
+            AppRoute::kv_show(&mount, &so_far).href()
         };
         crumbs.push((
             segment.to_string(),
@@ -55,7 +49,7 @@ pub fn Breadcrumbs(mount: String, path: String) -> impl IntoView {
     }
     view! {
         <nav class="breadcrumb" aria-label="Breadcrumb" data-testid="breadcrumb">
-            <A href=href("/secrets")>"Secrets"</A>
+            <A href=AppRoute::Mounts(MountKind::Secrets).link()>"Secrets"</A>
             {crumbs.into_iter().map(|(label, target)| view! {
                 <span class="crumb-sep" aria-hidden="true">"›"</span>
                 {if target.is_empty() {
@@ -82,9 +76,9 @@ pub fn GoToPath(mount: String, start: String) -> impl IntoView {
             .trim_start_matches('/')
             .to_string();
         let target = if path.is_empty() || path.ends_with('/') {
-            route::list_href(&mount, &path)
+            AppRoute::kv_list(&mount, &path).href()
         } else {
-            route::show_href(&mount, &path)
+            AppRoute::kv_show(&mount, &path).href()
         };
         navigate(&target, Default::default());
     };
@@ -137,14 +131,17 @@ pub fn Browse(mount: KvMount, folder: String) -> impl IntoView {
                 r.insert(page);
             });
             let wanted = generation.get_untracked();
-            let filter = crate::components::layout::encode(&applied.get_untracked());
-            let url = format!(
-                "api/list/v1/{list_path}?offset={}&limit={PAGE}&filter={filter}{}",
-                page * PAGE,
-                if refresh { "&refresh=true" } else { "" }
-            );
+            let filter = applied.get_untracked();
+            let request = PageRequest {
+                offset: page * PAGE,
+                limit: PAGE,
+                filter: &filter,
+                how: Match::Contains,
+                refresh,
+            };
+            let url = listing::urls::list_page(&list_path, &request);
             leptos::task::spawn_local(async move {
-                let answer = api::get_json::<Page>(&url).await;
+                let answer = api::get_json::<ListingPage>(&url).await;
                 if generation.get_untracked() != wanted {
                     return; // the filter changed meanwhile
                 }
@@ -192,13 +189,13 @@ pub fn Browse(mount: KvMount, folder: String) -> impl IntoView {
                 let full = format!("{row_folder}{key}");
                 let (target, class, icon) = if key.ends_with('/') {
                     (
-                        route::list_href(&row_mount, &full),
+                        AppRoute::kv_list(&row_mount, &full).href(),
                         "kv-row kv-folder",
                         "📁",
                     )
                 } else {
                     (
-                        route::show_href(&row_mount, &full),
+                        AppRoute::kv_show(&row_mount, &full).href(),
                         "kv-row kv-secret",
                         "🔑",
                     )
@@ -231,11 +228,14 @@ pub fn Browse(mount: KvMount, folder: String) -> impl IntoView {
                 || permissions.can_somewhere_under(&data_prefix, &[Capability::Update])
         }
     };
-    let create_href = href(&format!(
-        "/secrets/{}/create?folder={}",
-        mount.path,
-        crate::components::layout::encode(&folder)
-    ));
+    let create_href = AppRoute::Kv {
+        mount: mount.path.clone(),
+        view: KvView::Create {
+            folder: Some(folder.clone()),
+            name: None,
+        },
+    }
+    .link();
     let reset = Signal::derive(move || generation.get());
     let has_rows = move || total.get().unwrap_or(0) > 0;
     view! {

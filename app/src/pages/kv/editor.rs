@@ -4,7 +4,7 @@
 
 use super::{
     browse::Breadcrumbs,
-    read_secret, route,
+    read_secret,
     values::{
         diff, merge_patch, object_from_rows, object_text, parse_object, patch_is_exact, pretty,
         rows_from, Change, RawData, Row, Value,
@@ -17,6 +17,7 @@ use crate::{
         error_notice::{needs, ErrorNotice},
         leave_guard::use_leave_guard,
     },
+    routes::AppRoute,
     state::toasts::use_toasts,
 };
 use leptos::prelude::*;
@@ -200,7 +201,10 @@ fn SecretForm(
                         saved.set(true);
                         original.set_value(data);
                         toasts.success(format!("Saved {}/{target}.", mount.path));
-                        navigate(&route::show_href(&mount.path, &target), Default::default());
+                        navigate(
+                            &AppRoute::kv_show(&mount.path, &target).href(),
+                            Default::default(),
+                        );
                     }
                     Err(e) if e.message().contains(CAS_MISMATCH) => {
                         match read_secret(&mount, &target, None).await {

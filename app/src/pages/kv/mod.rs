@@ -4,7 +4,6 @@
 
 pub mod browse;
 pub mod editor;
-pub mod route;
 pub mod search;
 pub mod secret;
 pub mod values;
@@ -12,6 +11,7 @@ pub mod versions;
 
 use crate::{
     api::{self, ApiError},
+    routes::{AppRoute, KvView},
     wire::MountInfo,
 };
 use serde::Deserialize;
@@ -148,6 +148,14 @@ pub async fn read_secret(
     }
 }
 
+/// The folder a secret path lives in (`a/b/c` → `a/b/`).
+pub fn parent_folder(path: &str) -> String {
+    match path.trim_end_matches('/').rfind('/') {
+        Some(at) => path[..=at].to_string(),
+        None => String::new(),
+    }
+}
+
 fn unexpected(text: &str) -> ApiError {
     ApiError::local(format!(
         "Vault's answer was not understood: {}",
@@ -157,7 +165,7 @@ fn unexpected(text: &str) -> ApiError {
 
 /// A KV page: finds the mount's version, then shows the folder, secret or form.
 #[leptos::component]
-pub fn KvPage(mount: String, view: route::KvView) -> impl leptos::IntoView {
+pub fn KvPage(mount: String, view: KvView) -> impl leptos::IntoView {
     use leptos::prelude::*;
     let detected = LocalResource::new({
         let mount = mount.clone();
@@ -173,10 +181,10 @@ pub fn KvPage(mount: String, view: route::KvView) -> impl leptos::IntoView {
                 {
                     move || detected.get().map(|answer| match answer {
                         Ok(kv) => match view.get_value() {
-                            route::KvView::List(folder) => view! { <browse::Browse mount=kv folder /> }.into_any(),
-                            route::KvView::Show(path) => view! { <secret::ShowSecret mount=kv path /> }.into_any(),
-                            route::KvView::Create => view! { <editor::CreateSecret mount=kv /> }.into_any(),
-                            route::KvView::Edit(path) => view! { <editor::EditSecret mount=kv path /> }.into_any(),
+                            KvView::List(folder) => view! { <browse::Browse mount=kv folder /> }.into_any(),
+                            KvView::Show(path) => view! { <secret::ShowSecret mount=kv path /> }.into_any(),
+                            KvView::Create { .. } => view! { <editor::CreateSecret mount=kv /> }.into_any(),
+                            KvView::Edit(path) => view! { <editor::EditSecret mount=kv path /> }.into_any(),
                         },
                         Err(error) => view! {
                             <section class="card"><crate::components::error_notice::ErrorNotice error context="This mount cannot be browsed." /></section>
@@ -201,8 +209,11 @@ pub async fn delete_for_good(
     match api::vault_write::<()>(api::Method::DELETE, request_path, None).await {
         Ok(_) => {
             toasts.success(done);
-            let folder = route::parent_folder(path);
-            navigate(&route::list_href(&mount.path, &folder), Default::default());
+            let folder = parent_folder(path);
+            navigate(
+                &AppRoute::kv_list(&mount.path, &folder).href(),
+                Default::default(),
+            );
         }
         Err(error) => toasts.error(format!(
             "Deleting {path} failed: {}",

@@ -2,11 +2,12 @@
 //! the token may list, bounded in depth, count and time, and streams matches as it finds
 //! them; Cancel stops it.
 
-use super::{route, KvMount};
+use super::KvMount;
+use crate::routes::AppRoute;
+use crate::wire::listing::{self, SearchDone, SearchEvent, StopReason};
 use crate::{api, base::href};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use serde_json::Value;
 
 #[component]
 pub fn SearchPanel(mount: KvMount, folder: String) -> impl IntoView {
@@ -31,25 +32,18 @@ pub fn SearchPanel(mount: KvMount, folder: String) -> impl IntoView {
         found.set(Vec::new());
         status.set(Some("Searching…".into()));
         running.set(true);
-        let url = format!(
-            "api/search/v1/{list_path}?q={}&depth={}&limit=500&seconds=20",
-            crate::components::layout::encode(&q),
-            depth.get_untracked()
-        );
+        let depth = depth.get_untracked().parse().unwrap_or(6);
+        let url = listing::urls::search(&list_path, &q, depth, 500, 20);
         leptos::task::spawn_local(async move {
             let outcome = api::stream_lines(&url, &signal, |line| {
-                let Ok(message) = serde_json::from_str::<Value>(line) else {
-                    return;
-                };
-                if let Some(path) = message["match"].as_str() {
-                    found.update(|f| f.push(path.to_string()));
-                } else if let Some(progress) = message.get("progress") {
-                    status.set(Some(format!(
+                match serde_json::from_str::<SearchEvent>(line) {
+                    Ok(SearchEvent::Match(path)) => found.update(|f| f.push(path)),
+                    Ok(SearchEvent::Progress(progress)) => status.set(Some(format!(
                         "Searching… {} folders so far",
-                        progress["folders"]
-                    )));
-                } else if let Some(done) = message.get("done") {
-                    status.set(Some(summary(done)));
+                        progress.folders
+                    ))),
+                    Ok(SearchEvent::Done(done)) => status.set(Some(summary(&done))),
+                    Err(_) => {}
                 }
             })
             .await;
@@ -95,7 +89,7 @@ pub fn SearchPanel(mount: KvMount, folder: String) -> impl IntoView {
             <ul class="search-results" data-testid="search-results">
                 {move || found.get().into_iter().map(|path| {
                     let full = format!("{result_folder}{path}");
-                    let target = if path.ends_with('/') { route::list_href(&result_mount, &full) } else { route::show_href(&result_mount, &full) };
+                    let target = if path.ends_with('/') { AppRoute::kv_list(&result_mount, &full).href() } else { AppRoute::kv_show(&result_mount, &full).href() };
                     view! { <li><A href=href(&target) attr:data-testid="search-result">{full}</A></li> }
                 }).collect_view()}
             </ul>
@@ -103,14 +97,14 @@ pub fn SearchPanel(mount: KvMount, folder: String) -> impl IntoView {
     }
 }
 
-fn summary(done: &Value) -> String {
-    let why = match done["stopped"].as_str() {
-        Some("limit") => " (stopped at the result limit)",
-        Some("depth") => " (deeper folders were not searched)",
-        Some("time") => " (stopped at the time limit)",
-        _ => "",
+fn summary(done: &SearchDone) -> String {
+    let why = match done.stopped {
+        StopReason::Limit => " (stopped at the result limit)",
+        StopReason::Depth => " (deeper folders were not searched)",
+        StopReason::Time => " (stopped at the time limit)",
+        StopReason::Complete => "",
     };
-    let denied = done["denied"].as_u64().unwrap_or(0);
+    let denied = done.denied;
     let denied = if denied > 0 {
         format!("; {denied} folders could not be listed with your policy")
     } else {
@@ -118,6 +112,6 @@ fn summary(done: &Value) -> String {
     };
     format!(
         "{} matches in {} folders{why}{denied}.",
-        done["matches"], done["folders"]
+        done.matches, done.folders
     )
 }

@@ -3,19 +3,19 @@
 
 use super::{
     browse::Breadcrumbs,
-    delete_for_good, read_secret, route,
+    delete_for_good, parent_folder, read_secret,
     values::{object_text, pretty, rows_from, RawData, Value},
     versions::{MetadataTab, VersionsTab},
     KvMount, Secret, VersionMeta,
 };
 use crate::{
     api::{self, ApiError, Method},
-    base::href,
     components::{
         confirm::TypedConfirm,
         copy::CopyButton,
         error_notice::{refusal_text, ErrorNotice},
     },
+    routes::{AppRoute, KvView},
     state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
@@ -111,7 +111,14 @@ fn SecretState(
             </div>
         }.into_any(),
         Ok(Secret::Missing) => {
-            let create = href(&format!("/secrets/{}/create?folder={}&name={}", mount.path, route::parent_folder(&path), path.rsplit('/').next().unwrap_or("")));
+            let create = AppRoute::Kv {
+                mount: mount.path.clone(),
+                view: KvView::Create {
+                    folder: Some(parent_folder(&path)),
+                    name: path.rsplit('/').next().map(str::to_string),
+                },
+            }
+            .link();
             view! {
                 <div class="alert alert-info" data-testid="secret-missing">
                     "There is no secret at " <code>{format!("{}/{}", mount.path, path)}</code> ". "
@@ -188,7 +195,11 @@ fn SecretValues(
     let all_json = pretty(&object_text(&data));
     let copy_all = all_json.clone();
     let rows = rows_from(&data);
-    let edit_href = href(&format!("/secrets/{}/edit/{path}", mount.path));
+    let edit_href = AppRoute::Kv {
+        mount: mount.path.clone(),
+        view: KvView::Edit(path.clone()),
+    }
+    .link();
     let data_path = mount.data_path(&path);
     let can_edit = move || permissions.can(&data_path, Capability::Update);
     view! {

@@ -2,19 +2,19 @@
 //! metadata (max versions, check-and-set, automatic deletion, custom metadata).
 
 use super::{
-    delete_for_good, read_secret, route,
+    delete_for_good, read_secret,
     values::{diff, Change, RawData, Value},
     KvMount, Secret,
 };
 use crate::{
     api::{self, ApiError, Method},
-    base::href,
     components::{
         confirm::TypedConfirm,
         duration_field::DurationField,
         error_notice::{needs, refusal_text, ErrorNotice},
     },
     durations,
+    routes::AppRoute,
     state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
@@ -175,7 +175,7 @@ fn VersionTable(
                     } else {
                         "kept".to_string()
                     };
-                    let view_href = href(&format!("{}?version={number}", route::show_href(&mount.path, &path)));
+                    let view_href = format!("{}?version={number}", AppRoute::kv_show(&mount.path, &path).link());
                     let (act_delete, act_undelete, act_destroy) = (act.clone(), act.clone(), act.clone());
                     let deleted = !state.deletion_time.is_empty();
                     view! {

@@ -2,9 +2,9 @@
 //! may perform.
 
 use super::{trim_path, MountKind};
+use crate::routes::{AppRoute, K8sView};
 use crate::{
     api::{self, Method},
-    base::href,
     components::{confirm::TypedConfirm, error_notice::ErrorNotice, guard::RequireLogin},
     durations,
     state::{permissions::use_permissions, toasts::use_toasts},
@@ -83,7 +83,7 @@ fn MountList(kind: MountKind) -> impl IntoView {
             <div class="card-head">
                 <h1>{kind.title()}</h1>
                 <Show when=can_enable>
-                    <A href=href(&format!("{}/enable", kind.app_root())) attr:class="button button-primary" attr:data-testid="enable-mount">
+                    <A href=AppRoute::EnableMount(kind).link() attr:class="button button-primary" attr:data-testid="enable-mount">
                         {format!("Enable new {}", kind.noun())}
                     </A>
                 </Show>
@@ -140,7 +140,11 @@ fn MountRow(
         Some(version) => format!("kv v{version}"),
         None => info.kind.clone(),
     };
-    let configure_href = href(&format!("{}/{plain}/configuration", kind.app_root()));
+    let configure_href = AppRoute::MountSettings {
+        kind,
+        mount: plain.clone(),
+    }
+    .link();
     let tune_path = kind.tune_path(&plain);
     let mount_path = kind.mount_path(&plain);
     let permanent = kind.is_permanent(&plain);
@@ -152,13 +156,13 @@ fn MountRow(
     };
     let is_kubernetes_auth = kind == MountKind::Auth && info.kind == "kubernetes";
     let browse = if kind == MountKind::Secrets && info.kv_version().is_some() {
-        Some(href(&format!("/secrets/{plain}/list/")))
+        Some(AppRoute::kv_list(&plain, "").link())
     } else if is_kubernetes_auth {
-        Some(href(&crate::pages::kubernetes::roles_href(&plain)))
+        Some(AppRoute::k8s(&plain, K8sView::Roles).link())
     } else {
         None
     };
-    let k8s_config_href = href(&crate::pages::kubernetes::config_href(&plain));
+    let k8s_config_href = AppRoute::k8s(&plain, K8sView::Config).link();
     let k8s_config_path = format!("auth/{plain}/config");
     let can_read_k8s_config =
         move || is_kubernetes_auth && permissions.can(&k8s_config_path, Capability::Read);

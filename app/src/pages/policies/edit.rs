@@ -5,6 +5,7 @@ use super::{
     check_name, mount_hints, read_policy, references,
     templates::{Needs, Template},
 };
+use crate::routes::AppRoute;
 use crate::{
     api::{self, ApiError, Method},
     components::{
@@ -95,7 +96,7 @@ fn PolicyForm(existing: Option<(String, String)>) -> impl IntoView {
                     };
                     toasts.success(format!("Saved the policy “{target}”.{extra}"));
                     if creating {
-                        navigate(&format!("/access/policies/{target}"), Default::default());
+                        navigate(&AppRoute::Policy(target.clone()).href(), Default::default());
                     }
                 }
                 Err(e) => error.set(Some(e)),
@@ -282,7 +283,7 @@ fn DeletePolicy(name: String) -> impl IntoView {
                 {
                     Ok(_) => {
                         toasts.success(format!("Deleted the policy “{name}”."));
-                        navigate("/access/policies", Default::default());
+                        navigate(&AppRoute::Policies.href(), Default::default());
                     }
                     Err(error) => {
                         toasts.error(format!("Deleting “{name}” failed: {}", error.message()))

@@ -1,7 +1,7 @@
 //! `/access/policies`: every ACL policy, with a filter.
 
+use crate::routes::AppRoute;
 use crate::{
-    base::href,
     components::{error_notice::ErrorNotice, guard::RequireLogin},
     state::permissions::use_permissions,
 };
@@ -26,9 +26,9 @@ fn PolicyList() -> impl IntoView {
             <div class="card-head">
                 <h1>"ACL policies"</h1>
                 <div class="actions">
-                    <A href=href("/access/policies/tester") attr:class="button" attr:data-testid="open-tester">"Test policies"</A>
+                    <A href=AppRoute::PolicyTester.link() attr:class="button" attr:data-testid="open-tester">"Test policies"</A>
                     <Show when=can_create>
-                        <A href=href("/access/policies/create") attr:class="button button-primary" attr:data-testid="create-policy">"Create policy"</A>
+                        <A href=AppRoute::PolicyCreate.link() attr:class="button button-primary" attr:data-testid="create-policy">"Create policy"</A>
                     </Show>
                 </div>
             </div>
@@ -53,7 +53,7 @@ fn PolicyList() -> impl IntoView {
                                         "default" => Some("given to every token unless it opts out"),
                                         _ => None,
                                     };
-                                    let link = href(&format!("/access/policies/{name}"));
+                                    let link = AppRoute::Policy(name.clone()).link();
                                     let label = name.clone();
                                     view! {
                                         <li data-testid="policy-row" data-name=name.clone()>
