@@ -11,6 +11,9 @@ pub struct AuthBlock {
     pub accessor: String,
     pub policies: Vec<String>,
     pub token_policies: Vec<String>,
+    /// `omitempty` in the SDK's `HTTPAuth` (sdk/logical/translate_response.go): absent
+    /// unless an entity grants policies, which labvault's tokens never have.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_policies: Option<Vec<String>>,
     pub metadata: Option<serde_json::Map<String, Value>>,
     pub lease_duration: u64,

@@ -135,6 +135,16 @@ impl TokenEntry {
         }
     }
 
+    /// Vault's count of uses left, where -1 (`tokenRevocationPending`) marks a token whose
+    /// last use is under way: it is revoked once that request completes.
+    pub fn num_uses_shown(&self) -> i64 {
+        if self.revocation_pending {
+            -1
+        } else {
+            self.num_uses as i64
+        }
+    }
+
     /// The `data` of `lookup`, `lookup-self` and (with `id` empty) `lookup-accessor`.
     pub fn lookup_data(&self, id: &str) -> Value {
         let now = now_unix();
@@ -149,7 +159,7 @@ impl TokenEntry {
             "id": id,
             "issue_time": rfc3339_of_unix(self.creation_time),
             "meta": if self.meta.is_empty() { Value::Null } else { json!(self.meta) },
-            "num_uses": self.num_uses,
+            "num_uses": self.num_uses_shown(),
             "orphan": self.orphan,
             "path": self.path,
             "policies": self.policies,
@@ -255,6 +265,18 @@ impl TokenStore<'_> {
         Ok(Some(entry))
     }
 
+    /// Like [`TokenStore::lookup`], but a token on its last use is still found, as Vault's
+    /// token lookups find a "tainted" one: the request that spends it may look at it.
+    pub fn lookup_including_last_use(&self, token: &str) -> StorageResult<Option<TokenEntry>> {
+        let key = format!("{BY_ID}{}", hash_of(token));
+        match self.barrier.get_json::<TokenEntry>(&key)? {
+            Some(entry) if entry.revocation_pending && !entry.is_expired(now_unix()) => {
+                Ok(Some(entry))
+            }
+            _ => self.lookup(token),
+        }
+    }
+
     pub fn lookup_accessor(&self, accessor: &str) -> StorageResult<Option<TokenEntry>> {
         let index = self
             .barrier
@@ -357,8 +379,8 @@ impl TokenStore<'_> {
                 expire = ceiling;
                 warning = Some(format!(
                     "TTL of \"{}\" exceeded the effective max_ttl of \"{}\"; TTL value is capped accordingly",
-                    crate::ttl::go_duration(wanted),
-                    crate::ttl::go_duration((ceiling - now).max(0) as u64)
+                    crate::ttl::human_duration(wanted),
+                    crate::ttl::human_duration((ceiling - now).max(0) as u64)
                 ));
             }
         }

@@ -52,11 +52,17 @@ pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResul
         }
         "revoke-accessor" if update => {
             let accessor = required(ctx, "accessor", "missing accessor")?;
-            let entry = ctx
-                .vault
-                .tokens()
-                .lookup_accessor(&accessor)?
-                .ok_or_else(|| VaultError::bad_request("invalid accessor"))?;
+            // An unknown accessor is nothing left to revoke: Vault answers 200 and warns.
+            let Some(entry) = ctx.vault.tokens().lookup_accessor(&accessor)? else {
+                return Ok(Reply::Envelope {
+                    status: 200,
+                    data: None,
+                    auth: None,
+                    warnings: vec!["No token found with this accessor".into()],
+                    lease_duration: 0,
+                    renewable: false,
+                });
+            };
             ctx.vault.tokens().revoke_tree(&entry.id_hash)?;
             Ok(Reply::NoContent)
         }
@@ -274,7 +280,7 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
 }
 
 /// Looks the caller's token up afresh, as Vault does: the use this request spent shows,
-/// and a token on its last use is already gone.
+/// and a token on its last use still answers, with `num_uses` -1.
 fn lookup_self(ctx: &Ctx<'_>) -> VaultResult {
     lookup_token(ctx, &ctx.caller()?.token)
 }
@@ -296,7 +302,7 @@ fn lookup_token(ctx: &Ctx<'_>, token: &str) -> VaultResult {
     let entry = ctx
         .vault
         .tokens()
-        .lookup(token)?
+        .lookup_including_last_use(token)?
         .ok_or_else(|| VaultError::new(403, "bad token"))?;
     Ok(Reply::data(entry.lookup_data(token)))
 }
