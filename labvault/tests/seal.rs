@@ -458,3 +458,50 @@ async fn leader_and_health_shapes() {
     assert_eq!(head.status().as_u16(), 200);
     assert_eq!(head.text().await.unwrap(), "");
 }
+
+/// `PUT sys/init` with the bodies real clients send: the `bao`/`vault` CLI's `InitRequest`
+/// sends every field (nulls, empty strings, zeros), hvac sends `root_token_pgp_key: null`.
+#[tokio::test]
+async fn init_accepts_the_bodies_the_cli_and_hvac_send() {
+    let cli = json!({
+        "secret_shares": 3, "secret_threshold": 2, "stored_shares": 0,
+        "pgp_keys": null, "recovery_shares": 0, "recovery_threshold": 0,
+        "recovery_pgp_keys": null, "root_token_pgp_key": "",
+    });
+    let hvac = json!({
+        "secret_shares": 3, "secret_threshold": 2, "root_token_pgp_key": null,
+        "pgp_keys": [], "recovery_pgp_keys": [],
+    });
+    for body in [cli, hvac] {
+        let server = start().await;
+        let http = reqwest::Client::new();
+        let init = call_at(
+            &http,
+            server.url(),
+            "PUT",
+            "sys/init",
+            None,
+            Some(body.clone()),
+        )
+        .await
+        .expect(200);
+        assert_eq!(init.body["keys"].as_array().unwrap().len(), 3, "{body}");
+        assert!(init.body.get("recovery_keys").is_none(), "{body}");
+    }
+}
+
+/// Recovery parameters belong to auto-unseal seals: a Shamir seal names the ones given.
+#[tokio::test]
+async fn init_refuses_recovery_parameters_on_a_shamir_seal() {
+    let server = start().await;
+    let http = reqwest::Client::new();
+    let body = json!({ "secret_shares": 1, "secret_threshold": 1, "recovery_shares": 2,
+                       "recovery_threshold": 1 });
+    let refused = call_at(&http, server.url(), "PUT", "sys/init", None, Some(body))
+        .await
+        .expect(400);
+    assert_eq!(
+        refused.errors(),
+        ["parameters recovery_shares,recovery_threshold not applicable to seal type shamir"]
+    );
+}

@@ -879,3 +879,148 @@ async fn no_token_is_permission_denied() {
         assert_eq!(answer.body, json!({ "errors": ["permission denied"] }));
     }
 }
+
+// --- Renewals and warnings ------------------------------------------------------------------
+
+#[tokio::test]
+async fn renew_and_renew_accessor_take_an_increment() {
+    let lab = Lab::new().await;
+    let token = lab
+        .token(json!({ "policies": ["default"], "ttl": "10m" }))
+        .await;
+    let renewed = lab
+        .root(
+            "POST",
+            "auth/token/renew",
+            Some(json!({ "token": token, "increment": "20m" })),
+        )
+        .await
+        .expect(200);
+    assert_eq!(renewed.body["auth"]["lease_duration"], 1200);
+    assert_eq!(renewed.body["auth"]["client_token"], token.as_str());
+    assert_eq!(renewed.body["warnings"], Value::Null);
+    // Without an increment a renewal asks for the lease's last TTL again.
+    let again = lab
+        .call(
+            "POST",
+            "auth/token/renew-self",
+            Some(&token),
+            Some(json!({})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again.body["auth"]["lease_duration"], 1200);
+    let accessor = lab
+        .call("GET", "auth/token/lookup-self", Some(&token), None)
+        .await
+        .expect(200)
+        .data()["accessor"]
+        .clone();
+    let by_accessor = lab
+        .root(
+            "POST",
+            "auth/token/renew-accessor",
+            Some(json!({ "accessor": accessor, "increment": 300 })),
+        )
+        .await
+        .expect(200);
+    assert_eq!(by_accessor.body["auth"]["lease_duration"], 300);
+    // The token itself is not handed to whoever holds only its accessor.
+    assert_eq!(by_accessor.body["auth"]["client_token"], "");
+    let missing = lab
+        .root("POST", "auth/token/renew", Some(json!({})))
+        .await
+        .expect(400);
+    assert_eq!(missing.errors(), ["missing token ID"]);
+    for (body, refusal) in [
+        (json!({}), "missing accessor"),
+        (json!({ "accessor": "nope" }), "invalid accessor"),
+    ] {
+        let refused = lab
+            .root("POST", "auth/token/renew-accessor", Some(body))
+            .await
+            .expect(400);
+        assert_eq!(
+            refused.errors(),
+            [format!("1 error occurred:\n\t* {refusal}\n\n")]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_created_not_renewable_refuses_every_renewal() {
+    let lab = Lab::new().await;
+    let token = lab
+        .token(json!({ "policies": ["default"], "ttl": "1h", "renewable": false }))
+        .await;
+    let own = lab
+        .call(
+            "POST",
+            "auth/token/renew-self",
+            Some(&token),
+            Some(json!({})),
+        )
+        .await
+        .expect(400);
+    assert_eq!(own.errors(), ["lease is not renewable"]);
+    let by_root = lab
+        .root("POST", "auth/token/renew", Some(json!({ "token": token })))
+        .await
+        .expect(400);
+    assert_eq!(by_root.errors(), ["lease is not renewable"]);
+}
+
+#[tokio::test]
+async fn creation_warns_when_it_caps_a_ttl_or_takes_a_custom_id() {
+    let lab = Lab::new().await;
+    for (params, warning, lease) in [
+        (
+            json!({ "ttl": "2h", "explicit_max_ttl": "1h" }),
+            "TTL of \"2h\" exceeded the effective max_ttl of \"1h\"; TTL value is capped accordingly",
+            3600,
+        ),
+        (
+            json!({ "ttl": "1000h" }),
+            "TTL of \"1000h\" exceeded the effective max_ttl of \"768h\"; TTL value is capped accordingly",
+            2764800,
+        ),
+        (
+            json!({ "period": "1000h" }),
+            "period of \"1000h\" exceeded the effective max_ttl of \"768h\"; period value is capped accordingly",
+            2764800,
+        ),
+    ] {
+        let mut params = params;
+        params["policies"] = json!(["default"]);
+        let created = lab
+            .root("POST", "auth/token/create", Some(params.clone()))
+            .await
+            .expect(200);
+        assert_eq!(created.warnings(), [warning], "{params}");
+        assert_eq!(created.body["auth"]["lease_duration"], lease, "{params}");
+    }
+    let custom = lab
+        .root(
+            "POST",
+            "auth/token/create",
+            Some(json!({ "id": "my-custom-id", "policies": ["default"] })),
+        )
+        .await
+        .expect(200);
+    assert_eq!(custom.client_token(), "my-custom-id");
+    assert_eq!(
+        custom.warnings(),
+        ["Supplying a custom ID for the token uses the weaker SHA1 hashing instead of the more secure SHA2-256 HMAC for token obfuscation. SHA1 hashed tokens on the wire leads to less secure lookups."]
+    );
+    // Policy names are lowercased without a word; only a missing policy is warned about.
+    let upper = lab
+        .root(
+            "POST",
+            "auth/token/create",
+            Some(json!({ "policies": ["Default", "WEB"] })),
+        )
+        .await
+        .expect(200);
+    assert_eq!(upper.body["auth"]["policies"], json!(["default", "web"]));
+    assert_eq!(upper.warnings(), ["Policy \"web\" does not exist"]);
+}

@@ -38,6 +38,19 @@ pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResul
                 .ok_or_else(|| VaultError::bad_request("token not found"))?;
             renew(ctx, &token, &entry).await
         }
+        "renew-accessor" if update => {
+            // Vault returns these two refusals as errors, in go-multierror's text.
+            let refused = |why: &str| VaultError::bad_request(crate::reply::multierror(why));
+            let accessor = required(ctx, "accessor", "missing accessor")
+                .map_err(|_| refused("missing accessor"))?;
+            let entry = ctx
+                .vault
+                .tokens()
+                .lookup_accessor(&accessor)?
+                .ok_or_else(|| refused("invalid accessor"))?;
+            // Whoever holds only the accessor does not get the token back.
+            renew(ctx, "", &entry).await
+        }
         "revoke-self" if update => {
             let caller = ctx.caller()?;
             ctx.vault.tokens().revoke_tree(&caller.entry.id_hash)?;
@@ -247,7 +260,7 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
             "expiring root tokens cannot create non-expiring root tokens",
         ));
     }
-    let (token, entry) = ctx.vault.tokens().create(NewToken {
+    let new = NewToken {
         id: custom_id.clone(),
         path: ctx.request.path.clone(),
         meta,
@@ -268,10 +281,17 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
         no_expiry: never_expires,
         login: None,
         policies,
-    })?;
+    };
+    let lifetime_warning = (!never_expires)
+        .then(|| crate::tokens::Lifetime::of(&new).warning)
+        .flatten();
+    let (token, entry) = ctx.vault.tokens().create(new)?;
     let mut reply = Reply::auth(entry.auth_block(&token));
     if custom_id.is_some() {
         reply = reply.with_warning(CUSTOM_ID_WARNING.to_string());
+    }
+    if let Some(warning) = lifetime_warning {
+        reply = reply.with_warning(warning);
     }
     for warning in warnings {
         reply = reply.with_warning(warning);
