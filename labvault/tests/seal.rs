@@ -468,11 +468,10 @@ async fn init_accepts_the_bodies_the_cli_and_hvac_send() {
         "pgp_keys": null, "recovery_shares": 0, "recovery_threshold": 0,
         "recovery_pgp_keys": null, "root_token_pgp_key": "",
     });
-    let hvac = json!({
-        "secret_shares": 3, "secret_threshold": 2, "root_token_pgp_key": null,
-        "pgp_keys": [], "recovery_pgp_keys": [],
-    });
-    for body in [cli, hvac] {
+    let hvac = json!({ "secret_shares": 3, "secret_threshold": 2, "root_token_pgp_key": null });
+    let empty_lists = json!({ "secret_shares": 3, "secret_threshold": 2, "pgp_keys": [],
+                              "recovery_pgp_keys": [] });
+    for body in [cli, hvac, empty_lists] {
         let server = start().await;
         let http = reqwest::Client::new();
         let init = call_at(
