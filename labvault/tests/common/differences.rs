@@ -215,6 +215,23 @@ pub fn storage_segment_limit(flavor: Flavor) -> Option<usize> {
     }
 }
 
+/// The capabilities on a listing path (ending in `/`) that a glob rule and a `+` rule both
+/// match. Vault tries the glob and `+` rules on the path without its slash first
+/// (vault/acl.go, `AllowOperation`); OpenBao tries the path as given first
+/// (internal/vault/policy/acl.go). labvault's ACL (the policy crate's `Acl`) keeps Vault's
+/// order, so for these corpus cases it answers Vault's capabilities, not the manifest's.
+pub fn vault_listing_order(flavor: Flavor, case: &str, path: &str) -> Option<Vec<String>> {
+    const VAULT_ANSWERS: &[(&str, &str, &str)] =
+        &[("glob_list_with_trailing_slash", "secret/b/", "read")];
+    if flavor == Flavor::OpenBao {
+        return None;
+    }
+    VAULT_ANSWERS
+        .iter()
+        .find(|(c, p, _)| *c == case && *p == path)
+        .map(|(_, _, caps)| caps.split(',').map(str::to_string).collect())
+}
+
 /// Removes the fields `extra` names from a JSON object, for comparing shapes across the
 /// two servers once the listed extras are accounted for.
 pub fn without_fields(value: &Value, extra: &[&str]) -> Value {
