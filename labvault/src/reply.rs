@@ -166,6 +166,11 @@ impl VaultError {
     pub fn unsupported_operation() -> VaultError {
         VaultError::new(405, multierror("unsupported operation"))
     }
+    /// A Vault feature labvault leaves out, said plainly (400) rather than answered as if
+    /// the path did not exist or the request had not asked for it.
+    pub fn left_out(feature: &str) -> VaultError {
+        VaultError::bad_request(format!("{feature} not supported by labvault"))
+    }
     pub fn sealed() -> VaultError {
         VaultError::new(503, "Vault is sealed")
     }

@@ -504,3 +504,16 @@ async fn init_refuses_recovery_parameters_on_a_shamir_seal() {
         ["parameters recovery_shares,recovery_threshold not applicable to seal type shamir"]
     );
 }
+
+#[tokio::test]
+async fn leader_while_sealed_depends_on_ha_storage() {
+    let server = start().await;
+    let http = reqwest::Client::new();
+    let leader = call_at(&http, server.url(), "GET", "sys/leader", None, None).await;
+    let (status, refusal) = differences::sealed_leader_answer(server.flavor());
+    assert_eq!(leader.status, status, "{}", leader.body);
+    match refusal {
+        Some(refusal) => assert_eq!(leader.errors(), [refusal]),
+        None => assert_eq!(leader.body["ha_enabled"], false),
+    }
+}

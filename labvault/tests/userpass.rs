@@ -528,3 +528,32 @@ async fn password_and_policies_endpoints_need_an_existing_user() {
         vec!["must provide either password or password_hash"]
     );
 }
+
+/// A very long user name: OpenBao's raft storage takes it; labvault's directory storage
+/// cannot name a file after it and says so with a 400 that keeps the data path out.
+#[tokio::test]
+async fn a_very_long_user_name_meets_the_storage_limit() {
+    // Initialized, not dev: its data is on disk (a labvault dev server keeps it in memory).
+    let lab = Lab::initialized(1, 1).await;
+    lab.enable_userpass("userpass").await;
+    let name = "a".repeat(5000);
+    let written = lab
+        .root(
+            "POST",
+            &format!("auth/userpass/users/{name}"),
+            Some(json!({ "password": "pw" })),
+        )
+        .await;
+    match differences::storage_segment_limit(lab.flavor()) {
+        None => {
+            written.expect(204);
+            login(&lab, &name, "pw").await.expect(200);
+        }
+        Some(limit) => {
+            let refused = written.expect(400);
+            let error = &refused.errors()[0];
+            assert!(error.contains(&format!("at most {limit} bytes")), "{error}");
+            assert!(!error.contains('/'), "no storage path in {error}");
+        }
+    }
+}

@@ -80,6 +80,11 @@ pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResul
             Ok(Reply::NoContent)
         }
         "accessors/" if op == Operation::List => list_accessors(ctx),
+        roles
+            if roles == "roles/" || roles.starts_with("roles/") || roles.starts_with("create/") =>
+        {
+            Err(VaultError::left_out("token roles are"))
+        }
         _ => Err(VaultError::unsupported_path()),
     }
 }

@@ -199,6 +199,7 @@ fn check_enable_allowed(
         )));
     }
     if !backends::implements(kind.table, mount_type) {
+        // Vault's own text for a type it does not know: clients look for it.
         return Err(VaultError::bad_request(format!(
             "plugin not found in the catalog: {mount_type}"
         )));

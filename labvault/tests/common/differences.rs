@@ -205,9 +205,10 @@ pub fn pgp_init_refusal(flavor: Flavor) -> Option<&'static str> {
     }
 }
 
-/// labvault keeps its data in a directory, one file per entry, and a path segment may be at
-/// most 240 bytes once encoded; a longer name answers 400 naming the limit. OpenBao's raft
-/// storage takes any length.
+/// labvault on disk keeps its data in a directory, one file per entry, and a path segment
+/// may be at most 240 bytes once encoded; a longer name answers 400 naming the limit (as
+/// Vault's `file` storage is bound by file-name limits too). OpenBao's raft storage takes
+/// any length.
 pub fn storage_segment_limit(flavor: Flavor) -> Option<usize> {
     match flavor {
         Flavor::OpenBao => None,
@@ -230,6 +231,39 @@ pub fn vault_listing_order(flavor: Flavor, case: &str, path: &str) -> Option<Vec
         .iter()
         .find(|(c, p, _)| *c == case && *p == path)
         .map(|(_, _, caps)| caps.split(',').map(str::to_string).collect())
+}
+
+/// `sys/leader` on a sealed server. Vault's `Core.Leader` reports "HA not enabled" before
+/// it looks at the seal (vault/core.go), so a server on non-HA storage — labvault's file
+/// storage — answers 200 with `ha_enabled: false`; OpenBao's tests run on raft, an HA
+/// storage, where a sealed server answers 503 "Vault is sealed".
+pub fn sealed_leader_answer(flavor: Flavor) -> (u16, Option<&'static str>) {
+    match flavor {
+        Flavor::OpenBao => (503, Some("Vault is sealed")),
+        Flavor::Labvault => (200, None),
+    }
+}
+
+/// What labvault leaves out, because a lab has no use for it: AppRole, JWT/OIDC and other
+/// auth methods, response wrapping, batch tokens, token roles, the identity store, audit
+/// devices, namespaces (and PGP at init, above). OpenBao has them; labvault answers 400
+/// saying so, rather than 404 as if the path did not exist or acting as if a header were
+/// not there (which would hand a secret out unwrapped, or act in the root namespace).
+pub fn left_out(flavor: Flavor, feature: &str) -> Option<String> {
+    match flavor {
+        Flavor::OpenBao => None,
+        Flavor::Labvault => Some(format!("{feature} not supported by labvault")),
+    }
+}
+
+/// Enabling an auth method or secrets engine labvault does not have (AppRole, JWT, …):
+/// labvault answers as Vault does for a type it does not know, "plugin not found in the
+/// catalog: TYPE", the text clients look for.
+pub fn left_out_plugin(flavor: Flavor, kind: &str) -> Option<String> {
+    match flavor {
+        Flavor::OpenBao => None,
+        Flavor::Labvault => Some(format!("plugin not found in the catalog: {kind}")),
+    }
 }
 
 /// Removes the fields `extra` names from a JSON object, for comparing shapes across the
