@@ -9,7 +9,7 @@ use serde_json::json;
 async fn a_new_server_is_uninitialized_and_sealed() {
     let server = start().await;
     let http = reqwest::Client::new();
-    let status = call_at(&http, &server.url(), "GET", "sys/seal-status", None, None)
+    let status = call_at(&http, server.url(), "GET", "sys/seal-status", None, None)
         .await
         .expect(200);
     for field in [
@@ -36,14 +36,14 @@ async fn a_new_server_is_uninitialized_and_sealed() {
     assert_eq!(status.body["sealed"], true);
     assert_eq!(status.body["type"], "shamir");
     assert!(status.body.get("cluster_name").is_none());
-    let init = call_at(&http, &server.url(), "GET", "sys/init", None, None)
+    let init = call_at(&http, server.url(), "GET", "sys/init", None, None)
         .await
         .expect(200);
     assert_eq!(init.body, json!({ "initialized": false }));
-    call_at(&http, &server.url(), "GET", "sys/health", None, None)
+    call_at(&http, server.url(), "GET", "sys/health", None, None)
         .await
         .expect(501);
-    let sealed = call_at(&http, &server.url(), "GET", "secret/foo", None, None)
+    let sealed = call_at(&http, server.url(), "GET", "secret/foo", None, None)
         .await
         .expect(503);
     assert_eq!(sealed.errors(), vec!["Vault is sealed"]);
@@ -72,14 +72,14 @@ async fn init_validates_like_vault() {
         ),
     ];
     for (body, message) in cases {
-        let answer = call_at(&http, &server.url(), "PUT", "sys/init", None, Some(body))
+        let answer = call_at(&http, server.url(), "PUT", "sys/init", None, Some(body))
             .await
             .expect(400);
         assert_eq!(answer.errors(), vec![message]);
     }
     let pgp = call_at(
         &http,
-        &server.url(),
+        server.url(),
         "PUT",
         "sys/init",
         None,
@@ -99,7 +99,7 @@ async fn init_gives_keys_and_a_root_token_and_stays_sealed() {
     let http = reqwest::Client::new();
     let init = call_at(
         &http,
-        &server.url(),
+        server.url(),
         "PUT",
         "sys/init",
         None,
@@ -119,7 +119,7 @@ async fn init_gives_keys_and_a_root_token_and_stays_sealed() {
         .as_str()
         .unwrap()
         .starts_with(prefix));
-    let status = call_at(&http, &server.url(), "GET", "sys/seal-status", None, None)
+    let status = call_at(&http, server.url(), "GET", "sys/seal-status", None, None)
         .await
         .expect(200);
     assert_eq!(
@@ -133,7 +133,7 @@ async fn init_gives_keys_and_a_root_token_and_stays_sealed() {
     );
     let again = call_at(
         &http,
-        &server.url(),
+        server.url(),
         "PUT",
         "sys/init",
         None,
@@ -142,12 +142,12 @@ async fn init_gives_keys_and_a_root_token_and_stays_sealed() {
     .await
     .expect(400);
     assert_eq!(again.errors(), vec!["Vault is already initialized"]);
-    call_at(&http, &server.url(), "GET", "sys/health", None, None)
+    call_at(&http, server.url(), "GET", "sys/health", None, None)
         .await
         .expect(503);
     let custom = call_at(
         &http,
-        &server.url(),
+        server.url(),
         "GET",
         "sys/health?sealedcode=299",
         None,
@@ -164,7 +164,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
     let url = server.url();
     let init = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/init",
         None,
@@ -187,7 +187,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
 
     let first = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -200,7 +200,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
     assert!(!nonce.is_empty());
     let repeated = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -213,7 +213,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
 
     let reset = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -228,7 +228,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
 
     let bad = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -240,7 +240,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
         bad.errors(),
         vec!["'key' must be a valid hex or base64 string"]
     );
-    let missing = call_at(&http, &url, "PUT", "sys/unseal", None, Some(json!({})))
+    let missing = call_at(&http, url, "PUT", "sys/unseal", None, Some(json!({})))
         .await
         .expect(400);
     assert_eq!(
@@ -251,7 +251,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
     // Hex and base64 shares mix freely.
     call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -261,7 +261,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
     .expect(200);
     let second = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -272,7 +272,7 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
     assert_eq!(second.body["progress"], 2);
     let done = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -293,12 +293,12 @@ async fn unsealing_counts_progress_ignores_repeats_and_resets() {
         .wait_until_active()
         .await
         .expect("the server becomes active");
-    call_at(&http, &url, "GET", "sys/health", None, None)
+    call_at(&http, url, "GET", "sys/health", None, None)
         .await
         .expect(200);
     let reset_unsealed = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -317,7 +317,7 @@ async fn wrong_shares_fail_at_the_threshold_and_start_over() {
     let url = server.url();
     let init = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/init",
         None,
@@ -328,7 +328,7 @@ async fn wrong_shares_fail_at_the_threshold_and_start_over() {
     let mine = init.body["keys"][0].as_str().unwrap().to_string();
     call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -338,7 +338,7 @@ async fn wrong_shares_fail_at_the_threshold_and_start_over() {
     .expect(200);
     let wrong = call_at(
         &http,
-        &url,
+        url,
         "PUT",
         "sys/unseal",
         None,
@@ -351,7 +351,7 @@ async fn wrong_shares_fail_at_the_threshold_and_start_over() {
         "{:?}",
         wrong.errors()
     );
-    let status = call_at(&http, &url, "GET", "sys/seal-status", None, None)
+    let status = call_at(&http, url, "GET", "sys/seal-status", None, None)
         .await
         .expect(200);
     assert_eq!(
@@ -397,8 +397,8 @@ async fn sealing_needs_sudo_and_data_survives_a_restart() {
     let root = lab.root.clone();
     lab.vault.restart().await.unwrap();
     let http = reqwest::Client::new();
-    let url = lab.url();
-    let status = call_at(&http, &url, "GET", "sys/seal-status", None, None)
+    let url = &lab.url();
+    let status = call_at(&http, url, "GET", "sys/seal-status", None, None)
         .await
         .expect(200);
     assert_eq!(
@@ -412,7 +412,7 @@ async fn sealing_needs_sudo_and_data_survives_a_restart() {
     for key in &keys[1..3] {
         call_at(
             &http,
-            &url,
+            url,
             "PUT",
             "sys/unseal",
             None,
@@ -421,7 +421,7 @@ async fn sealing_needs_sudo_and_data_survives_a_restart() {
         .await
         .expect(200);
     }
-    let secret = call_at(&http, &url, "GET", "kv/data/app", Some(&root), None)
+    let secret = call_at(&http, url, "GET", "kv/data/app", Some(&root), None)
         .await
         .expect(200);
     assert_eq!(secret.data()["data"]["password"], "hunter2");

@@ -258,19 +258,6 @@ fn login(ctx: &Ctx<'_>, mount: &MountEntry, prefix: &str, name: &str) -> VaultRe
     Ok(Reply::auth(entry.auth_block(&token)))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn user_names() {
-        for good in ["alice", "a", "web-app.one", "x_y"] {
-            assert!(super::valid_name(good), "{good}");
-        }
-        for bad in ["", "-a", "a.", ".a", "a b", "a/b"] {
-            assert!(!super::valid_name(bad), "{bad}");
-        }
-    }
-}
-
 /// A pre-hashed password as OpenBao's userpass accepts it (path_user_password.go): a bcrypt
 /// hash whose cost is between 5 (htpasswd's default) and 12 (a guard against slow logins).
 fn checked_bcrypt_hash(hash: String) -> VaultResult<String> {
@@ -302,4 +289,17 @@ fn bcrypt_cost(hash: &str) -> Option<u32> {
     let digits = rest.strip_prefix('$')?.get(..3)?;
     let cost = digits.strip_suffix('$')?;
     cost.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_names() {
+        for good in ["alice", "a", "web-app.one", "x_y"] {
+            assert!(super::valid_name(good), "{good}");
+        }
+        for bad in ["", "-a", "a.", ".a", "a b", "a/b"] {
+            assert!(!super::valid_name(bad), "{bad}");
+        }
+    }
 }
