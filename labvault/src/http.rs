@@ -163,6 +163,7 @@ fn logical_request(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Request, VaultError> {
+    refuse_left_out_headers(headers)?;
     let raw_path = uri.path().strip_prefix("/v1/").unwrap_or("");
     let mut path = percent_decode(raw_path).trim_start_matches('/').to_string();
     let mut query: Map<String, Value> =
@@ -229,6 +230,25 @@ fn logical_request(
         data,
         token: token_of(headers),
     })
+}
+
+/// Headers asking for what labvault leaves out. Answering as if they were not there would
+/// hand a secret out unwrapped, or act in the root namespace for another one.
+fn refuse_left_out_headers(headers: &HeaderMap) -> Result<(), VaultError> {
+    let given = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if given("x-vault-wrap-ttl").is_some() {
+        return Err(VaultError::left_out("response wrapping is"));
+    }
+    if given("x-vault-namespace").is_some_and(|ns| !matches!(ns, "root" | "/")) {
+        return Err(VaultError::left_out("namespaces are"));
+    }
+    Ok(())
 }
 
 /// Go's `strconv.ParseBool`.

@@ -11,6 +11,9 @@ pub struct AuthBlock {
     pub accessor: String,
     pub policies: Vec<String>,
     pub token_policies: Vec<String>,
+    /// `omitempty` in the SDK's `HTTPAuth` (sdk/logical/translate_response.go): absent
+    /// unless an entity grants policies, which labvault's tokens never have.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_policies: Option<Vec<String>>,
     pub metadata: Option<serde_json::Map<String, Value>>,
     pub lease_duration: u64,
@@ -162,6 +165,11 @@ impl VaultError {
     }
     pub fn unsupported_operation() -> VaultError {
         VaultError::new(405, multierror("unsupported operation"))
+    }
+    /// A Vault feature labvault leaves out, said plainly (400) rather than answered as if
+    /// the path did not exist or the request had not asked for it.
+    pub fn left_out(feature: &str) -> VaultError {
+        VaultError::bad_request(format!("{feature} not supported by labvault"))
     }
     pub fn sealed() -> VaultError {
         VaultError::new(503, "Vault is sealed")

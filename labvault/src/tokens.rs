@@ -6,7 +6,7 @@ use crate::{
     reply::{AuthBlock, VaultError, VaultResult},
     seal::barrier::Barrier,
     storage::StorageResult,
-    ttl::{now_unix, rfc3339_of_unix, SYSTEM_MAX_TTL},
+    ttl::{human_duration, now_unix, rfc3339_of_unix, SYSTEM_DEFAULT_TTL, SYSTEM_MAX_TTL},
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,10 @@ pub struct TokenEntry {
     pub num_uses: u64,
     pub creation_time: i64,
     pub creation_ttl: u64,
+    /// The TTL of the latest renewal (at first the creation TTL): what a renewal without
+    /// an increment asks for again, as Vault's lease keeps `Auth.TTL`.
+    #[serde(default)]
+    pub last_ttl: u64,
     /// `None`: never expires (root tokens).
     pub expire_time: Option<i64>,
     /// The latest this token may ever live to, whatever the renewals.
@@ -135,6 +139,16 @@ impl TokenEntry {
         }
     }
 
+    /// Vault's count of uses left, where -1 (`tokenRevocationPending`) marks a token whose
+    /// last use is under way: it is revoked once that request completes.
+    pub fn num_uses_shown(&self) -> i64 {
+        if self.revocation_pending {
+            -1
+        } else {
+            self.num_uses as i64
+        }
+    }
+
     /// The `data` of `lookup`, `lookup-self` and (with `id` empty) `lookup-accessor`.
     pub fn lookup_data(&self, id: &str) -> Value {
         let now = now_unix();
@@ -149,7 +163,7 @@ impl TokenEntry {
             "id": id,
             "issue_time": rfc3339_of_unix(self.creation_time),
             "meta": if self.meta.is_empty() { Value::Null } else { json!(self.meta) },
-            "num_uses": self.num_uses,
+            "num_uses": self.num_uses_shown(),
             "orphan": self.orphan,
             "path": self.path,
             "policies": self.policies,
@@ -176,24 +190,12 @@ impl TokenStore<'_> {
         let (creation_ttl, expire_time, max_expire_time) = if new.no_expiry {
             (0, None, None)
         } else {
-            let ceiling = match (new.explicit_max_ttl, new.period) {
-                (0, 0) => Some(effective_max(new.max_ttl)),
-                (0, _) => None,
-                (explicit, _) => Some(explicit.min(effective_max(new.max_ttl))),
-            };
-            let wanted = match (new.period, new.ttl) {
-                (0, 0) => {
-                    if new.default_ttl == 0 {
-                        effective_max(0)
-                    } else {
-                        new.default_ttl
-                    }
-                }
-                (0, ttl) => ttl,
-                (period, _) => period,
-            };
-            let ttl = ceiling.map_or(wanted, |c| wanted.min(c));
-            (ttl, Some(now + ttl as i64), ceiling.map(|c| now + c as i64))
+            let lifetime = Lifetime::of(&new);
+            (
+                lifetime.ttl,
+                Some(now + lifetime.ttl as i64),
+                lifetime.ceiling.map(|c| now + c as i64),
+            )
         };
         let entry = TokenEntry {
             id_hash: hash_of(&token),
@@ -207,6 +209,7 @@ impl TokenStore<'_> {
             num_uses: new.num_uses,
             creation_time: now,
             creation_ttl,
+            last_ttl: creation_ttl,
             expire_time,
             max_expire_time,
             explicit_max_ttl: new.explicit_max_ttl,
@@ -253,6 +256,18 @@ impl TokenStore<'_> {
             return Ok(None);
         }
         Ok(Some(entry))
+    }
+
+    /// Like [`TokenStore::lookup`], but a token on its last use is still found, as Vault's
+    /// token lookups find a "tainted" one: the request that spends it may look at it.
+    pub fn lookup_including_last_use(&self, token: &str) -> StorageResult<Option<TokenEntry>> {
+        let key = format!("{BY_ID}{}", hash_of(token));
+        match self.barrier.get_json::<TokenEntry>(&key)? {
+            Some(entry) if entry.revocation_pending && !entry.is_expired(now_unix()) => {
+                Ok(Some(entry))
+            }
+            _ => self.lookup(token),
+        }
     }
 
     pub fn lookup_accessor(&self, accessor: &str) -> StorageResult<Option<TokenEntry>> {
@@ -345,8 +360,12 @@ impl TokenStore<'_> {
             return Err(VaultError::bad_request("lease is not renewable"));
         }
         let now = now_unix();
+        let last_ttl = match entry.last_ttl {
+            0 => entry.creation_ttl,
+            ttl => ttl,
+        };
         let wanted = match (entry.period, increment) {
-            (0, 0) => entry.creation_ttl,
+            (0, 0) => last_ttl,
             (0, increment) => increment,
             (period, _) => period,
         };
@@ -355,20 +374,63 @@ impl TokenStore<'_> {
         if let Some(ceiling) = entry.max_expire_time {
             if expire > ceiling {
                 expire = ceiling;
-                warning = Some(format!(
-                    "TTL of \"{}\" exceeded the effective max_ttl of \"{}\"; TTL value is capped accordingly",
-                    crate::ttl::go_duration(wanted),
-                    crate::ttl::go_duration((ceiling - now).max(0) as u64)
-                ));
+                warning = Some(capped_warning("TTL", wanted, (ceiling - now).max(0) as u64));
             }
         }
         let renewed = TokenEntry {
             expire_time: Some(expire),
+            last_ttl: (expire - now).max(0) as u64,
             ..entry.clone()
         };
         self.save(&renewed)?;
         Ok((renewed, warning))
     }
+}
+
+/// A new token's TTL and ceiling, as the SDK's `CalculateTTL` works them out at creation,
+/// with its warning when the asked-for TTL or period is capped.
+pub struct Lifetime {
+    pub ttl: u64,
+    /// The most the token may live, whatever the renewals (`None` for a periodic token
+    /// without an explicit max TTL).
+    pub ceiling: Option<u64>,
+    pub warning: Option<String>,
+}
+
+impl Lifetime {
+    pub fn of(new: &NewToken) -> Lifetime {
+        let max = match new.explicit_max_ttl {
+            0 => effective_max(new.max_ttl),
+            explicit => explicit.min(effective_max(new.max_ttl)),
+        };
+        if new.period > 0 {
+            let capped = new.period > max;
+            return Lifetime {
+                ttl: new.period.min(max),
+                ceiling: (new.explicit_max_ttl > 0).then_some(max),
+                warning: capped.then(|| capped_warning("period", new.period, max)),
+            };
+        }
+        let wanted = match (new.ttl, new.default_ttl) {
+            (0, 0) => SYSTEM_DEFAULT_TTL,
+            (0, default) => default,
+            (ttl, _) => ttl,
+        };
+        Lifetime {
+            ttl: wanted.min(max),
+            ceiling: Some(max),
+            warning: (wanted > max).then(|| capped_warning("TTL", wanted, max)),
+        }
+    }
+}
+
+/// sdk/framework/lease.go's warning for a `TTL` or `period` cut down to the max TTL.
+pub fn capped_warning(what: &str, wanted: u64, max: u64) -> String {
+    format!(
+        "{what} of \"{}\" exceeded the effective max_ttl of \"{}\"; {what} value is capped accordingly",
+        human_duration(wanted),
+        human_duration(max)
+    )
 }
 
 fn effective_max(max_ttl: u64) -> u64 {

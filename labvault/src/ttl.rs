@@ -49,8 +49,28 @@ pub fn go_duration(seconds: u64) -> String {
     }
 }
 
+/// The SDK's `humanDuration` (sdk/framework/lease.go), which Vault's TTL warnings use:
+/// Go's `Duration.String()` without zero minutes and seconds: `"2h"`, `"1h30m"`, `"59m59s"`.
+pub fn human_duration(seconds: u64) -> String {
+    let text = go_duration(seconds);
+    let text = match text.strip_suffix("m0s") {
+        Some(head) if seconds != 0 => format!("{head}m"),
+        _ => text,
+    };
+    text.replacen("h0m", "h", 1)
+}
+
 #[cfg(test)]
 mod go_duration_tests {
+    #[test]
+    fn drops_zero_units_like_the_sdk() {
+        assert_eq!(super::human_duration(0), "0s");
+        assert_eq!(super::human_duration(7200), "2h");
+        assert_eq!(super::human_duration(5400), "1h30m");
+        assert_eq!(super::human_duration(3599), "59m59s");
+        assert_eq!(super::human_duration(3605), "1h5s");
+    }
+
     #[test]
     fn formats_like_go() {
         assert_eq!(super::go_duration(0), "0s");

@@ -300,7 +300,9 @@ fn write_role(ctx: &Ctx<'_>, mount: &MountEntry, prefix: &str, name: &str) -> Va
         role.audience = audience;
     }
     if role.audience.trim().is_empty() {
-        warnings.push("This role does not specify an audience. In a future version of Vault, specifying an audience will be required.".to_string());
+        // The text of vault-plugin-auth-kubernetes v0.24 (path_role.go), since audiences
+        // stay optional from Vault 1.21 on.
+        warnings.push(format!("Role {name} does not have an audience configured. While audiences are not required, consider specifying one if your use case would benefit from additional JWT claim verification."));
     }
     // Roles from before alias_name_source existed get the default; an explicit "" on a
     // role that has a source is refused below, as in Vault.

@@ -117,6 +117,34 @@ pub fn handle(ctx: &Ctx<'_>, prefix: &str, mount: &MountEntry, rest: &str) -> Va
     }
 }
 
+/// KV v2 decodes a version's JSON into Go's `interface{}` (path_data.go: `json.Unmarshal`),
+/// so every number comes back as a float64: integers beyond 2^53 lose their last digits,
+/// `1.0` reads back as `1`. labvault stores what Vault would read back. (KV v1 decodes with
+/// `UseNumber` and keeps numbers exactly.)
+fn as_go_json_numbers(map: Map<String, Value>) -> Map<String, Value> {
+    map.into_iter()
+        .map(|(key, value)| (key, as_go_json_number(value)))
+        .collect()
+}
+
+fn as_go_json_number(value: Value) -> Value {
+    match value {
+        Value::Number(number) => float64_number(number.as_f64().unwrap_or_default()),
+        Value::Array(items) => Value::Array(items.into_iter().map(as_go_json_number).collect()),
+        Value::Object(map) => Value::Object(as_go_json_numbers(map)),
+        other => other,
+    }
+}
+
+/// A float64 as Go's JSON encoder writes it: whole numbers below 1e21 without a fraction.
+fn float64_number(float: f64) -> Value {
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0; // 2^53
+    if float.fract() == 0.0 && float.abs() <= EXACT_INTEGERS {
+        return Value::from(float as i64);
+    }
+    serde_json::Number::from_f64(float).map_or(Value::Null, Value::Number)
+}
+
 /// KV v1 reads carry a lease: the `ttl` (or legacy `lease`) field, else the mount default.
 fn lease_of(stored: &Map<String, Value>, mount: &MountEntry) -> u64 {
     let from_field = ["ttl", "lease"]
@@ -228,6 +256,13 @@ fn is_deleted(version: &Version, at: Nanos) -> bool {
     version.deletion.is_some_and(|d| d <= at)
 }
 
+/// Whether a read reaches a version's data (see `V2::data_with_trailing_slash`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum VersionData {
+    Found,
+    Unreachable,
+}
+
 /// The KV v2 handlers for one request.
 struct V2<'a> {
     ctx: &'a Ctx<'a>,
@@ -242,8 +277,11 @@ impl V2<'_> {
         match (area, path) {
             ("config", "") => self.config(op),
             ("data", p) if !p.is_empty() && !p.ends_with('/') && op != Operation::List => self.data(op, p),
+            ("data", p) if p.len() > 1 && op != Operation::List => self.data_with_trailing_slash(op, p),
             ("metadata", p) if op == Operation::List => list_reply(self.barrier.list(&key_path(self.prefix, V2_SECRETS, p))?),
             ("metadata", p) if !p.is_empty() && !p.ends_with('/') => self.metadata(op, p),
+            // Vault's encrypted key storage drops a trailing empty segment: `app/` is `app`.
+            ("metadata", p) if p.len() > 1 => self.metadata(op, p.trim_end_matches('/')),
             ("delete" | "undelete" | "destroy", p) if !p.is_empty() && matches!(op, Operation::Create | Operation::Update) => {
                 self.change_versions(area, p)
             }
@@ -308,9 +346,21 @@ impl V2<'_> {
         }
     }
 
+    /// `data/app/`: Vault finds the metadata of `app` (its encrypted key storage drops the
+    /// trailing empty segment) but salts the version key from `app/`, which holds nothing —
+    /// so a delete marks `app`'s latest version and a read of a live version fails (500).
+    fn data_with_trailing_slash(&self, op: Operation, path: &str) -> VaultResult {
+        let key = path.trim_end_matches('/');
+        match op {
+            Operation::Read => self.read(key, VersionData::Unreachable),
+            Operation::Delete => self.delete_latest(key),
+            _ => Err(VaultError::unsupported_operation()),
+        }
+    }
+
     fn data(&self, op: Operation, path: &str) -> VaultResult {
         match op {
-            Operation::Read => self.read(path),
+            Operation::Read => self.read(path, VersionData::Found),
             Operation::Create | Operation::Update | Operation::Patch => {
                 self.write(path, op == Operation::Patch)
             }
@@ -319,7 +369,7 @@ impl V2<'_> {
         }
     }
 
-    fn read(&self, path: &str) -> VaultResult {
+    fn read(&self, path: &str, version_data: VersionData) -> VaultResult {
         let requested = self
             .ctx
             .request
@@ -341,6 +391,11 @@ impl V2<'_> {
         if version.destroyed || is_deleted(version, now()) {
             return Ok(Reply::data(json!({ "data": null, "metadata": metadata })).with_status(404));
         }
+        if version_data == VersionData::Unreachable {
+            return Err(VaultError::internal(crate::reply::multierror(
+                "could not find version data",
+            )));
+        }
         Ok(Reply::data(
             json!({ "data": version.data, "metadata": metadata }),
         ))
@@ -349,9 +404,12 @@ impl V2<'_> {
     /// A write, or (with `patch`) a JSON merge patch onto the current version.
     fn write(&self, path: &str, patch: bool) -> VaultResult {
         let request = &self.ctx.request.data;
+        // `"data": null` is given data to Vault's framework (GetOk finds the key): it makes
+        // a version whose data reads back as null. Only a missing key is "no data".
         let given = match request.get("data") {
-            Some(Value::Object(map)) => map.clone(),
-            Some(Value::Null) | None => return Err(VaultError::bad_request("no data provided")),
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(Value::Null) => None,
+            None => return Err(VaultError::bad_request("no data provided")),
             Some(_) => return Err(VaultError::bad_request("data must be an object")),
         };
         let cas = cas_option(request)?;
@@ -375,10 +433,10 @@ impl V2<'_> {
                 );
             }
             let mut merged = Value::Object(current.data.clone().unwrap_or_default());
-            merge_patch(&mut merged, &Value::Object(given));
+            merge_patch(&mut merged, &Value::Object(given.unwrap_or_default()));
             match merged {
-                Value::Object(map) => map,
-                _ => Map::new(),
+                Value::Object(map) => Some(map),
+                _ => Some(Map::new()),
             }
         } else {
             given
@@ -616,7 +674,7 @@ fn deletion_deadline(secret: &Secret, settings: &MountSettings, at: Nanos) -> Op
 fn add_version(
     secret: &mut Secret,
     settings: &MountSettings,
-    data: Map<String, Value>,
+    data: Option<Map<String, Value>>,
     at: Nanos,
 ) -> u64 {
     secret.current_version += 1;
@@ -628,7 +686,7 @@ fn add_version(
             created: at,
             deletion,
             destroyed: false,
-            data: Some(data),
+            data: data.map(as_go_json_numbers),
         },
     );
     secret.updated = at;
@@ -831,7 +889,7 @@ pub fn upgrade_to_v2(barrier: &Barrier, prefix: &str) -> StorageResult<()> {
             };
             let at = now();
             let mut secret = Secret::new(at);
-            add_version(&mut secret, &MountSettings::default(), data, at);
+            add_version(&mut secret, &MountSettings::default(), Some(data), at);
             barrier.put_json(&key_path(prefix, V2_SECRETS, &path), &secret)?;
             barrier.delete(&key_path(prefix, V1_DATA, &path))?;
         }
@@ -856,7 +914,7 @@ mod tests {
             ..Default::default()
         };
         for i in 1..=4 {
-            add_version(&mut secret, &settings, map(json!({ "i": i })), i);
+            add_version(&mut secret, &settings, Some(map(json!({ "i": i }))), i);
         }
         assert_eq!(
             secret.versions.keys().copied().collect::<Vec<_>>(),
@@ -875,12 +933,12 @@ mod tests {
             ..Default::default()
         };
         for i in 1..=7 {
-            add_version(&mut secret, &settings, Map::new(), i);
+            add_version(&mut secret, &settings, Some(Map::new()), i);
         }
         assert_eq!(secret.versions.len(), 5);
         let mut fresh = Secret::new(0);
         for i in 1..=12 {
-            add_version(&mut fresh, &MountSettings::default(), Map::new(), i);
+            add_version(&mut fresh, &MountSettings::default(), Some(Map::new()), i);
         }
         assert_eq!(fresh.versions.len(), 10);
         assert_eq!(fresh.oldest_version, 3);
@@ -922,7 +980,7 @@ mod tests {
         let mut secret = Secret::new(0);
         let settings = MountSettings::default();
         assert!(check_cas(&secret, &settings, Some(0)).is_ok());
-        add_version(&mut secret, &settings, Map::new(), 1);
+        add_version(&mut secret, &settings, Some(Map::new()), 1);
         assert_eq!(
             check_cas(&secret, &settings, Some(0)).unwrap_err().errors[0],
             "check-and-set parameter did not match the current version"

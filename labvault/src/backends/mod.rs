@@ -91,6 +91,8 @@ pub async fn handle(ctx: &Ctx<'_>, table: Table, mount: &MountEntry, rest: &str)
         (Table::Auth, "token") => token::handle(ctx, mount, rest).await,
         (Table::Auth, "userpass") => userpass::handle(ctx, mount, rest),
         (Table::Auth, "kubernetes") => kubernetes::handle(ctx, mount, rest).await,
+        // Mounted as in Vault, so that mount listings look the same, but left out.
+        (Table::Secret, "identity") => Err(VaultError::left_out("the identity store is")),
         _ => Err(VaultError::unsupported_path()),
     }
 }

@@ -38,6 +38,19 @@ pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResul
                 .ok_or_else(|| VaultError::bad_request("token not found"))?;
             renew(ctx, &token, &entry).await
         }
+        "renew-accessor" if update => {
+            // Vault returns these two refusals as errors, in go-multierror's text.
+            let refused = |why: &str| VaultError::bad_request(crate::reply::multierror(why));
+            let accessor = required(ctx, "accessor", "missing accessor")
+                .map_err(|_| refused("missing accessor"))?;
+            let entry = ctx
+                .vault
+                .tokens()
+                .lookup_accessor(&accessor)?
+                .ok_or_else(|| refused("invalid accessor"))?;
+            // Whoever holds only the accessor does not get the token back.
+            renew(ctx, "", &entry).await
+        }
         "revoke-self" if update => {
             let caller = ctx.caller()?;
             ctx.vault.tokens().revoke_tree(&caller.entry.id_hash)?;
@@ -52,15 +65,26 @@ pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResul
         }
         "revoke-accessor" if update => {
             let accessor = required(ctx, "accessor", "missing accessor")?;
-            let entry = ctx
-                .vault
-                .tokens()
-                .lookup_accessor(&accessor)?
-                .ok_or_else(|| VaultError::bad_request("invalid accessor"))?;
+            // An unknown accessor is nothing left to revoke: Vault answers 200 and warns.
+            let Some(entry) = ctx.vault.tokens().lookup_accessor(&accessor)? else {
+                return Ok(Reply::Envelope {
+                    status: 200,
+                    data: None,
+                    auth: None,
+                    warnings: vec!["No token found with this accessor".into()],
+                    lease_duration: 0,
+                    renewable: false,
+                });
+            };
             ctx.vault.tokens().revoke_tree(&entry.id_hash)?;
             Ok(Reply::NoContent)
         }
         "accessors/" if op == Operation::List => list_accessors(ctx),
+        roles
+            if roles == "roles/" || roles.starts_with("roles/") || roles.starts_with("create/") =>
+        {
+            Err(VaultError::left_out("token roles are"))
+        }
         _ => Err(VaultError::unsupported_path()),
     }
 }
@@ -241,7 +265,7 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
             "expiring root tokens cannot create non-expiring root tokens",
         ));
     }
-    let (token, entry) = ctx.vault.tokens().create(NewToken {
+    let new = NewToken {
         id: custom_id.clone(),
         path: ctx.request.path.clone(),
         meta,
@@ -262,10 +286,17 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
         no_expiry: never_expires,
         login: None,
         policies,
-    })?;
+    };
+    let lifetime_warning = (!never_expires)
+        .then(|| crate::tokens::Lifetime::of(&new).warning)
+        .flatten();
+    let (token, entry) = ctx.vault.tokens().create(new)?;
     let mut reply = Reply::auth(entry.auth_block(&token));
     if custom_id.is_some() {
         reply = reply.with_warning(CUSTOM_ID_WARNING.to_string());
+    }
+    if let Some(warning) = lifetime_warning {
+        reply = reply.with_warning(warning);
     }
     for warning in warnings {
         reply = reply.with_warning(warning);
@@ -274,7 +305,7 @@ fn create(ctx: &Ctx<'_>, mount: &MountEntry, orphan_endpoint: bool) -> VaultResu
 }
 
 /// Looks the caller's token up afresh, as Vault does: the use this request spent shows,
-/// and a token on its last use is already gone.
+/// and a token on its last use still answers, with `num_uses` -1.
 fn lookup_self(ctx: &Ctx<'_>) -> VaultResult {
     lookup_token(ctx, &ctx.caller()?.token)
 }
@@ -296,7 +327,7 @@ fn lookup_token(ctx: &Ctx<'_>, token: &str) -> VaultResult {
     let entry = ctx
         .vault
         .tokens()
-        .lookup(token)?
+        .lookup_including_last_use(token)?
         .ok_or_else(|| VaultError::new(403, "bad token"))?;
     Ok(Reply::data(entry.lookup_data(token)))
 }

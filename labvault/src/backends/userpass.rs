@@ -108,19 +108,14 @@ fn write_user(ctx: &Ctx<'_>, prefix: &str, name: &str) -> VaultResult {
         .filter(|p| !p.is_empty());
     if password.is_some() && password_hash.is_some() {
         return Err(VaultError::bad_request(
-            "\"password\" and \"password_hash\" cannot be supplied together",
+            "only one of password or password_hash may be provided",
         ));
     }
     let _guard = ctx.vault.writes.lock();
     let existing = load_user(ctx, prefix, name)?;
     let new_hash = match (password, password_hash) {
         (Some(password), _) => Some(hash_password(&password)?),
-        (_, Some(hash)) if hash.starts_with("$2") => Some(hash),
-        (_, Some(_)) => {
-            return Err(VaultError::bad_request(
-                "password_hash doesn't appear to be a valid bcrypt hash",
-            ))
-        }
+        (_, Some(hash)) => Some(checked_bcrypt_hash(hash)?),
         _ => None,
     };
     let mut user = match (existing, new_hash) {
@@ -136,7 +131,7 @@ fn write_user(ctx: &Ctx<'_>, prefix: &str, name: &str) -> VaultResult {
         },
         (None, None) => {
             return Err(VaultError::bad_request(
-                "\"password\" or \"password_hash\" must be supplied",
+                "must provide either password or password_hash",
             ))
         }
     };
@@ -167,13 +162,15 @@ fn update_field(ctx: &Ctx<'_>, prefix: &str, name: &str, field: &str) -> VaultRe
             user.password_hash = match (password, hash) {
                 (Some(_), Some(_)) => {
                     return Err(VaultError::bad_request(
-                        "can't provide both password and password_hash",
+                        "only one of password or password_hash may be provided",
                     ))
                 }
                 (Some(password), None) => hash_password(&password)?,
-                (None, Some(hash)) => hash,
+                (None, Some(hash)) => checked_bcrypt_hash(hash)?,
                 (None, None) => {
-                    return Err(VaultError::bad_request("missing password or password_hash"))
+                    return Err(VaultError::bad_request(
+                        "must provide either password or password_hash",
+                    ))
                 }
             };
         }
@@ -216,6 +213,8 @@ fn login(ctx: &Ctx<'_>, mount: &MountEntry, prefix: &str, name: &str) -> VaultRe
         .map_err(VaultError::bad_request)?
         .filter(|p| !p.is_empty())
         .ok_or_else(|| VaultError::bad_request("invalid credentials"))?;
+    // The token's path is the request path as sent; the user is found case-insensitively.
+    let login_path = format!("auth/{}login/{name}", mount.path);
     let name = name.to_lowercase();
     let user = load_user(ctx, prefix, &name)?;
     let hash = user
@@ -234,7 +233,7 @@ fn login(ctx: &Ctx<'_>, mount: &MountEntry, prefix: &str, name: &str) -> VaultRe
     let (token, entry) = ctx.vault.tokens().create(NewToken {
         id: None,
         policies: policies.clone(),
-        path: format!("auth/{}login/{name}", mount.path),
+        path: login_path,
         meta: BTreeMap::from([("username".to_string(), name.clone())]),
         display_name: super::login_display_name(mount, &name),
         num_uses: user.token.num_uses,
@@ -257,6 +256,39 @@ fn login(ctx: &Ctx<'_>, mount: &MountEntry, prefix: &str, name: &str) -> VaultRe
         }),
     })?;
     Ok(Reply::auth(entry.auth_block(&token)))
+}
+
+/// A pre-hashed password as OpenBao's userpass accepts it (path_user_password.go): a bcrypt
+/// hash whose cost is between 5 (htpasswd's default) and 12 (a guard against slow logins).
+fn checked_bcrypt_hash(hash: String) -> VaultResult<String> {
+    const MIN_COST: u32 = 5;
+    const MAX_COST: u32 = 12;
+    let cost = bcrypt_cost(&hash)
+        .ok_or_else(|| VaultError::bad_request("password_hash is not a valid bcrypt hash"))?;
+    if cost < MIN_COST {
+        return Err(VaultError::bad_request(format!(
+            "bcrypt cost of {cost} is too low, want {MIN_COST} at minimum"
+        )));
+    }
+    if cost > MAX_COST {
+        return Err(VaultError::bad_request(format!(
+            "bcrypt cost of {cost} exceeds maximum cost of {MAX_COST}"
+        )));
+    }
+    Ok(hash)
+}
+
+/// Go's `bcrypt.Cost`: the cost of a `$2[a|b|y]$NN$…` hash of at least 59 bytes.
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    const MIN_HASH_SIZE: usize = 59;
+    if hash.len() < MIN_HASH_SIZE {
+        return None;
+    }
+    let rest = hash.strip_prefix("$2")?;
+    let rest = rest.strip_prefix(['a', 'b', 'y']).unwrap_or(rest);
+    let digits = rest.strip_prefix('$')?.get(..3)?;
+    let cost = digits.strip_suffix('$')?;
+    cost.parse().ok()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use crate::{
     core::Ctx,
-    reply::{Reply, VaultError, VaultResult},
+    reply::{multierror, Reply, VaultError, VaultResult},
     request::{Operation, Params},
     tokens::TokenEntry,
 };
@@ -39,31 +39,31 @@ pub fn handle(ctx: &Ctx<'_>, endpoint: &str) -> VaultResult {
     Ok(Reply::data(Value::Object(answer)))
 }
 
-/// The token whose capabilities are asked for.
+/// The token whose capabilities are asked for, looked up afresh as Vault's
+/// `Core.Capabilities` does: a token on its last use is no longer found. Vault returns
+/// these refusals as errors, not responses, so they reach the client in go-multierror's text.
 fn subject(ctx: &Ctx<'_>, endpoint: &str) -> VaultResult<TokenEntry> {
     let data = &ctx.request.data;
     let tokens = ctx.vault.tokens();
-    match endpoint {
-        "capabilities-self" => Ok(ctx.caller()?.entry.clone()),
-        "capabilities" => {
-            let token = data
-                .string("token")
-                .map_err(VaultError::bad_request)?
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| VaultError::internal("no token found"))?;
-            tokens
-                .lookup(&token)?
-                .ok_or_else(|| VaultError::bad_request("invalid token"))
-        }
+    let token = match endpoint {
+        "capabilities-self" => ctx.caller()?.token.clone(),
+        "capabilities" => data
+            .string("token")
+            .map_err(VaultError::bad_request)?
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| VaultError::internal(multierror("no token found")))?,
         _ => {
             let accessor = data
                 .string("accessor")
                 .map_err(VaultError::bad_request)?
                 .filter(|a| !a.is_empty())
                 .ok_or_else(|| VaultError::bad_request("missing accessor"))?;
-            tokens
+            return tokens
                 .lookup_accessor(&accessor)?
-                .ok_or_else(|| VaultError::bad_request("invalid accessor"))
+                .ok_or_else(|| VaultError::bad_request(multierror("invalid accessor")));
         }
-    }
+    };
+    tokens
+        .lookup(&token)?
+        .ok_or_else(|| VaultError::bad_request(multierror("invalid token")))
 }

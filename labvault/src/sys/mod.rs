@@ -87,6 +87,9 @@ pub async fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
             seal::seal_now(ctx.core)
         }
         ("seal", "") => Err(VaultError::unsupported_operation()),
+        ("audit" | "audit-hash", _) => Err(VaultError::left_out("audit devices are")),
+        ("namespaces", _) => Err(VaultError::left_out("namespaces are")),
+        ("wrapping", _) => Err(VaultError::left_out("response wrapping is")),
         _ => Err(VaultError::unsupported_path()),
     }
 }

@@ -40,8 +40,12 @@ pub fn auth() -> Kind {
 }
 
 pub fn list(ctx: &Ctx<'_>, kind: Kind) -> VaultResult {
-    if ctx.request.operation != Operation::Read {
-        return Err(VaultError::unsupported_operation());
+    match ctx.request.operation {
+        Operation::Read => {}
+        // A LIST asks for `sys/mounts/`, which neither `mounts$` nor `mounts/(?P<path>.+)`
+        // matches in Vault's system backend: no such path, not a wrong operation.
+        Operation::List => return Err(VaultError::unsupported_path()),
+        _ => return Err(VaultError::unsupported_operation()),
     }
     let mounts = ctx.vault.mounts.read();
     let data: Map<String, Value> = mounts
@@ -139,9 +143,11 @@ fn enable(ctx: &Ctx<'_>, kind: Kind, path: &str) -> VaultResult {
             }
         ))
     })? {
-        apply_config(&mut entry.config, &config, kind.table)?;
+        apply_config(&mut entry.config, &config, kind.table, check_ttls)?;
     }
-    entry.options = (!options.is_empty()).then_some(options);
+    // The framework gives an absent `options` as an empty map, so every mount enabled
+    // through the API lists `"options": {}`; only the built-in mounts have null.
+    entry.options = Some(options);
     entry.local = data
         .bool("local")
         .map_err(VaultError::bad_request)?
@@ -193,6 +199,7 @@ fn check_enable_allowed(
         )));
     }
     if !backends::implements(kind.table, mount_type) {
+        // Vault's own text for a type it does not know: clients look for it.
         return Err(VaultError::bad_request(format!(
             "plugin not found in the catalog: {mount_type}"
         )));
@@ -248,10 +255,13 @@ fn ttl_setting(config: &Map<String, Value>, key: &str, label: &str) -> VaultResu
     }
 }
 
+/// Applies the settings given; `check_ttls` is the enable or the tune check, whose
+/// conditions and texts differ in Vault (`handleMount` vs `handleTuneWriteCommon`).
 fn apply_config(
     config: &mut MountConfig,
     given: &Map<String, Value>,
     table: Table,
+    check_ttls: fn(&MountConfig) -> VaultResult<()>,
 ) -> VaultResult<()> {
     if let Some(ttl) = ttl_setting(given, "default_lease_ttl", "default TTL")? {
         config.default_lease_ttl = ttl;
@@ -330,6 +340,17 @@ fn check_ttls(config: &MountConfig) -> VaultResult<()> {
     if max == 0 && default > SYSTEM_MAX_TTL {
         return Err(VaultError::bad_request(format!(
             "given default lease TTL greater than system max lease TTL of {SYSTEM_MAX_TTL}"
+        )));
+    }
+    Ok(())
+}
+
+/// Tuning only refuses a max below the default when both are set.
+fn check_tuned_ttls(config: &MountConfig) -> VaultResult<()> {
+    let (default, max) = (config.default_lease_ttl, config.max_lease_ttl);
+    if default != 0 && max != 0 && max < default {
+        return Err(VaultError::bad_request(format!(
+            "backend max lease TTL of {max} would be less than backend default lease TTL of {default}"
         )));
     }
     Ok(())
@@ -460,7 +481,7 @@ fn write_tune(ctx: &Ctx<'_>, kind: Kind, path: &str) -> VaultResult {
             "'token_type' cannot be set for 'token' or 'ns_token' auth mounts",
         ));
     }
-    apply_config(&mut updated.config, data, kind.table)?;
+    apply_config(&mut updated.config, data, kind.table, check_tuned_ttls)?;
     if let Some(description) = data
         .string("description")
         .map_err(VaultError::bad_request)?

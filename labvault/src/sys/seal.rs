@@ -16,7 +16,7 @@ use crate::{
     ttl::now_unix,
 };
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// Answers the unauthenticated seal endpoints; `None` for every other path.
 pub fn handle_unauthenticated(core: &Core, request: &Request) -> Option<VaultResult> {
@@ -91,23 +91,40 @@ fn validate_seal_config(shares: u64, threshold: u64) -> Result<(), String> {
     Err(format!("invalid seal configuration: {problem}"))
 }
 
-/// `PUT sys/init`: makes the root key, splits it, writes the keyring, the default policy,
-/// the built-in mounts and a root token, then leaves the server sealed, as Vault does.
-fn initialize(core: &Core, request: &Request) -> VaultResult {
-    let data = &request.data;
-    if data.has("pgp_keys") || data.has("root_token_pgp_key") {
+/// The parameters the official clients always send, checked as Vault's
+/// `validateInitParameters` (http/sys_init.go) does: zero, null and empty mean "not given".
+/// Recovery parameters belong to auto-unseal seals; PGP keys are left out of labvault.
+fn check_init_parameters(data: &Map<String, Value>) -> VaultResult<()> {
+    let given = |key: &str| match data.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Value::String(s)) => !s.is_empty() && s != "0",
+        Some(Value::Array(items)) => !items.is_empty(),
+        Some(_) => true,
+    };
+    let recovery: Vec<&str> = ["recovery_shares", "recovery_threshold", "recovery_pgp_keys"]
+        .into_iter()
+        .filter(|key| given(key))
+        .collect();
+    if !recovery.is_empty() {
+        return Err(VaultError::bad_request(format!(
+            "parameters {} not applicable to seal type shamir",
+            recovery.join(",")
+        )));
+    }
+    if given("pgp_keys") || given("root_token_pgp_key") {
         return Err(VaultError::bad_request(
             "PGP-encrypted key shares (pgp_keys, root_token_pgp_key) are not supported by labvault",
         ));
     }
-    if ["recovery_shares", "recovery_threshold", "recovery_pgp_keys"]
-        .iter()
-        .any(|k| data.has(k))
-    {
-        return Err(VaultError::bad_request(
-            "parameters specific to auto unseal seals present",
-        ));
-    }
+    Ok(())
+}
+
+/// `PUT sys/init`: makes the root key, splits it, writes the keyring, the default policy,
+/// the built-in mounts and a root token, then leaves the server sealed, as Vault does.
+fn initialize(core: &Core, request: &Request) -> VaultResult {
+    let data = &request.data;
+    check_init_parameters(data)?;
     let shares = data
         .u64("secret_shares")
         .map_err(VaultError::bad_request)?

@@ -56,6 +56,17 @@ impl Answer {
             .expect("the answer carries a client token")
             .to_string()
     }
+    /// `mount_type` in the envelope names the mount that answered, where the server puts it
+    /// there at all (a listed difference).
+    #[track_caller]
+    pub fn assert_mount_type(&self, flavor: testvault::Flavor, mount_type: &str) {
+        let expected = match differences::mount_type_in_envelope(flavor) {
+            true => json!(mount_type),
+            false => Value::Null,
+        };
+        assert_eq!(self.body["mount_type"], expected, "{}", self.body);
+    }
+
     #[track_caller]
     pub fn expect(self, status: u16) -> Answer {
         assert_eq!(
@@ -248,6 +259,15 @@ impl Lab {
         )
         .await
         .expect(204);
+    }
+
+    /// A dev server has KV v2 at `secret/`, as `bao server -dev` does: checks that want
+    /// another version there disable it first.
+    pub async fn replace_secret_with_kv(&self, version: u8) {
+        self.root("DELETE", "sys/mounts/secret", None)
+            .await
+            .expect(204);
+        self.enable_kv("secret", version).await;
     }
 
     pub async fn enable_kv(&self, path: &str, version: u8) {
