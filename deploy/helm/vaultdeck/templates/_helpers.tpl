@@ -75,6 +75,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- trimSuffix "/" .Values.basePath }}
 {{- end }}
 
+{{/*
+A value as an environment variable's string. Helm reads numbers in values as float64, which
+print as 1.6777216e+07: whole numbers are written as integers.
+*/}}
+{{- define "vaultdeck.envString" -}}
+{{- if and (kindIs "float64" .) (eq (float64 (int64 .)) .) }}
+{{- int64 . | toString }}
+{{- else }}
+{{- toString . }}
+{{- end }}
+{{- end }}
+
 {{/* Where the CA certificate is mounted, and so what VAULT_CACERT names. */}}
 {{- define "vaultdeck.caCertDir" -}}
 /etc/vaultdeck/vault-ca
@@ -109,7 +121,7 @@ Settings that would start a broken Vaultdeck are refused here, with what to do i
 {{- if and (eq $store "redis") (not .Values.sessions.redis.existingSecret) }}
 {{- fail "sessions.store is redis: set sessions.redis.existingSecret to a Secret holding the redis:// or rediss:// URL (entry sessions.redis.key)." }}
 {{- end }}
-{{- if not (regexMatch "^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*/?)?$" .Values.basePath) }}
+{{- if or (not (regexMatch "^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*/?)?$" .Values.basePath)) (regexMatch "(^|/)[.][.]?(/|$)" .Values.basePath) }}
 {{- fail (printf "basePath must be / or a path like /ui, not %q" .Values.basePath) }}
 {{- end }}
 {{- if not (has (toString .Values.cookieSecure) (list "auto" "true" "false")) }}
