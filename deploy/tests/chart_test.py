@@ -23,9 +23,11 @@ defaults; after changing the chart, write them anew with
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import tempfile
@@ -347,6 +349,9 @@ class Placement(unittest.TestCase):
             "logLevel": "info,vaultdeck=debug",
             "cookieSecure": False,
             "sessions": {"idleTimeout": "8h"},
+            "podAnnotations": {"example.com/owner": "platform"},
+            "podLabels": {"team": "platform"},
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
         })
         env = r.env()
         self.assertEqual(env["VAULTDECK_MAX_BODY_BYTES"], "16777216")  # not 1.6777216e+07
@@ -363,6 +368,10 @@ class Placement(unittest.TestCase):
         self.assertEqual(pod["nodeSelector"], {"kubernetes.io/arch": "amd64"})
         self.assertEqual(pod["tolerations"][0]["key"], "dedicated")
         self.assertIn("podAntiAffinity", pod["affinity"])
+        template = r.one("Deployment")["spec"]["template"]["metadata"]
+        self.assertEqual(template["annotations"], {"example.com/owner": "platform"})
+        self.assertEqual(template["labels"]["team"], "platform")
+        self.assertEqual(r.container()["resources"]["limits"], {"memory": "256Mi"})
 
     def test_image_and_service_overrides(self):
         r = Rendered({
@@ -654,12 +663,13 @@ class Optional(unittest.TestCase):
 class Agreement(unittest.TestCase):
     def test_plain_manifests_are_the_default_render(self):
         self.assertTrue(MANIFESTS.is_file(), f"{MANIFESTS} is missing: run `chart_test.py write-manifests`")
-        self.assertEqual(
-            MANIFESTS.read_text(),
-            manifests_text(),
-            f"{MANIFESTS.relative_to(ROOT)} differs from the chart's default render: "
-            "run `chart_test.py write-manifests`",
-        )
+        committed, rendered = MANIFESTS.read_text(), manifests_text()
+        if committed != rendered:
+            diff = "".join(difflib.unified_diff(
+                committed.splitlines(keepends=True), rendered.splitlines(keepends=True),
+                "deploy/manifests/vaultdeck.yaml", "the chart's default render",
+            ))
+            self.fail(f"the plain manifests differ from the chart: run `chart_test.py write-manifests`\n{diff}")
 
     def test_app_version_is_the_workspace_version(self):
         cargo = (ROOT / "Cargo.toml").read_text()
@@ -693,10 +703,14 @@ class Install(unittest.TestCase):
         cls.cluster = subprocess.Popen(
             [binary, "up"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        line = cls.cluster.stdout.readline()
+        # Ready in about 4 s; a start-up that hangs must not hang the tests.
+        ready, _, _ = select.select([cls.cluster.stdout], [], [], 120)
+        line = cls.cluster.stdout.readline() if ready else ""
         if not line:
-            cls.cluster.wait(30)
-            raise RuntimeError(f"{binary} up exited with {cls.cluster.returncode} before it was ready")
+            cls.cluster.kill()
+            status = cls.cluster.wait(30)
+            why = f"exited with status {status}" if ready else "was not ready in 120 s"
+            raise RuntimeError(f"`{binary} up` {why}")
         cls.kubeconfig = json.loads(line)["kubeconfig"]
 
     @classmethod
@@ -835,9 +849,12 @@ def main() -> int:
     started = time.monotonic()
     program = unittest.main(argv=[sys.argv[0], *sys.argv[1:]], exit=False, verbosity=2)
     result = program.result
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    problems = [test for test, _ in result.failures + result.errors]
+    # A failed setUpClass is reported as an error of no test that ran.
+    failed_tests = sum(isinstance(test, unittest.TestCase) for test in problems)
+    failed = len(problems) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
+    passed = result.testsRun - failed_tests - len(result.unexpectedSuccesses) - skipped
     # One closing line in the form CI recognises.
     print(f"chart: {passed} passed, {failed} failed, {skipped} skipped ({time.monotonic() - started:.1f} s)")
     return 0 if result.wasSuccessful() else 1
