@@ -6,7 +6,7 @@ once into the project's tool cache:
     python3 -m venv ~/.cache/vaultdeck/tools/python
     ~/.cache/vaultdeck/tools/python/bin/pip install helm-python-sdk==0.2.2 pyyaml
 
-Run every test (about 15 s), from anywhere:
+Run every test (about 10 s), from anywhere:
 
     TESTCLUSTER_BIN=~/.cache/vaultdeck/target/debug/testcluster \\
         ~/.cache/vaultdeck/tools/python/bin/python deploy/tests/chart_test.py
