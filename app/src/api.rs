@@ -84,12 +84,15 @@ pub fn vault_url(path: &str) -> String {
 }
 
 fn builder(method: Method, url: &str) -> RequestBuilder {
+    // Made as a page's work, the request is aborted when the page goes away.
+    let abort = crate::state::tasks::current_abort_signal();
     RequestBuilder::new(url)
         .method(method)
         .header("X-Requested-With", "vaultdeck")
         .header("Accept", "application/json")
         // The BFF scopes the session cookie to where the browser sees the app.
         .header("X-Vaultdeck-Base", &crate::base::document_base_path())
+        .abort_signal(abort.as_ref())
 }
 
 /// `1 error occurred:\n\t* permission denied\n\n` → `permission denied`.

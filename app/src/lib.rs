@@ -59,7 +59,7 @@ pub fn App() -> impl IntoView {
     components::leave_guard::watch_history_steps();
     // Who is logged in: asked once the app runs in the browser.
     Effect::new(move |_| {
-        leptos::task::spawn_local(session.refresh());
+        crate::state::tasks::spawn_owned(session.refresh());
     });
     view! {
         <Title text="Vaultdeck" />

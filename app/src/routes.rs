@@ -386,7 +386,10 @@ fn RoutedPage() -> impl IntoView {
         let rest = params.with(|p| p.get("rest")).unwrap_or_default();
         AppRoute::parse(&rest)
     });
-    move || page_for(route.get())
+    move || {
+        crate::state::tasks::provide_page_work();
+        page_for(route.get())
+    }
 }
 
 fn page_for(route: AppRoute) -> AnyView {

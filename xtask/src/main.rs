@@ -5,6 +5,7 @@ mod k8s;
 mod openbao;
 mod paths;
 mod process;
+mod python;
 mod setup;
 mod site;
 mod test;

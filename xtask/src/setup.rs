@@ -1,7 +1,7 @@
 //! `cargo xtask setup`: everything building and testing need, installed from registries only
 //! (crates.io, npm, Debian). Each step checks first, so a second run takes a second.
 
-use crate::{k8s, openbao, paths, process};
+use crate::{k8s, openbao, paths, process, python};
 use anyhow::{bail, Context, Result};
 use std::{fs, path::Path, process::Command};
 
@@ -24,12 +24,14 @@ pub fn build_tools() -> Result<()> {
 }
 
 /// What `cargo xtask test` needs on top: Debian's Chromium and Redis, Playwright, OpenBao
-/// (the real server every test runs against), and the Kubernetes test cluster's binaries
-/// (etcd, and kube-apiserver built from source once).
+/// (the real server every test runs against), the Python packages (hvac, Helm as a
+/// library), and the Kubernetes test cluster's binaries (etcd, and kube-apiserver built
+/// from source once).
 pub fn test_tools() -> Result<()> {
     debian_packages(DEBIAN_PACKAGES)?;
     npm_ci(&paths::workspace_root().join("end2end"))?;
     openbao::ensure()?;
+    python::ensure()?;
     k8s::ensure()
 }
 

@@ -1,6 +1,6 @@
 //! `cargo xtask test`: every test, in stages, with one summary at the end.
 
-use crate::{paths, process, setup, site};
+use crate::{paths, process, python, setup, site};
 use anyhow::{bail, Result};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ pub fn run(options: &[String], playwright_args: &[String]) -> Result<()> {
                     cargo_test(flavor)
                 }));
             }
+            stages.push(timed("helm chart".into(), chart_tests));
         }
         if e2e {
             match site::build_all(false) {
@@ -83,6 +84,17 @@ fn cargo_test(flavor: &str) -> Result<()> {
             .current_dir(paths::workspace_root())
             .args(["test", "--workspace", "--no-fail-fast"])
             .env("VAULTDECK_TEST_VAULT", flavor),
+    )
+}
+
+/// The Helm chart's tests, with Helm itself (helm-python-sdk), installing into a real
+/// kube-apiserver (`testcluster`, built by `cargo test` above).
+fn chart_tests() -> Result<()> {
+    let testcluster = paths::target_dir().join("debug/testcluster");
+    process::run(
+        process::command(&python::python().to_string_lossy())
+            .arg(paths::workspace_root().join("deploy/tests/chart_test.py"))
+            .env("TESTCLUSTER_BIN", testcluster),
     )
 }
 

@@ -16,7 +16,7 @@ pub fn CopyButton(
     let copy = move |_| {
         let text = value.get_untracked();
         let what = copied_label.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let clipboard = window().navigator().clipboard();
             match wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text)).await {
                 Ok(_) => toasts.success(format!("Copied {what}.")),

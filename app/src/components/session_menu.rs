@@ -34,7 +34,7 @@ pub fn SessionMenu() -> impl IntoView {
         }
         let follow = move || {
             if session.info.with_untracked(Option::is_some) {
-                leptos::task::spawn_local(session.follow());
+                crate::state::tasks::spawn_owned(session.follow());
             }
         };
         if let Ok(handle) = set_interval_with_handle(follow, FOLLOW_EVERY) {
@@ -49,7 +49,7 @@ pub fn SessionMenu() -> impl IntoView {
     };
     let log_out = move |_| {
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::send_json::<LogoutResult, ()>(Method::DELETE, "api/session", None).await {
                 Ok(Some(result)) if result.token == TokenFate::NotRevoked => {
                     toasts.error(result.message)

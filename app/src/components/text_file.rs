@@ -26,7 +26,7 @@ pub fn TextFileButton(
             return;
         };
         let name = file.name();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match wasm_bindgen_futures::JsFuture::from(file.text()).await {
                 Ok(contents) => on_loaded.run((name, contents.as_string().unwrap_or_default())),
                 Err(_) => toasts.error(format!("Could not read {name}.")),

@@ -97,7 +97,7 @@ fn InitForm(result: RwSignal<Option<(InitResponse, u32, u32)>>) -> impl IntoView
         let Ok((n, t)) = checked() else { return };
         busy.set(true);
         error.set(None);
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let request = InitRequest {
                 secret_shares: n,
                 secret_threshold: t,

@@ -209,7 +209,7 @@ fn LoginForm(tab: LoginTab) -> impl IntoView {
         busy.set(true);
         error.set(None);
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::send_json::<SessionInfo, _>(Method::POST, "api/session", Some(&request))
                 .await
             {

@@ -149,7 +149,7 @@ fn SealAction() -> impl IntoView {
     let busy = RwSignal::new(false);
     let seal = move |_| {
         busy.set(true);
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::vault_write::<()>(Method::PUT, "sys/seal", None).await {
                 Ok(_) => {
                     toasts.success("Vault is sealed. It needs its key shares to unseal again.")

@@ -47,7 +47,7 @@ pub fn UnsealPage() -> impl IntoView {
         busy.set(true);
         error.set(None);
         notice.set(None);
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::send_json::<SealStatus, _>(
                 Method::PUT,
                 &api::vault_url("sys/unseal"),

@@ -33,7 +33,7 @@ pub fn use_vault_health() -> VaultHealth {
 
 impl VaultHealth {
     pub fn refresh(self) {
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let answer = api::poll_json::<SealStatus>(&api::vault_url("sys/seal-status"))
                 .await
                 .and_then(|status| {

@@ -4,4 +4,5 @@ pub mod health;
 pub mod hydration;
 pub mod permissions;
 pub mod session;
+pub mod tasks;
 pub mod toasts;

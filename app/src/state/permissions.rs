@@ -27,7 +27,7 @@ pub fn provide_permissions(session: SessionState) -> Permissions {
             permissions.acl.set(None);
             return;
         }
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let answer = api::vault_data::<Value>("sys/internal/ui/resultant-acl").await;
             permissions
                 .acl

@@ -168,7 +168,7 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
                 Vec::new()
             };
             let mount = mount.clone();
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 for planned_role in &planned {
                     let body = role_body(planned_role, &spaces, ttl_seconds, &audience);
                     let outcome = match write_role(&mount, &planned_role.role, &body).await {

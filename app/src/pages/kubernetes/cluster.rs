@@ -83,7 +83,7 @@ impl ClusterDirectory {
         Effect::new(move |_| {
             if directory.reachable() {
                 let mount = directory.mount.get_value();
-                leptos::task::spawn_local(async move {
+                crate::state::tasks::spawn_owned(async move {
                     if let Ok(names) = namespaces(&mount).await {
                         directory.namespaces.set(names);
                     }
@@ -120,7 +120,7 @@ impl ClusterDirectory {
     /// Re-reads one namespace's service accounts (after creating one).
     pub fn refresh(self, namespace: String) {
         let mount = self.mount.get_value();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let Ok(names) = service_accounts(&mount, &namespace).await else {
                 return;
             };

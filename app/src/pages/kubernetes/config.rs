@@ -156,7 +156,7 @@ fn ConfigForm(
         error.set(None);
         busy.set(true);
         let path = config_path.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::vault_write(Method::POST, &path, Some(&body)).await {
                 Ok(_) => {
                     toasts.success("Configuration saved.");

@@ -84,7 +84,7 @@ pub fn PodCheck(
                 service_account: sa,
                 paths: vec![secret_path],
             };
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 match cluster::test_login(&request).await {
                     Ok(report) => {
                         finding.set(Some(explain(&request, &draft, wanted, &report).await))

@@ -233,7 +233,7 @@ fn RoleEditor(mount: String, name: Option<String>, current: Role) -> impl IntoVi
             busy.set(true);
             let mount = mount.clone();
             let navigate = navigate.clone();
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 match write_role(&mount, &role, &body).await {
                     Ok(vault_warnings) => {
                         saved.set(draft);
@@ -392,7 +392,7 @@ fn MissingAccounts(mount: String, fields: Fields, directory: ClusterDirectory) -
                     let (namespace, name) = (namespace.clone(), name.clone());
                     busy.set(true);
                     let token_secret = with_token_secret.get_untracked();
-                    leptos::task::spawn_local(async move {
+                    crate::state::tasks::spawn_owned(async move {
                         match cluster::create_service_account(&mount.get_value(), &namespace, &name, token_secret).await {
                             Ok(created) => {
                                 let secret = created
@@ -438,7 +438,7 @@ fn DeleteRole(mount: String, role: String) -> impl IntoView {
             busy.set(true);
             let (mount, role, path) = (mount.clone(), role.clone(), path.clone());
             let navigate = navigate.clone();
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 match api::vault_write::<Value>(Method::DELETE, &path, None).await {
                     Ok(_) => {
                         toasts.success(format!("Role {role} deleted."));

@@ -110,14 +110,11 @@ pub fn Browse(mount: KvMount, folder: String) -> impl IntoView {
     // The filter follows typing after a short pause; what is typed is never touched.
     Effect::new(move |_| {
         let text = typed.get();
-        set_timeout(
-            move || {
-                if typed.get_untracked() == text && applied.get_untracked() != text {
-                    applied.set(text);
-                }
-            },
-            DEBOUNCE,
-        );
+        crate::state::tasks::after(DEBOUNCE, move || {
+            if typed.get_untracked() == text && applied.get_untracked() != text {
+                applied.set(text);
+            }
+        });
     });
 
     let fetch_page = {
@@ -140,7 +137,7 @@ pub fn Browse(mount: KvMount, folder: String) -> impl IntoView {
                 refresh,
             };
             let url = listing::urls::list_page(&list_path, &request);
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 let answer = api::get_json::<ListingPage>(&url).await;
                 if generation.get_untracked() != wanted {
                     return; // the filter changed meanwhile

@@ -189,7 +189,7 @@ fn SecretForm(
             let (mount, navigate) = (mount.clone(), navigate.clone());
             let before = original.get_value();
             let cas = base_version.get_untracked();
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 // "Save mine" after a conflict replaces their version outright: a full write.
                 let try_patch = !creating && !patch_unsupported.get_value() && overwrite.is_none();
                 let outcome = write(&mount, &target, &before, &data, cas, try_patch).await;

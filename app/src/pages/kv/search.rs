@@ -34,7 +34,7 @@ pub fn SearchPanel(mount: KvMount, folder: String) -> impl IntoView {
         running.set(true);
         let depth = depth.get_untracked().parse().unwrap_or(6);
         let url = listing::urls::search(&list_path, &q, depth, 500, 20);
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let outcome = api::stream_lines(&url, &signal, |line| {
                 match serde_json::from_str::<SearchEvent>(line) {
                     Ok(SearchEvent::Match(path)) => found.update(|f| f.push(path)),

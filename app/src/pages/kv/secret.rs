@@ -154,7 +154,7 @@ fn DeletedVersion(
     let version = meta.version;
     let undelete = move |_| {
         let undelete_path = undelete_path.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::vault_write(
                 Method::POST,
                 &undelete_path,
@@ -260,7 +260,7 @@ fn DeleteVersion(
             return;
         }
         let request_path = request_path.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let outcome = if latest {
                 api::vault_write::<()>(Method::DELETE, &request_path, None).await
             } else {
@@ -305,7 +305,7 @@ fn DeleteUnversioned(mount: KvMount, path: String) -> impl IntoView {
         move |()| {
             busy.set(true);
             let (mount, path, navigate) = (mount.clone(), path.clone(), navigate.clone());
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 let done = format!("Deleted {}/{path}.", mount.path);
                 let request_path = mount.data_path(&path);
                 delete_for_good(&mount, &path, &request_path, done, toasts, navigate).await;

@@ -111,7 +111,7 @@ fn VersionTable(
         let (mount, path) = (mount.clone(), path.clone());
         move |action: &'static str, version: u64| {
             let (mount, path) = (mount.clone(), path.clone());
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 let body = json!({ "versions": [version] });
                 let method = if action == "destroy" {
                     Method::PUT
@@ -153,7 +153,7 @@ fn VersionTable(
         move |()| {
             busy.set(true);
             let (mount, path, navigate) = (mount.clone(), path.clone(), navigate.clone());
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 let done = format!("Deleted {path} and all its versions.");
                 let request_path = mount.metadata_path(&path);
                 delete_for_good(&mount, &path, &request_path, done, toasts, navigate).await;
@@ -238,7 +238,7 @@ fn VersionDiff(mount: KvMount, path: String, numbers: Vec<u64>) -> impl IntoView
             from.get_untracked().parse::<u64>().ok(),
             to.get_untracked().parse::<u64>().ok(),
         );
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let read = |v| {
                 let (mount, path) = (mount.clone(), path.clone());
                 async move {
@@ -400,7 +400,7 @@ fn MetadataForm(meta: KeyMetadata, mount: KvMount, path: String) -> impl IntoVie
         error.set(None);
         let body = json!({ "max_versions": versions, "cas_required": cas_required.get_untracked(), "delete_version_after": format!("{after}s"), "custom_metadata": entries });
         let metadata_path = metadata_path.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::vault_write(Method::POST, &metadata_path, Some(&body)).await {
                 Ok(warnings) if warnings.is_empty() => toasts.success("Metadata saved."),
                 Ok(warnings) => toasts.success(format!(

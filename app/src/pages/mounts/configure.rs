@@ -144,7 +144,7 @@ fn TuneForm(kind: MountKind, path: String, current: TuneSettings) -> impl IntoVi
             error.set(None);
             busy.set(true);
             let tune_path = tune_path.clone();
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 match api::vault_write(Method::POST, &tune_path, Some(&body)).await {
                     Ok(_) => toasts.success("Settings saved."),
                     Err(e) => error.set(Some(e)),
@@ -252,7 +252,7 @@ fn KvSettings(path: String) -> impl IntoView {
         error.set(None);
         let body = json!({ "max_versions": versions, "cas_required": cas_required.get(), "delete_version_after": format!("{after}s") });
         let config_path = config_path.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::vault_write(Method::POST, &config_path, Some(&body)).await {
                 Ok(_) => toasts.success("KV settings saved."),
                 Err(e) => error.set(Some(e)),
@@ -283,7 +283,7 @@ fn KvUpgrade(tune_path: String) -> impl IntoView {
     let toasts = use_toasts();
     let upgrade = move |_| {
         let tune_path = tune_path.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let body = json!({ "options": { "version": "2" } });
             match api::vault_write(Method::POST, &tune_path, Some(&body)).await {
                 Ok(_) => {
@@ -321,7 +321,7 @@ fn DisableSection(kind: MountKind, path: String) -> impl IntoView {
         move |()| {
             busy.set(true);
             let (mount_path, path, navigate) = (mount_path.clone(), path.clone(), navigate.clone());
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 match api::vault_write::<()>(Method::DELETE, &mount_path, None).await {
                     Ok(_) => {
                         toasts.success(format!("Disabled the {} at {path}/.", kind.noun()));

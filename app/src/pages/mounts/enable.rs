@@ -260,7 +260,7 @@ fn EnableForm(kind: MountKind) -> impl IntoView {
         error.set(None);
         busy.set(true);
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let enabled =
                 api::vault_write(Method::POST, &kind.mount_path(&path), Some(&body)).await;
             match enabled {

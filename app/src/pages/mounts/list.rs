@@ -46,7 +46,7 @@ fn MountList(kind: MountKind) -> impl IntoView {
             return;
         };
         busy.set(true);
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::vault_write::<()>(Method::DELETE, &kind.mount_path(&path), None).await {
                 Ok(_) => {
                     toasts.success(format!("Disabled the {} at {path}/.", kind.noun()));

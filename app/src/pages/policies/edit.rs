@@ -80,7 +80,7 @@ fn PolicyForm(existing: Option<(String, String)>) -> impl IntoView {
         busy.set(true);
         let body = json!({ "policy": text.get_untracked() });
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             match api::vault_write(
                 Method::PUT,
                 &format!("sys/policies/acl/{target}"),
@@ -261,7 +261,7 @@ fn DeletePolicy(name: String) -> impl IntoView {
         move |_| {
             checking.set(true);
             let name = name.clone();
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 findings.set(Some(references::find(&name).await));
                 checking.set(false);
                 open.set(true);
@@ -273,7 +273,7 @@ fn DeletePolicy(name: String) -> impl IntoView {
         move |()| {
             busy.set(true);
             let (name, navigate) = (name.clone(), navigate.clone());
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 match api::vault_write::<()>(
                     Method::DELETE,
                     &format!("sys/policies/acl/{name}"),

@@ -91,7 +91,7 @@ fn Tester() -> impl IntoView {
             if name == "root" || fetched.with_untracked(|f| f.contains_key(&name)) {
                 continue;
             }
-            leptos::task::spawn_local(async move {
+            crate::state::tasks::spawn_owned(async move {
                 match read_policy(&name).await {
                     Ok(policy) => fetched.update(|f| {
                         f.insert(name, policy.policy);
@@ -210,7 +210,7 @@ fn ConfirmWithVault(paths: RwSignal<String>) -> impl IntoView {
         } else {
             json!({ "paths": list })
         };
-        leptos::task::spawn_local(async move {
+        crate::state::tasks::spawn_owned(async move {
             let answer =
                 api::send_json::<Value, _>(Method::POST, &api::vault_url(endpoint), Some(&body))
                     .await
