@@ -198,7 +198,7 @@ test("a role made by hand: a missing service account is created from the warning
   // HashiCorp Vault 1.15+ — and labvault, which follows it — warns about a role without an
   // audience; OpenBao does not. The warning shows once, however often the role is saved.
   if (flavor() === "labvault") {
-    const notice = page.getByTestId("toasts").getByText("Vault warns: This role does not specify an audience");
+    const notice = page.getByTestId("toasts").getByText("Vault warns: Role frontend does not have an audience configured");
     await expect(notice).toHaveCount(1);
     await page.getByTestId("role-save").click();
     await expect(page.getByTestId("role-warnings").locator("li")).toHaveCount(1);

@@ -67,6 +67,11 @@ pub struct Config {
     #[arg(long, env = "VAULTDECK_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
 
+    /// Serve `GET /metrics` (Prometheus' text format) on this address, e.g. `0.0.0.0:9090`.
+    /// Off when unset; never on the public listen address.
+    #[arg(long, env = "VAULTDECK_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "VAULTDECK_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -9,6 +9,7 @@ mod handlers;
 mod k8s_names;
 mod kube;
 mod listing;
+mod metrics;
 mod middleware;
 mod prefix;
 mod router;
@@ -28,6 +29,9 @@ use vault::{VaultClient, VaultSettings};
 /// A running Vaultdeck (and the lab server it started, if any).
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `GET /metrics` is served, when `--metrics-listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
+    metrics_task: Option<JoinHandle<()>>,
     pub vault_addr: reqwest::Url,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -39,6 +43,9 @@ impl Running {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
+        }
+        if let Some(metrics) = self.metrics_task.take() {
+            metrics.abort();
         }
         let served = (&mut self.task).await;
         if let Some(lab) = self.lab.take() {
@@ -100,6 +107,15 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         listings: Arc::new(listing::ListingCache::default()),
         cluster: Arc::new(cluster),
     };
+    metrics::start_recording();
+    let (metrics_addr, metrics_task) = match config.metrics_listen {
+        Some(listen) => {
+            let (addr, task) = metrics::serve(listen, state.sessions.clone()).await?;
+            tracing::info!("metrics at http://{addr}/metrics");
+            (Some(addr), Some(task))
+        }
+        None => (None, None),
+    };
     let app = middleware::apply(
         router::routes(state),
         middleware::Limits {
@@ -118,6 +134,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     });
     Ok(Running {
         addr,
+        metrics_addr,
+        metrics_task,
         vault_addr,
         shutdown: Some(shutdown),
         task,

@@ -73,12 +73,11 @@ pub fn apply(router: Router, limits: Limits) -> Router {
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(axum::middleware::from_fn(count_request))
         .layer(axum::middleware::from_fn(move |request, next| {
             refuse_unknown_hosts(allowed_hosts.clone(), request, next)
         }))
-        .layer(CompressionLayer::new().compress_when(
-            SizeAbove::new(1024).and(NotForContentType::const_new("application/x-ndjson")),
-        ))
+        .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(axum::middleware::map_response(errors_as_json))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
@@ -91,6 +90,18 @@ pub fn apply(router: Router, limits: Limits) -> Router {
     router.layer(stack)
 }
 
+/// What the stack compresses: bodies over 1 KiB, except streamed search results (which must
+/// arrive line by line) and pages. Pages stay plain because the Kubernetes API server's
+/// service proxy (`kubectl proxy`) rewrites links in HTML and can only read it plain or
+/// gzip: a Brotli page comes back as a 500 "Error while proxying request". Pages are a few
+/// KiB; the bundle they load is served precompressed, Brotli included, and untouched by the
+/// proxy.
+fn compressible() -> impl Predicate {
+    SizeAbove::new(1024)
+        .and(NotForContentType::const_new("application/x-ndjson"))
+        .and(NotForContentType::const_new("text/html"))
+}
+
 /// The log line's span: method, path and request id. The path only: query strings may
 /// carry values that must not be logged.
 fn request_span(request: &axum::extract::Request) -> tracing::Span {
@@ -100,6 +111,26 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+/// Counts the request by its route template (never its path, which may name a secret),
+/// its method and its status, and times it.
+async fn count_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |path| path.as_str())
+        .to_string();
+    let method = request.method().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    crate::metrics::request_done(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// The host names a request may be addressed to: a defence against DNS rebinding, where a
@@ -409,6 +440,33 @@ mod tests {
         ] {
             assert!(!allowed.allows(refused), "{refused} allowed");
         }
+    }
+
+    #[tokio::test]
+    async fn pages_are_never_brotli_for_kubectl_proxy_but_data_is() {
+        let page = "<html>".to_string() + &"x".repeat(5000);
+        let data = "{\"k\":\"".to_string() + &"x".repeat(5000) + "\"}";
+        let routes = Router::new()
+            .route(
+                "/page",
+                get(move || async move { axum::response::Html(page) }),
+            )
+            .route(
+                "/data",
+                get(move || async move { ([(header::CONTENT_TYPE, "application/json")], data) }),
+            );
+        let app = apply(routes, test_limits());
+        let ask = |path: &'static str| {
+            Request::get(path)
+                .header("host", "localhost")
+                .header("accept-encoding", "br, gzip")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let page = app.clone().oneshot(ask("/page")).await.unwrap();
+        assert!(page.headers().get(header::CONTENT_ENCODING).is_none());
+        let data = app.oneshot(ask("/data")).await.unwrap();
+        assert_eq!(data.headers()[header::CONTENT_ENCODING], "br");
     }
 
     #[tokio::test]

@@ -146,6 +146,8 @@ impl VaultClient {
     /// address; Vault's own answers, errors included, are returned as they are.
     pub async fn send(&self, request: VaultRequest<'_>) -> Result<Upstream, ApiError> {
         let permit = self.connection_slot().await?;
+        let method = request.method.to_string();
+        let started = std::time::Instant::now();
         let mut builder = self
             .http
             .request(request.method, self.url_of(request.path, request.query))
@@ -158,6 +160,10 @@ impl VaultClient {
             builder = builder.header("X-Vault-Namespace", namespace);
         }
         let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        crate::metrics::vault_answered(&method, started.elapsed());
+        if response.status().is_server_error() {
+            crate::metrics::vault_failed("server_error");
+        }
         Ok(Upstream { response, permit })
     }
 
@@ -178,6 +184,11 @@ impl VaultClient {
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> ApiError {
+        crate::metrics::vault_failed(if error.is_timeout() {
+            "timeout"
+        } else {
+            "unreachable"
+        });
         if error.is_timeout() {
             return ApiError::VaultTimeout {
                 addr: self.addr_text(),

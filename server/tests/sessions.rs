@@ -424,23 +424,27 @@ async fn idle_sessions_end() {
 #[tokio::test]
 async fn the_apps_polling_does_not_keep_a_session_alive() {
     let (lab, root) = lab().await;
-    let deck = vaultdeck(&lab.url(), &["--session-idle-timeout", "3s"]).await;
+    // Margins of seconds on every side: the store keeps whole seconds, and a poll through
+    // a real Vault takes a while on a busy machine.
+    let deck = vaultdeck(&lab.url(), &["--session-idle-timeout", "6s"]).await;
     let cookie = deck.login_with_token(&root).await;
-    for _ in 0..6 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    let logged_in = std::time::Instant::now();
+    while logged_in.elapsed() < Duration::from_millis(3000) {
         deck.poll("vault/v1/sys/seal-status", &cookie)
             .await
             .expect(200);
         deck.poll("session", &cookie).await.expect(200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    // 4.5 s after login, 1.5 s after the last poll: only the user's own requests count
-    // (the store keeps whole seconds, hence the margins).
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Polled until 3 s after login; at 8 s the session must have idled out at 6 s, as if
+    // nobody had polled: only the user's own requests count.
+    tokio::time::sleep(Duration::from_millis(8000).saturating_sub(logged_in.elapsed())).await;
     let ended = deck
         .call("GET", "session", Some(&cookie), None)
         .await
-        .expect(401);
-    assert_eq!(ended.json()["session"], "idle");
+        .expect(401)
+        .json();
+    assert_eq!(ended["session"], "idle");
 }
 
 #[tokio::test]

@@ -22,6 +22,18 @@ pub async fn create_session(
     previous: Result<CurrentSession, ApiError>,
     Json(login): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
+    let method = login.method();
+    let outcome = begin_session(state, headers, previous, login).await;
+    crate::metrics::login(method, outcome.is_ok());
+    outcome
+}
+
+async fn begin_session(
+    state: AppState,
+    headers: HeaderMap,
+    previous: Result<CurrentSession, ApiError>,
+    login: LoginRequest,
+) -> Result<Response, ApiError> {
     let obtained = obtain_token(&state, &login).await?;
     let info = match state.vault.lookup_self(&obtained.token).await {
         Ok(info) => info,

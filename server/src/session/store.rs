@@ -47,6 +47,27 @@ impl SessionStore {
         }
     }
 
+    /// How many sessions the store holds now (for the metrics).
+    pub async fn count(&self) -> Result<usize, StoreError> {
+        match self {
+            SessionStore::Memory(sessions) => {
+                let now = Instant::now();
+                Ok(sessions.lock().values().filter(|(_, d)| *d > now).count())
+            }
+            SessionStore::Redis(manager) => {
+                let mut connection = manager.clone();
+                let mut keys: redis::AsyncIter<String> =
+                    within_deadline(connection.scan_match::<_, String>("vaultdeck:session:*"))
+                        .await?;
+                let mut count = 0;
+                while keys.next_item().await.is_some() {
+                    count += 1;
+                }
+                Ok(count)
+            }
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             SessionStore::Memory(_) => "memory",

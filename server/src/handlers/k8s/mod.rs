@@ -37,11 +37,20 @@ pub struct MountQuery {
 /// The API server's refusal, or why it could not be reached — said to come from Kubernetes.
 pub(crate) fn kube_error(error: kube::Error) -> ApiError {
     match error {
-        kube::Error::Api(status) => ApiError::Kubernetes {
-            status: status.code,
-            message: status.message,
-        },
-        other => ApiError::Unavailable(format!("The Kubernetes API could not be reached: {other}")),
+        kube::Error::Api(status) => {
+            // A missing object is an answer, not a failure of the API server.
+            if status.code != 404 {
+                crate::metrics::kubernetes_failed("refused");
+            }
+            ApiError::Kubernetes {
+                status: status.code,
+                message: status.message,
+            }
+        }
+        other => {
+            crate::metrics::kubernetes_failed("unreachable");
+            ApiError::Unavailable(format!("The Kubernetes API could not be reached: {other}"))
+        }
     }
 }
 

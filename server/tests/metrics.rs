@@ -1,0 +1,70 @@
+//! `GET /metrics` on its own listen address, never on the public one, with the series an
+//! operator's dashboards need after a login and a KV read.
+
+mod common;
+
+use common::{lab, vaultdeck};
+use serde_json::json;
+
+#[tokio::test]
+async fn metrics_count_requests_vault_calls_logins_and_sessions() {
+    let (vault, root) = lab().await;
+    let deck = vaultdeck(vault.url(), &["--metrics-listen", "127.0.0.1:0"]).await;
+    let metrics_url = format!(
+        "http://{}/metrics",
+        deck.running.metrics_addr.expect("metrics are on")
+    );
+    let session = deck.login_with_token(&root).await;
+    deck.call(
+        "POST",
+        "vault/v1/secret/data/metrics-check",
+        Some(&session),
+        Some(json!({ "data": { "k": "v" } })),
+    )
+    .await
+    .expect(200);
+    deck.call(
+        "GET",
+        "vault/v1/secret/data/metrics-check",
+        Some(&session),
+        None,
+    )
+    .await
+    .expect(200);
+    deck.call(
+        "POST",
+        "session",
+        None,
+        Some(json!({ "method": "token", "token": "not-a-token" })),
+    )
+    .await
+    .expect(403);
+
+    let answer = reqwest::get(&metrics_url).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = answer.text().await.unwrap();
+    for series in [
+        r#"vaultdeck_http_requests_total{route="/ui/api/vault/v1/{*path}",method="GET",status="200"}"#,
+        r#"vaultdeck_http_request_duration_seconds_bucket{route="/ui/api/vault/v1/{*path}""#,
+        r#"vaultdeck_vault_request_duration_seconds_bucket{method="GET""#,
+        r#"vaultdeck_logins_total{method="token",outcome="success"}"#,
+        r#"vaultdeck_logins_total{method="token",outcome="failure"}"#,
+        "vaultdeck_sessions_active",
+    ] {
+        assert!(text.contains(series), "{series} missing from:\n{text}");
+    }
+    assert!(
+        !text.contains("metrics-check"),
+        "paths (which name secrets) never become labels"
+    );
+    // Not on the public port.
+    deck.call("GET", "../metrics", None, None).await;
+    let public = reqwest::get(format!("http://{}/metrics", deck.running.addr))
+        .await
+        .unwrap();
+    assert_ne!(public.status(), 200);
+}
