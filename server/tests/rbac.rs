@@ -1,0 +1,209 @@
+//! The RBAC the Helm chart grants (deploy/manifests/vaultdeck.yaml, the chart's default
+//! render) is exactly enough: Vaultdeck running as the chart's service account, against the
+//! real kube-apiserver, serves every Kubernetes page — and that account can do nothing else.
+
+mod common;
+
+use common::{
+    kube::{admin, as_root, cluster, configure_for, enable_kubernetes_auth, reviewer_jwt},
+    lab, vaultdeck,
+};
+use serde_json::{json, Value};
+use std::path::Path;
+use testcluster::TestCluster;
+
+/// `kubectl apply` of the plain manifests, as an operator without Helm installs Vaultdeck.
+fn apply_manifests(cluster: &TestCluster) {
+    let manifests =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/manifests/vaultdeck.yaml");
+    let applied = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(cluster.kubeconfig_path())
+        .args(["apply", "--server-side", "-f"])
+        .arg(&manifests)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        applied.status.success(),
+        "kubectl apply: {}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+}
+
+/// A kubeconfig for the chart's service account, with a token from TokenRequest (what the
+/// kubelet would mount in Vaultdeck's pod).
+async fn service_account_kubeconfig(
+    cluster: &TestCluster,
+    dir: &Path,
+) -> (std::path::PathBuf, String) {
+    let answer = admin(
+        cluster,
+        "POST",
+        "/api/v1/namespaces/vault/serviceaccounts/vaultdeck/token",
+        json!({ "spec": { "expirationSeconds": 3600 } }),
+    )
+    .await;
+    let token = answer["status"]["token"].as_str().unwrap().to_string();
+    let ca = dir.join("ca.crt");
+    std::fs::write(&ca, cluster.ca_pem()).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    certificate-authority: {}\n\
+             users:\n- name: vaultdeck\n  user:\n    token: {token}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: vaultdeck\n\
+             current-context: c\n",
+            cluster.api_url(),
+            ca.display()
+        ),
+    )
+    .unwrap();
+    (kubeconfig, token)
+}
+
+/// Whether the API server lets `token` do `verb` on `resource` (SelfSubjectAccessReview).
+async fn may(
+    cluster: &TestCluster,
+    token: &str,
+    verb: &str,
+    resource: &str,
+    namespace: &str,
+) -> bool {
+    let (resource, subresource) = resource.split_once('/').unwrap_or((resource, ""));
+    let review = json!({
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": { "resourceAttributes": {
+            "verb": verb, "resource": resource, "subresource": subresource, "namespace": namespace,
+        } },
+    });
+    let answer: Value = cluster
+        .client()
+        .unwrap()
+        .post(format!(
+            "{}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            cluster.api_url()
+        ))
+        .bearer_auth(token)
+        .json(&review)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["status"]["allowed"] == json!(true)
+}
+
+#[tokio::test]
+async fn the_charts_rbac_is_enough_for_every_kubernetes_page_and_no_more() {
+    let cluster = cluster().await;
+    admin(
+        &cluster,
+        "POST",
+        "/api/v1/namespaces",
+        json!({ "metadata": { "name": "vault" } }),
+    )
+    .await;
+    apply_manifests(&cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let (kubeconfig, token) = service_account_kubeconfig(&cluster, dir.path()).await;
+
+    let (vault, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "rbac-vault").await;
+    enable_kubernetes_auth(vault.url(), &root).await;
+    configure_for(vault.url(), &root, &cluster, &reviewer).await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": ["rbac-apps"],
+        "token_policies": ["default"],
+    });
+    as_root(
+        vault.url(),
+        &root,
+        "POST",
+        "auth/kubernetes/role/webapp-one",
+        role,
+    )
+    .await;
+    let deck = vaultdeck(vault.url(), &["--kubeconfig", kubeconfig.to_str().unwrap()]).await;
+    let session = deck.login_with_token(&root).await;
+    let call = |method: &'static str, path: &'static str, body: Option<Value>| {
+        let (deck, session) = (&deck, &session);
+        async move { deck.call(method, path, Some(session), body).await }
+    };
+
+    // Every page's call, as the chart's service account.
+    let info = call("GET", "k8s/cluster?mount=kubernetes", None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(info["reachable"], true, "{info}");
+    let namespaces = call("GET", "k8s/namespaces?mount=kubernetes", None)
+        .await
+        .expect(200)
+        .json();
+    assert!(namespaces["namespaces"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("vault")));
+    let create =
+        json!({ "name": "webapp-one", "create_namespace": true, "legacy_token_secret": true });
+    call(
+        "POST",
+        "k8s/namespaces/rbac-apps/serviceaccounts?mount=kubernetes",
+        Some(create),
+    )
+    .await
+    .expect(200);
+    let accounts = call(
+        "GET",
+        "k8s/namespaces/rbac-apps/serviceaccounts?mount=kubernetes",
+        None,
+    )
+    .await
+    .expect(200)
+    .json();
+    assert!(accounts["service_accounts"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("webapp-one")));
+    let check = json!({ "mount": "kubernetes", "role": "webapp-one", "namespace": "rbac-apps",
+        "service_account": "webapp-one", "paths": ["secret/data/x"] });
+    let report = call("POST", "k8s/test-login", Some(check))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(report["login"]["ok"], true, "{report}");
+    assert_eq!(
+        report["invalidated"], true,
+        "the Secret the token was bound to was deleted"
+    );
+
+    // And nothing else.
+    for (verb, resource, namespace) in [
+        ("get", "secrets", "kube-system"),
+        ("list", "secrets", "rbac-apps"),
+        ("update", "secrets", "rbac-apps"),
+        ("delete", "namespaces", ""),
+        ("delete", "serviceaccounts", "rbac-apps"),
+        ("create", "clusterrolebindings", ""),
+        ("create", "pods", "default"),
+        ("list", "pods", "default"),
+    ] {
+        assert!(
+            !may(&cluster, &token, verb, resource, namespace).await,
+            "the chart's service account may {verb} {resource} in {namespace:?}"
+        );
+    }
+    for (verb, resource, namespace) in [
+        ("create", "serviceaccounts/token", "rbac-apps"),
+        ("create", "secrets", "rbac-apps"),
+        ("delete", "secrets", "rbac-apps"),
+    ] {
+        assert!(
+            may(&cluster, &token, verb, resource, namespace).await,
+            "{verb} {resource}"
+        );
+    }
+}
