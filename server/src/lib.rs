@@ -8,7 +8,7 @@ mod error;
 mod handlers;
 mod k8s_names;
 mod kube;
-mod listing;
+mod listing_cache;
 mod metrics;
 mod middleware;
 mod prefix;
@@ -104,7 +104,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config: Arc::new(config.clone()),
         vault,
         site: Arc::new(site),
-        listings: Arc::new(listing::ListingCache::default()),
+        listings: Arc::new(listing_cache::ListingCache::default()),
         cluster: Arc::new(cluster),
     };
     metrics::start_recording();

@@ -16,7 +16,7 @@ pub struct AppState {
     pub vault: VaultClient,
     pub site: Arc<Site>,
     pub sessions: Arc<Sessions>,
-    pub listings: Arc<crate::listing::ListingCache>,
+    pub listings: Arc<crate::listing_cache::ListingCache>,
     pub cluster: Arc<crate::kube::Cluster>,
 }
 

@@ -195,6 +195,13 @@ pub enum TokenFate {
     NoSession,
 }
 
+/// `GET api/health`: the process is up and serving.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok`: an answer at all is the news.
+    pub status: String,
+}
+
 /// Why a session is over: the `session` field of a 401 from the BFF, and the login page's
 /// `reason`. One list of reasons and their words, for the server and the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

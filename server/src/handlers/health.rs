@@ -2,11 +2,13 @@
 
 use crate::state::AppState;
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
-use vaultdeck_app::wire::Readiness;
+use vaultdeck_app::wire::{Health, Readiness};
 
 /// `GET api/health`: the process is up and serving.
 pub async fn get_health() -> impl IntoResponse {
-    Json(serde_json::json!({ "status": "ok" }))
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// `GET api/ready`: 200 when Vault and the session store answer, 503 with the reason when

@@ -3,7 +3,7 @@
 
 use crate::{
     error::ApiError,
-    listing::{filtered, sort_folders_first, Match},
+    listing_cache::{filtered, sort_folders_first, Match},
     session::CurrentSession,
     state::AppState,
     vault::VaultToken,
