@@ -10,6 +10,7 @@
 mod backends;
 mod core;
 mod http;
+mod leases;
 mod mounts;
 mod policies;
 mod reply;
