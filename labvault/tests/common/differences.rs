@@ -266,6 +266,31 @@ pub fn left_out_plugin(flavor: Flavor, kind: &str) -> Option<String> {
     }
 }
 
+/// The product name in the Kubernetes secrets engine's texts: Vault's plugin says "Vault"
+/// (vault-plugin-secrets-kubernetes path_creds.go: "unless the Vault role has a single
+/// namespace", "Vault's max lease ttl", "the Vault lease TTL"); OpenBao's copy says
+/// "OpenBao". labvault follows Vault.
+pub fn kubernetes_secrets_product(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::OpenBao => "OpenBao",
+        Flavor::Labvault => "Vault",
+    }
+}
+
+/// `LIST <mount>/roles` with `after` and `limit`: OpenBao pages the list (its copy of the
+/// plugin lists with `Storage.ListPage`); Vault's plugin has no such fields and lists every
+/// role, as labvault does.
+pub fn kubernetes_secrets_roles_paginate(flavor: Flavor) -> bool {
+    flavor == Flavor::OpenBao
+}
+
+/// `LIST sys/leases/lookup/`: OpenBao's expiration manager keeps every token's lease too
+/// (under `auth/…`, named by a salted hash of the token); labvault's tokens live in its
+/// token store only, so its lease listing holds the secrets' leases alone.
+pub fn token_leases_listed(flavor: Flavor) -> bool {
+    flavor == Flavor::OpenBao
+}
+
 /// Removes the fields `extra` names from a JSON object, for comparing shapes across the
 /// two servers once the listed extras are accounted for.
 pub fn without_fields(value: &Value, extra: &[&str]) -> Value {
