@@ -35,6 +35,8 @@ const REVOKE_RETRY_BASE: Duration = Duration::from_secs(10);
 const MAX_REVOKE_ERROR_LENGTH: usize = 240;
 /// How often the expiry task looks at the due times when nothing wakes it earlier.
 const TICK: Duration = Duration::from_secs(1);
+/// How often engines roll back what failed requests left (Vault's `rollbackPeriod`).
+const ROLLBACK_PERIOD: Duration = Duration::from_secs(60);
 
 /// What an engine returns with a leased secret (Vault's `logical.Secret`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -377,13 +379,14 @@ pub enum RevokeError {
 }
 
 /// The expiry task: revokes leases whose time has come, and revokes lease-owning tokens
-/// that expired (which expires their leases). Runs until `stop` fires; does nothing while
-/// the server is sealed.
+/// that expired (which expires their leases); every minute it also lets the engines roll
+/// back what failed requests left. Runs until `stop` fires; does nothing while sealed.
 pub fn spawn_expiry(
     core: Arc<Core>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let mut rolled_back = tokio::time::Instant::now();
         loop {
             let wake = async {
                 match core.unsealed() {
@@ -400,6 +403,15 @@ pub fn spawn_expiry(
             tokio::select! {
                 _ = &mut stop => break,
                 _ = expire_due(&core) => {}
+            }
+            if rolled_back.elapsed() >= ROLLBACK_PERIOD {
+                rolled_back = tokio::time::Instant::now();
+                if let Some(vault) = core.unsealed() {
+                    tokio::select! {
+                        _ = &mut stop => break,
+                        _ = backends::roll_back(&vault) => {}
+                    }
+                }
             }
         }
     })

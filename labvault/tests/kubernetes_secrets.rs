@@ -85,7 +85,12 @@ async fn pod_lister_cluster_role(cluster: &TestCluster) {
         "metadata": {"name": "sec-pod-lister"},
         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}],
     });
-    ensure(cluster, "/apis/rbac.authorization.k8s.io/v1/clusterroles", body).await;
+    ensure(
+        cluster,
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        body,
+    )
+    .await;
 }
 
 /// The engine's service account and its RBAC: OpenBao's docs' ClusterRole for every kind of

@@ -9,6 +9,7 @@ mod client;
 mod fields;
 mod selector;
 mod template;
+mod wal;
 
 use crate::{
     core::{Ctx, Unsealed},
@@ -515,9 +516,16 @@ async fn create_creds(
     } else {
         request.audiences.clone()
     };
-    let created = make_objects(&client, role, request, &generated, ttl, &audiences)
-        .await
-        .map_err(failure)?;
+    let maker = Maker {
+        client: &client,
+        barrier: &ctx.vault.barrier,
+        prefix,
+        role,
+        request,
+        generated: &generated,
+        labels: role.extra_labels.clone().unwrap_or_default(),
+    };
+    let created = maker.make(ttl, &audiences).await.map_err(failure)?;
     let mut secret_ttl = ttl;
     let token_ttl = token_lifetime(&created.token).map_err(|e| {
         failure(format!(
@@ -530,6 +538,11 @@ async fn create_creds(
     } else if token_ttl < ttl {
         warnings.push(format!("the created Kubernetes service accout token TTL {} is less than the Vault lease TTL {}; capping the lease TTL accordingly", go_duration(token_ttl), go_duration(ttl)));
         secret_ttl = token_ttl;
+    }
+    // Everything was made: nothing to roll back.
+    if let Some(id) = &created.wal_id {
+        wal::delete(&ctx.vault.barrier, prefix, id)
+            .map_err(|e| failure(format!("error deleting WAL: {e}")))?;
     }
     Ok(SecretReply {
         data: json!({
@@ -586,9 +599,37 @@ struct Created {
     created_service_account: String,
     created_binding: String,
     created_role: String,
+    /// The write-ahead log's note, removed once the request has succeeded.
+    wal_id: Option<String>,
 }
 
 impl Created {
+    fn for_existing(token: String, account: &str) -> Created {
+        Created {
+            token,
+            service_account: account.to_string(),
+            created_service_account: String::new(),
+            created_binding: String::new(),
+            created_role: String::new(),
+            wal_id: None,
+        }
+    }
+
+    fn for_generated(token: String, name: &str, role_too: bool, wal_id: String) -> Created {
+        Created {
+            token,
+            service_account: name.to_string(),
+            created_service_account: name.to_string(),
+            created_binding: name.to_string(),
+            created_role: if role_too {
+                name.to_string()
+            } else {
+                String::new()
+            },
+            wal_id: Some(wal_id),
+        }
+    }
+
     /// What revoking needs (the plugin's lease internal data).
     fn internal(&self, role: &Role, request: &CredsRequest) -> Map<String, Value> {
         let internal = json!({
@@ -604,93 +645,136 @@ impl Created {
     }
 }
 
-/// The objects and the token, in the plugin's order for each kind of role. A failure
-/// leaves what was already made (the plugin's WAL rollback removes it later).
-async fn make_objects(
-    client: &Client,
-    role: &Role,
-    request: &CredsRequest,
-    generated: &str,
-    ttl: u64,
-    audiences: &[String],
-) -> Result<Created, String> {
-    let ns = request.namespace.as_str();
-    let token_error = |account: &str, e: KubeError| {
-        format!("failed to create a service account token for {ns}/{account}: {e}")
-    };
-    if !role.service_account_name.is_empty() {
-        let account = &role.service_account_name;
-        let token = client
-            .create_token(ns, account, ttl, audiences)
-            .await
-            .map_err(|e| token_error(account, e))?;
-        return Ok(Created {
-            token,
-            service_account: account.clone(),
-            created_service_account: String::new(),
-            created_binding: String::new(),
-            created_role: String::new(),
-        });
+/// Where a creds request makes its objects: the cluster, the mount's storage (for the
+/// write-ahead log), the role, the request and the generated name.
+struct Maker<'a> {
+    client: &'a Client,
+    barrier: &'a Barrier,
+    prefix: &'a str,
+    role: &'a Role,
+    request: &'a CredsRequest,
+    generated: &'a str,
+    labels: BTreeMap<String, String>,
+}
+
+impl Maker<'_> {
+    fn ns(&self) -> &str {
+        &self.request.namespace
     }
-    let labels = role.extra_labels.clone().unwrap_or_default();
-    let object = |namespace: Option<&str>, owner: Option<Owner>| Object {
-        name: generated.to_string(),
-        namespace: namespace.map(str::to_string),
-        owner,
-    };
-    let in_namespace = |cluster_scoped: bool| (!cluster_scoped).then_some(ns);
-    let generating = !role.generated_role_rules.is_empty();
-    let (bound_role, role_owner) = if generating {
-        let rules = selector::policy_rules(&role.generated_role_rules)
-            .map_err(|e| format!("failed to create Role/ClusterRole '{ns}/{generated}: {e}"))?;
-        let target = object(
-            in_namespace(role.kubernetes_role_type == "ClusterRole"),
-            None,
-        );
-        let owner = client
-            .create_role(&target.meta(&labels, role), &rules)
+
+    /// An object under the generated name, in the request's namespace unless cluster-wide.
+    fn object(&self, cluster_scoped: bool, owner: Option<Owner>) -> Object {
+        Object {
+            name: self.generated.to_string(),
+            namespace: (!cluster_scoped).then(|| self.ns().to_string()),
+            owner,
+        }
+    }
+
+    async fn token(&self, account: &str, ttl: u64, audiences: &[String]) -> Result<String, String> {
+        self.client
+            .create_token(self.ns(), account, ttl, audiences)
             .await
-            .map_err(|e| format!("failed to create Role/ClusterRole '{ns}/{generated}: {e}"))?;
-        (generated.to_string(), Some(owner))
-    } else {
-        (role.kubernetes_role_name.clone(), None)
-    };
-    let binding = object(
-        in_namespace(request.cluster_role_binding),
-        role_owner.clone(),
-    );
-    let binding_owner = client
-        .create_binding(
-            &binding.meta(&labels, role),
-            ns,
-            &role.kubernetes_role_type,
-            &bound_role,
-        )
-        .await
-        .map_err(|e| {
-            format!("failed to create RoleBinding/ClusterRoleBinding '{generated}' for {bound_role}: {e}")
-        })?;
-    // The service account is owned by the generated role, else by the binding.
-    let account = object(Some(ns), Some(role_owner.unwrap_or(binding_owner)));
-    client
-        .create_service_account(&account.meta(&labels, role))
-        .await
-        .map_err(|e| format!("failed to create service account '{ns}/{generated}': {e}"))?;
-    let token = client
-        .create_token(ns, generated, ttl, audiences)
-        .await
-        .map_err(|e| token_error(generated, e))?;
-    Ok(Created {
-        token,
-        service_account: generated.to_string(),
-        created_service_account: generated.to_string(),
-        created_binding: generated.to_string(),
-        created_role: if generating {
-            generated.to_string()
+            .map_err(|e: KubeError| {
+                format!(
+                    "failed to create a service account token for {}/{account}: {e}",
+                    self.ns()
+                )
+            })
+    }
+
+    /// The objects and the token, in the plugin's order for each kind of role. A failure
+    /// leaves what was already made, and the note in the write-ahead log that rolls it back.
+    async fn make(&self, ttl: u64, audiences: &[String]) -> Result<Created, String> {
+        let role = self.role;
+        if !role.service_account_name.is_empty() {
+            let token = self
+                .token(&role.service_account_name, ttl, audiences)
+                .await?;
+            return Ok(Created::for_existing(token, &role.service_account_name));
+        }
+        let generating = !role.generated_role_rules.is_empty();
+        let (wal_id, bound_role, role_owner) = if generating {
+            let (wal_id, owner) = self.generate_role().await?;
+            (wal_id, self.generated.to_string(), Some(owner))
         } else {
-            String::new()
-        },
-    })
+            let made = wal::Made::Binding {
+                namespace: self.ns().to_string(),
+                name: self.generated.to_string(),
+                is_cluster: self.request.cluster_role_binding,
+            };
+            let wal_id = wal::put(self.barrier, self.prefix, made)
+                .map_err(|e| format!("error writing role binding WAL: {e}"))?;
+            (wal_id, role.kubernetes_role_name.clone(), None)
+        };
+        let binding_owner = self.bind(&bound_role, role_owner.clone()).await?;
+        // The service account is owned by the generated role, else by the binding.
+        let account = self.object(false, Some(role_owner.unwrap_or(binding_owner)));
+        self.client
+            .create_service_account(&account.meta(&self.labels, role))
+            .await
+            .map_err(|e| {
+                format!(
+                    "failed to create service account '{}/{}': {e}",
+                    self.ns(),
+                    self.generated
+                )
+            })?;
+        let token = self.token(self.generated, ttl, audiences).await?;
+        Ok(Created::for_generated(
+            token,
+            self.generated,
+            generating,
+            wal_id,
+        ))
+    }
+
+    /// The Role or ClusterRole from the role's rules, noted in the write-ahead log first.
+    async fn generate_role(&self) -> Result<(String, Owner), String> {
+        let role = self.role;
+        let failed = |e: &dyn std::fmt::Display| {
+            format!(
+                "failed to create Role/ClusterRole '{}/{}: {e}",
+                self.ns(),
+                self.generated
+            )
+        };
+        let made = wal::Made::Role {
+            namespace: self.ns().to_string(),
+            name: self.generated.to_string(),
+            role_type: role.kubernetes_role_type.clone(),
+        };
+        let wal_id = wal::put(self.barrier, self.prefix, made)
+            .map_err(|e| format!("error writing service account WAL: {e}"))?;
+        let rules = selector::policy_rules(&role.generated_role_rules).map_err(|e| failed(&e))?;
+        let target = self.object(role.kubernetes_role_type == "ClusterRole", None);
+        let owner = self
+            .client
+            .create_role(&target.meta(&self.labels, role), &rules)
+            .await
+            .map_err(|e| failed(&e))?;
+        Ok((wal_id, owner))
+    }
+
+    /// The RoleBinding (or, when asked, ClusterRoleBinding) of the generated account to
+    /// `bound_role`, a roleRef of the role's `kubernetes_role_type`.
+    async fn bind(&self, bound_role: &str, owner: Option<Owner>) -> Result<Owner, String> {
+        let binding = self.object(self.request.cluster_role_binding, owner);
+        self.client
+            .create_binding(
+                &binding.meta(&self.labels, self.role),
+                self.ns(),
+                &self.role.kubernetes_role_type,
+                bound_role,
+            )
+            .await
+            .map_err(|e| {
+                format!(
+                    "failed to create RoleBinding/ClusterRoleBinding '{}' for {bound_role}: {e}",
+                    self.generated
+                )
+            })
+    }
 }
 
 /// One object to create: its name, namespace (none: cluster-scoped) and owner.
@@ -739,6 +823,21 @@ fn token_lifetime(token: &str) -> Result<u64, String> {
 }
 
 // ---------------------------------------------------------------- revoke
+
+/// The periodic rollback of the mount's write-ahead log (Vault's rollback manager runs it
+/// every minute). Without a usable config there is nothing it can do yet.
+pub async fn roll_back(vault: &Unsealed, mount: &MountEntry) {
+    let prefix = Table::Secret.data_prefix(&mount.uuid);
+    let Ok(client) = client(&vault.barrier, &prefix) else {
+        return;
+    };
+    if let Err(error) = wal::roll_back(&vault.barrier, &prefix, &client).await {
+        tracing::error!(
+            "rolling back the write-ahead log of {}: {error}",
+            mount.path
+        );
+    }
+}
 
 /// The plugin's `kubeTokenRevoke`: deletes the generated Role, the binding, then the service
 /// account (each only if this lease created it; one already gone is no error). All three

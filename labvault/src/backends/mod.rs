@@ -122,6 +122,21 @@ pub async fn revoke_secret(vault: &Unsealed, lease: &LeaseEntry) -> Result<(), S
     }
 }
 
+/// Vault's rollback manager: engines undo what failed requests left half-made.
+pub async fn roll_back(vault: &Unsealed) {
+    let mounts: Vec<MountEntry> = vault
+        .mounts
+        .read()
+        .entries(Table::Secret)
+        .iter()
+        .filter(|m| m.kind == "kubernetes")
+        .cloned()
+        .collect();
+    for mount in mounts {
+        kubernetes_secrets::roll_back(vault, &mount).await;
+    }
+}
+
 /// The display name of a login token: the mount path with `/` as `-`, then the subject,
 /// e.g. `userpass-alice` for `auth/userpass/`.
 pub fn login_display_name(mount: &MountEntry, subject: &str) -> String {
