@@ -403,6 +403,19 @@ async fn roles_are_checked_in_the_plugins_order_and_words() {
     }
     let none = lab.root("LIST", "k8s/roles", None).await;
     assert_eq!((none.status, none.errors()), (404, vec![]));
+
+    for (template, what) in [
+        (r#"{{ if .RoleName }}{{ .RoleName }}{{ end }}"#, "if"),
+        (r#"{{ timestamp "20060102" }}-{{ random 8 }}"#, "timestamp"),
+    ] {
+        let role = json!({"allowed_kubernetes_namespaces": ns, "service_account_name": "sa",
+                          "name_template": template});
+        let answer = write_role(&lab, "k8s", "t", role).await;
+        match differences::kubernetes_name_template_refusal(lab.flavor(), what) {
+            Some(refusal) => assert_eq!(answer.expect(400).errors(), [refusal]),
+            None => drop(answer.expect(204)),
+        }
+    }
 }
 
 #[tokio::test]

@@ -284,6 +284,19 @@ pub fn kubernetes_secrets_roles_paginate(flavor: Flavor) -> bool {
     flavor == Flavor::OpenBao
 }
 
+/// A Kubernetes secrets role's `name_template` using what Go's text/template has beyond
+/// pipelines of functions (`if`, `range`, variables) or the SDK's `timestamp` (Go's time
+/// layouts): OpenBao's Go templates take it; labvault's name templates leave it out and
+/// refuse the role, naming what they do not support.
+pub fn kubernetes_name_template_refusal(flavor: Flavor, what: &str) -> Option<String> {
+    match flavor {
+        Flavor::OpenBao => None,
+        Flavor::Labvault => Some(format!(
+            "unable to initialize name template: unable to parse template: template: template:1: labvault's name templates do not support {what:?}"
+        )),
+    }
+}
+
 /// `LIST sys/leases/lookup/`: OpenBao's expiration manager keeps every token's lease too
 /// (under `auth/…`, named by a salted hash of the token); labvault's tokens live in its
 /// token store only, so its lease listing holds the secrets' leases alone.
