@@ -610,6 +610,67 @@ async fn creds_are_refused_before_the_cluster_is_called() {
     );
 }
 
+#[tokio::test]
+async fn creds_say_why_the_cluster_could_not_be_reached() {
+    const LOCAL_CA: &str = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+    let lab = Lab::new().await;
+    enable(&lab, "k8s").await;
+    write_role(
+        &lab,
+        "k8s",
+        "one",
+        json!({"allowed_kubernetes_namespaces": "a", "service_account_name": "sa"}),
+    )
+    .await
+    .expect(204);
+    let host = "https://127.0.0.1:1";
+    let config = |extra: Value| {
+        let mut config = json!({"kubernetes_host": host});
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        Some(config)
+    };
+    if !std::path::Path::new(LOCAL_CA).exists() {
+        // Outside a pod, without a CA of its own the engine looks for the pod's.
+        lab.root("POST", "k8s/config", config(json!({})))
+            .await
+            .expect(204);
+        let answer = creds(&lab, "k8s", "one", json!({})).await.expect(500);
+        assert_eq!(
+            answer.errors(),
+            [format!(
+                "1 error occurred:\n\t* open {LOCAL_CA}: no such file or directory\n\n"
+            )]
+        );
+    }
+    lab.root(
+        "POST",
+        "k8s/config",
+        config(json!({"kubernetes_ca_cert": "notpem"})),
+    )
+    .await
+    .expect(204);
+    let answer = creds(&lab, "k8s", "one", json!({})).await.expect(500);
+    assert_eq!(
+        answer.errors(),
+        ["1 error occurred:\n\t* unable to load root certificates: unable to parse bytes as PEM block\n\n"]
+    );
+    lab.root(
+        "POST",
+        "k8s/config",
+        config(json!({"kubernetes_ca_cert": "", "disable_local_ca_jwt": true})),
+    )
+    .await
+    .expect(204);
+    let answer = creds(&lab, "k8s", "one", json!({})).await.expect(500);
+    assert_eq!(
+        answer.errors(),
+        [format!("1 error occurred:\n\t* failed to create a service account token for a/sa: Post \"{host}/api/v1/namespaces/a/serviceaccounts/sa/token\": dial tcp 127.0.0.1:1: connect: connection refused\n\n")]
+    );
+}
+
 // ---------------------------------------------------------------- the three kinds of role
 
 #[tokio::test]

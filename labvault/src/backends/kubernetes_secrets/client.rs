@@ -126,7 +126,7 @@ impl Client {
         let response = request
             .send()
             .await
-            .map_err(|e| KubeError::transport(format!("{verb} {url:?}: {}", chain(&e))))?;
+            .map_err(|e| KubeError::transport(format!("{verb} {url:?}: {}", cause(&e))))?;
         let status = response.status();
         let text = response
             .text()
@@ -313,6 +313,24 @@ impl KubeError {
             not_found: status == 404,
         }
     }
+}
+
+/// Why a request did not get through: a refused connection in Go's words (the most
+/// common failure, a wrong host or port), anything else in reqwest's.
+fn cause(error: &reqwest::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(current) = source {
+        let refused = current
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+        if let (true, Some(url)) = (refused, error.url()) {
+            let host = url.host_str().unwrap_or_default();
+            let port = url.port_or_known_default().unwrap_or_default();
+            return format!("dial tcp {host}:{port}: connect: connection refused");
+        }
+        source = current.source();
+    }
+    chain(error)
 }
 
 /// An error with its sources, which say what actually failed (refused, TLS, timeout).
