@@ -4,9 +4,10 @@
 
 use crate::{
     backends,
+    leases::Leases,
     mounts::{MountEntry, MountTables, Table},
     policies::PolicyCache,
-    reply::{VaultError, VaultResult},
+    reply::{Reply, SecretReply, VaultError, VaultResult},
     request::{Operation, Request},
     seal::barrier::Barrier,
     storage::Physical,
@@ -55,6 +56,7 @@ pub struct Unsealed {
     pub mounts: RwLock<MountTables>,
     pub policies: PolicyCache,
     pub cluster: ClusterInfo,
+    pub leases: Leases,
     /// Serialises read-modify-write sequences (KV versions, token use counts, tables).
     pub writes: Mutex<()>,
 }
@@ -65,11 +67,13 @@ impl Unsealed {
         let cluster = barrier
             .get_json(CLUSTER_PATH)?
             .ok_or_else(|| VaultError::internal("cluster information is missing from storage"))?;
+        let leases = Leases::restore(&barrier)?;
         Ok(Unsealed {
             barrier,
             mounts: RwLock::new(mounts),
             policies: PolicyCache::default(),
             cluster,
+            leases,
             writes: Mutex::new(()),
         })
     }
@@ -77,6 +81,7 @@ impl Unsealed {
     pub fn tokens(&self) -> TokenStore<'_> {
         TokenStore {
             barrier: &self.barrier,
+            leases: &self.leases,
         }
     }
 
@@ -243,7 +248,10 @@ impl Core {
             caller: caller.as_ref(),
             request: &request,
         };
-        let result = dispatch(&ctx, route).await;
+        let result = match dispatch(&ctx, route).await {
+            Ok(Reply::Secret(secret)) => register_lease(vault, &request, caller.as_ref(), *secret),
+            other => other,
+        };
         // A limited-use token's last request has completed: now it goes, children and
         // cubbyhole with it.
         if let Some(spent) = caller.as_ref().filter(|c| c.entry.revocation_pending) {
@@ -251,6 +259,27 @@ impl Core {
         }
         result
     }
+}
+
+/// A secret an engine answered goes out under a lease owned by the caller's token, as
+/// Vault's core registers `resp.Secret` (the lease ID keeps the path as sent).
+fn register_lease(
+    vault: &Unsealed,
+    request: &Request,
+    caller: Option<&Caller>,
+    mut reply: SecretReply,
+) -> VaultResult {
+    let caller = caller.ok_or_else(|| {
+        VaultError::internal("cannot register a lease with an empty client token")
+    })?;
+    let lease = vault.leases.register(
+        &vault.barrier,
+        &request.path,
+        &caller.entry,
+        reply.secret.clone(),
+    )?;
+    reply.lease_id = lease.id;
+    Ok(Reply::Secret(Box::new(reply)))
 }
 
 /// A path no mount serves: Vault checks the token and its policies before it looks for a

@@ -4,12 +4,15 @@
 //! It implements a documented subset of HashiCorp Vault's HTTP API with Vault's semantics:
 //! Shamir-split root key, sealed at every start, an encrypted storage barrier, tokens with
 //! TTLs, ACL policies with Vault's path rules (shared with Vaultdeck's policy tester),
-//! KV v1/v2, cubbyhole, userpass and the Kubernetes auth method (whose login calls the
-//! cluster's TokenReview API). See the README for the endpoint list.
+//! KV v1/v2, cubbyhole, userpass, the Kubernetes auth method (whose login calls the
+//! cluster's TokenReview API) and the Kubernetes secrets engine, whose service-account
+//! tokens go out under leases that are revoked as they expire. See the README for the
+//! endpoint list.
 
 mod backends;
 mod core;
 mod http;
+mod leases;
 mod mounts;
 mod policies;
 mod reply;

@@ -25,6 +25,16 @@ pub struct AuthBlock {
     pub num_uses: u64,
 }
 
+/// A leased secret: what the client sees, and what the lease keeps for revoking it.
+#[derive(Clone, Debug)]
+pub struct SecretReply {
+    pub data: Value,
+    pub warnings: Vec<String>,
+    pub secret: crate::leases::Secret,
+    /// Empty until the core has registered the lease.
+    pub lease_id: String,
+}
+
 #[derive(Clone, Debug)]
 pub enum Reply {
     /// The standard envelope around `data` (and `auth`, `warnings`).
@@ -38,6 +48,9 @@ pub enum Reply {
     },
     /// A body without the envelope (`sys/seal-status`, `sys/init`, `sys/health`, …).
     Raw { status: u16, body: Value },
+    /// A secret under a lease, as a secrets engine answers (Vault's `resp.Secret`): the core
+    /// registers the lease and fills in its ID before the reply is rendered.
+    Secret(Box<SecretReply>),
     /// 204 No Content.
     NoContent,
     /// Another status with no body at all, as Vault answers when a handler returns
@@ -83,7 +96,7 @@ impl Reply {
         match &mut self {
             Reply::Envelope { status, .. } | Reply::Raw { status, .. } => *status = new_status,
             Reply::Bodiless(status) => *status = new_status,
-            Reply::NoContent => {}
+            Reply::NoContent | Reply::Secret(_) => {}
         }
         self
     }
@@ -94,6 +107,19 @@ impl Reply {
             Reply::NoContent => (204, None),
             Reply::Bodiless(status) => (status, None),
             Reply::Raw { status, body } => (status, Some(body)),
+            Reply::Secret(secret) => {
+                let mut body = envelope(
+                    request_id,
+                    mount_type,
+                    Some(secret.data),
+                    None,
+                    secret.warnings,
+                );
+                body["lease_id"] = json!(secret.lease_id);
+                body["renewable"] = json!(secret.secret.renewable);
+                body["lease_duration"] = json!(secret.secret.ttl);
+                (200, Some(body))
+            }
             Reply::Envelope {
                 status,
                 data,
@@ -102,21 +128,34 @@ impl Reply {
                 lease_duration,
                 renewable,
             } => {
-                let body = json!({
-                    "request_id": request_id,
-                    "lease_id": "",
-                    "renewable": renewable,
-                    "lease_duration": lease_duration,
-                    "data": data,
-                    "wrap_info": null,
-                    "warnings": if warnings.is_empty() { Value::Null } else { json!(warnings) },
-                    "auth": auth,
-                    "mount_type": mount_type,
-                });
+                let mut body = envelope(request_id, mount_type, data, auth, warnings);
+                body["renewable"] = json!(renewable);
+                body["lease_duration"] = json!(lease_duration);
                 (status, Some(body))
             }
         }
     }
+}
+
+/// Vault's response envelope, without a lease.
+fn envelope(
+    request_id: &str,
+    mount_type: &str,
+    data: Option<Value>,
+    auth: Option<AuthBlock>,
+    warnings: Vec<String>,
+) -> Value {
+    json!({
+        "request_id": request_id,
+        "lease_id": "",
+        "renewable": false,
+        "lease_duration": 0,
+        "data": data,
+        "wrap_info": null,
+        "warnings": if warnings.is_empty() { Value::Null } else { json!(warnings) },
+        "auth": auth,
+        "mount_type": mount_type,
+    })
 }
 
 /// An error answer: a status and Vault's `{"errors": [...]}`.

@@ -39,7 +39,19 @@ pub struct Server {
     core: Arc<Core>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// Revokes leases as they expire (Vault's expiration manager), until the server stops.
+    expiry: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
     pub dev: Option<DevCredentials>,
+}
+
+/// A server dropped without `stop` still stops revoking leases: the expiry task would
+/// otherwise keep its core alive.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some((stop, _task)) = self.expiry.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 pub const LAB_WARNING: &str = "labvault is a lab and test server speaking Vault's API, not a secret store: do not keep real secrets in it";
@@ -66,11 +78,14 @@ impl Server {
                 tracing::error!("labvault stopped: {error}");
             }
         });
+        let (stop_expiry, expiry_stopped) = oneshot::channel::<()>();
+        let expiry = crate::leases::spawn_expiry(core.clone(), expiry_stopped);
         let mut server = Server {
             addr,
             core,
             shutdown: Some(shutdown),
             task,
+            expiry: Some((stop_expiry, expiry)),
             dev: None,
         };
         if config.dev {
@@ -96,6 +111,10 @@ impl Server {
             let _ = shutdown.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some((stop, task)) = self.expiry.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
     }
 
     async fn call(

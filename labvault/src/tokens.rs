@@ -3,6 +3,7 @@
 //! tree possible. Expired tokens are treated as absent and removed when met.
 
 use crate::{
+    leases::Leases,
     reply::{AuthBlock, VaultError, VaultResult},
     seal::barrier::Barrier,
     storage::StorageResult,
@@ -91,7 +92,7 @@ pub fn hash_of(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn random_base62(length: usize) -> String {
+pub fn random_base62(length: usize) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut rng = rand::rng();
     (0..length)
@@ -177,6 +178,8 @@ impl TokenEntry {
 /// The token store's operations over the barrier.
 pub struct TokenStore<'a> {
     pub barrier: &'a Barrier,
+    /// A revoked token's leases expire with it.
+    pub leases: &'a Leases,
 }
 
 impl TokenStore<'_> {
@@ -317,6 +320,7 @@ impl TokenStore<'_> {
         }
         self.barrier
             .delete_tree(&crate::backends::cubbyhole::storage_prefix(id_hash))?;
+        self.leases.expire_by_token(self.barrier, id_hash)?;
         self.barrier.delete(&format!("{BY_ID}{id_hash}"))
     }
 

@@ -358,7 +358,7 @@ fn apply_legacy_names(role: &mut Role, data: &Map<String, Value>) -> VaultResult
 
 /// ryanuber/go-glob, which the plugin matches bound names and namespaces with: `*` matches
 /// any run of characters, nothing else is special.
-fn glob(pattern: &str, subject: &str) -> bool {
+pub(crate) fn glob(pattern: &str, subject: &str) -> bool {
     if pattern.is_empty() {
         return subject.is_empty();
     }

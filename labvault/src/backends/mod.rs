@@ -2,13 +2,15 @@
 
 pub mod cubbyhole;
 pub mod kubernetes;
+pub mod kubernetes_secrets;
 pub mod kv;
 pub mod token;
 pub mod token_params;
 pub mod userpass;
 
 use crate::{
-    core::{Caller, Ctx, Unsealed},
+    core::{Caller, Ctx, Route, Unsealed},
+    leases::LeaseEntry,
     mounts::{MountEntry, Table},
     reply::{VaultError, VaultResult},
     request::Request,
@@ -20,6 +22,7 @@ use crate::{
 pub const CATALOG: &[(Table, &str)] = &[
     (Table::Auth, "kubernetes"),
     (Table::Auth, "userpass"),
+    (Table::Secret, "kubernetes"),
     (Table::Secret, "kv"),
 ];
 
@@ -80,6 +83,10 @@ pub fn exists(
             Some(name) => Some(kubernetes::load_role(barrier, &prefix, name)?.is_some()),
             None => None,
         },
+        (Table::Secret, "kubernetes") => match kubernetes_secrets::role_name(rest) {
+            Some(name) => Some(kubernetes_secrets::load_role(barrier, &prefix, name)?.is_some()),
+            None => None,
+        },
         _ => None,
     })
 }
@@ -91,9 +98,42 @@ pub async fn handle(ctx: &Ctx<'_>, table: Table, mount: &MountEntry, rest: &str)
         (Table::Auth, "token") => token::handle(ctx, mount, rest).await,
         (Table::Auth, "userpass") => userpass::handle(ctx, mount, rest),
         (Table::Auth, "kubernetes") => kubernetes::handle(ctx, mount, rest).await,
+        (Table::Secret, "kubernetes") => kubernetes_secrets::handle(ctx, mount, rest).await,
         // Mounted as in Vault, so that mount listings look the same, but left out.
         (Table::Secret, "identity") => Err(VaultError::left_out("the identity store is")),
         _ => Err(VaultError::unsupported_path()),
+    }
+}
+
+/// Asks the engine that issued a leased secret to take it back (Vault routes a revoke
+/// request to the lease's path). The error is the engine's, or the router's when nothing
+/// serves the path any more.
+pub async fn revoke_secret(vault: &Unsealed, lease: &LeaseEntry) -> Result<(), String> {
+    let route = crate::core::route(vault, &lease.path).map_err(|e| e.errors.join("; "))?;
+    match route {
+        Route::Mount {
+            table: Table::Secret,
+            mount,
+            ..
+        } if mount.kind == "kubernetes" => {
+            kubernetes_secrets::revoke(vault, &mount, &lease.secret).await
+        }
+        _ => Err("unsupported path".into()),
+    }
+}
+
+/// Vault's rollback manager: engines undo what failed requests left half-made.
+pub async fn roll_back(vault: &Unsealed) {
+    let mounts: Vec<MountEntry> = vault
+        .mounts
+        .read()
+        .entries(Table::Secret)
+        .iter()
+        .filter(|m| m.kind == "kubernetes")
+        .cloned()
+        .collect();
+    for mount in mounts {
+        kubernetes_secrets::roll_back(vault, &mount).await;
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod capabilities;
 mod internal_ui;
+pub mod leases;
 mod mount_admin;
 mod plugins;
 mod policy_admin;
@@ -47,13 +48,15 @@ const ROOT_PATHS: &[&str] = &[
 ];
 
 pub fn requires_sudo(rest: &str, _operation: Operation) -> bool {
-    ROOT_PATHS
-        .iter()
-        .any(|pattern| match pattern.strip_suffix('*') {
-            // `auth/*` covers `auth/userpass` but not the list at `auth` itself.
-            Some(prefix) => rest.starts_with(prefix) && rest.len() > prefix.len(),
-            None => rest == *pattern,
-        })
+    // Listing every lease (`LIST sys/leases/lookup/`) is within `leases/lookup/*` too.
+    rest == "leases/lookup/"
+        || ROOT_PATHS
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                // `auth/*` covers `auth/userpass` but not the list at `auth` itself.
+                Some(prefix) => rest.starts_with(prefix) && rest.len() > prefix.len(),
+                None => rest == *pattern,
+            })
 }
 
 pub async fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
@@ -61,7 +64,15 @@ pub async fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
     let segments: Vec<&str> = rest.splitn(2, '/').collect();
     match (segments[0], segments.get(1).copied().unwrap_or("")) {
         ("mounts", "") => mount_admin::list(ctx, mount_admin::secrets()),
-        ("mounts", path) => mount_admin::route(ctx, mount_admin::secrets(), path),
+        ("mounts", path) => {
+            if op == Operation::Delete && !path.ends_with("/tune") {
+                // Disabling an engine revokes its leases first, as Vault's unmount does;
+                // if one cannot be revoked, the engine stays.
+                let prefix = crate::mounts::normalize_mount_path(path);
+                leases::revoke_under(ctx, &prefix, true, false).await?;
+            }
+            mount_admin::route(ctx, mount_admin::secrets(), path)
+        }
         ("auth", "") => mount_admin::list(ctx, mount_admin::auth()),
         ("auth", path) => mount_admin::route(ctx, mount_admin::auth(), path),
         ("policies", rest) => match rest.strip_prefix("acl") {
@@ -73,6 +84,7 @@ pub async fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
             Some(rest) => plugins::handle(ctx, rest),
             None => Err(VaultError::unsupported_path()),
         },
+        ("leases", rest) => leases::handle(ctx, rest).await,
         ("capabilities-self" | "capabilities" | "capabilities-accessor", "") => {
             capabilities::handle(ctx, segments[0])
         }

@@ -266,6 +266,44 @@ pub fn left_out_plugin(flavor: Flavor, kind: &str) -> Option<String> {
     }
 }
 
+/// The product name in the Kubernetes secrets engine's texts: Vault's plugin says "Vault"
+/// (vault-plugin-secrets-kubernetes path_creds.go: "unless the Vault role has a single
+/// namespace", "Vault's max lease ttl", "the Vault lease TTL"); OpenBao's copy says
+/// "OpenBao". labvault follows Vault.
+pub fn kubernetes_secrets_product(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::OpenBao => "OpenBao",
+        Flavor::Labvault => "Vault",
+    }
+}
+
+/// `LIST <mount>/roles` with `after` and `limit`: OpenBao pages the list (its copy of the
+/// plugin lists with `Storage.ListPage`); Vault's plugin has no such fields and lists every
+/// role, as labvault does.
+pub fn kubernetes_secrets_roles_paginate(flavor: Flavor) -> bool {
+    flavor == Flavor::OpenBao
+}
+
+/// A Kubernetes secrets role's `name_template` using what Go's text/template has beyond
+/// pipelines of functions (`if`, `range`, variables) or the SDK's `timestamp` (Go's time
+/// layouts): OpenBao's Go templates take it; labvault's name templates leave it out and
+/// refuse the role, naming what they do not support.
+pub fn kubernetes_name_template_refusal(flavor: Flavor, what: &str) -> Option<String> {
+    match flavor {
+        Flavor::OpenBao => None,
+        Flavor::Labvault => Some(format!(
+            "unable to initialize name template: unable to parse template: template: template:1: labvault's name templates do not support {what:?}"
+        )),
+    }
+}
+
+/// `LIST sys/leases/lookup/`: OpenBao's expiration manager keeps every token's lease too
+/// (under `auth/…`, named by a salted hash of the token); labvault's tokens live in its
+/// token store only, so its lease listing holds the secrets' leases alone.
+pub fn token_leases_listed(flavor: Flavor) -> bool {
+    flavor == Flavor::OpenBao
+}
+
 /// Removes the fields `extra` names from a JSON object, for comparing shapes across the
 /// two servers once the listed extras are accounted for.
 pub fn without_fields(value: &Value, extra: &[&str]) -> Value {
