@@ -20,6 +20,8 @@ pub struct Kube {
     /// Every URL that names this API server: the one used, the in-cluster service names
     /// when running in a pod, and the operator's aliases.
     pub names: Vec<reqwest::Url>,
+    /// How the client was made, to make others for the same server with another identity.
+    pub config: Box<kube::Config>,
 }
 
 /// Where a Kubernetes auth mount's configuration sends TokenReviews, as Vault reads it.
@@ -29,6 +31,17 @@ pub struct MountTarget<'a> {
 }
 
 impl Kube {
+    /// A client for this API server that presents `token` instead of Vaultdeck's own
+    /// credentials: what the cluster says to it is what it says to the token's holder.
+    pub fn client_as(&self, token: &str) -> Result<kube::Client, String> {
+        let mut config = (*self.config).clone();
+        config.auth_info = kube::config::AuthInfo {
+            token: Some(token.to_string().into()),
+            ..Default::default()
+        };
+        kube::Client::try_from(config).map_err(|e| e.to_string())
+    }
+
     /// Whether a mount configured with `target` sends tokens to this very API server: its
     /// host names this cluster, and the CA it trusts (if it names one) is this cluster's.
     /// `Err` says why not, in words for the user.
@@ -147,6 +160,7 @@ async fn connect_client(config: &Config) -> Cluster {
                 .filter_map(|n| reqwest::Url::parse(n).ok()),
         );
     }
+    let config = Box::new(kube_config.clone());
     match kube::Client::try_from(kube_config) {
         Ok(client) => {
             tracing::info!("Kubernetes API at {api_url} ({source})");
@@ -157,6 +171,7 @@ async fn connect_client(config: &Config) -> Cluster {
                 ca_pem,
                 ca_der,
                 names,
+                config,
             })
         }
         Err(error) => Cluster::Broken(format!("{source}: {error}")),
@@ -190,7 +205,8 @@ mod tests {
     fn kube_at(url: &str, ca: &[u8]) -> Kube {
         let config = kube::Config::new(url.parse().unwrap());
         Kube {
-            client: kube::Client::try_from(config).unwrap(),
+            client: kube::Client::try_from(config.clone()).unwrap(),
+            config: Box::new(config),
             source: "kubeconfig",
             api_url: url.into(),
             ca_pem: Some(pem_of(ca)),

@@ -34,7 +34,9 @@ pub fn routes(state: AppState) -> Router {
             get(k8s::list_service_accounts).post(k8s::create_service_account),
         )
         .route("/k8s/test-login", post(k8s::test_login))
+        .route("/k8s/token-abilities", post(k8s::token_abilities))
         .route("/tools/certificate", post(k8s::inspect_certificate))
+        .route("/tools/role-rules", post(k8s::check_role_rules))
         .fallback(|| async { crate::error::ApiError::NotFound })
         .layer(axum::middleware::from_fn(refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(

@@ -375,3 +375,208 @@ async fn a_service_account_logs_in_to_vaultdeck_with_the_kubernetes_method() {
         refused.text
     );
 }
+
+/// "What may this token do?" is asked of the cluster with the token itself: a token that may
+/// only list pods in its namespace gets exactly that answer, though Vaultdeck's own identity
+/// (the cluster's admin here) may do everything. A token the cluster refuses is named as such.
+#[tokio::test]
+async fn a_tokens_abilities_are_its_own_never_vaultdecks() {
+    let cluster = cluster().await;
+    let (lab, root) = lab().await;
+    namespace_and_accounts(&cluster, "abilities", &["pod-lister"]).await;
+    let rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/abilities";
+    admin(
+        &cluster,
+        "POST",
+        &format!("{rbac}/roles"),
+        json!({
+            "metadata": { "name": "list-pods" },
+            "rules": [{ "apiGroups": [""], "resources": ["pods"], "verbs": ["list"] }],
+        }),
+    )
+    .await;
+    admin(
+        &cluster,
+        "POST",
+        &format!("{rbac}/rolebindings"),
+        json!({
+            "metadata": { "name": "pod-lister-lists-pods" },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "list-pods" },
+            "subjects": [{ "kind": "ServiceAccount", "name": "pod-lister", "namespace": "abilities" }],
+        }),
+    )
+    .await;
+    let issued = admin(
+        &cluster,
+        "POST",
+        "/api/v1/namespaces/abilities/serviceaccounts/pod-lister/token",
+        json!({ "spec": { "expirationSeconds": 600 } }),
+    )
+    .await;
+    let token = issued["status"]["token"].as_str().unwrap().to_string();
+    let deck = deck_for(&lab.url(), &cluster).await;
+    let session = deck.login_with_token(&root).await;
+    let ask = |namespace: &str, verb: &str, resource: &str| json!({ "token": token, "namespace": namespace, "verb": verb, "resource": resource });
+
+    let own = deck
+        .call(
+            "POST",
+            "k8s/token-abilities",
+            Some(&session),
+            Some(ask("abilities", "list", "pods")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(own["access"]["allowed"], true, "{own}");
+    let lists_pods = own["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|rule| rule["resources"] == json!(["pods"]) && rule["verbs"] == json!(["list"]));
+    assert!(lists_pods, "{own}");
+    let everything = own["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|rule| rule["verbs"] == json!(["*"]) && rule["resources"] == json!(["*"]));
+    assert!(!everything, "the admin's rules leaked in: {own}");
+
+    let secrets = deck
+        .call(
+            "POST",
+            "k8s/token-abilities",
+            Some(&session),
+            Some(ask("kube-system", "list", "secrets")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(secrets["access"]["allowed"], false, "{secrets}");
+
+    let forged = json!({ "token": "not-a-token", "namespace": "abilities" });
+    let refused = deck
+        .call("POST", "k8s/token-abilities", Some(&session), Some(forged))
+        .await
+        .expect(400);
+    assert!(
+        refused.text.contains("does not accept this token"),
+        "{}",
+        refused.text
+    );
+
+    deck.call(
+        "POST",
+        "k8s/token-abilities",
+        None,
+        Some(ask("abilities", "list", "pods")),
+    )
+    .await
+    .expect(401);
+}
+
+/// The cluster pages of a Kubernetes secrets engine pass the same gate, on the engine's own
+/// paths: reading its roles lets a user look at namespaces; creating service accounts needs
+/// `update` on all of its roles and a configuration that points at this cluster; a mount
+/// of another type, named as an engine, opens nothing.
+#[tokio::test]
+async fn a_secrets_engine_opens_the_cluster_on_its_own_paths() {
+    let cluster = cluster().await;
+    let (lab, root) = lab().await;
+    let enable = |path: &str, kind: &str| {
+        let (url, root, path, kind) = (lab.url(), root.clone(), path.to_string(), kind.to_string());
+        async move {
+            as_root(
+                &url,
+                &root,
+                "POST",
+                &format!("sys/mounts/{path}"),
+                json!({ "type": kind }),
+            )
+            .await
+        }
+    };
+    enable("k8s-engine", "kubernetes").await;
+    enable("not-k8s", "kv").await;
+    let policy = r#"
+        path "k8s-engine/roles/*" { capabilities = ["read", "list"] }
+        path "not-k8s/roles/*" { capabilities = ["read", "update", "list"] }
+    "#;
+    as_root(
+        &lab.url(),
+        &root,
+        "PUT",
+        "sys/policies/acl/engine-viewer",
+        json!({ "policy": policy }),
+    )
+    .await;
+    let viewer = create_token(&lab.url(), &root, json!({ "policies": ["engine-viewer"] })).await;
+    let deck = deck_for(&lab.url(), &cluster).await;
+    let viewer = deck.login_with_token(&viewer).await;
+
+    let listed = deck
+        .call(
+            "GET",
+            "k8s/namespaces?mount=k8s-engine&engine=secrets",
+            Some(&viewer),
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(listed.text.contains("kube-system"), "{}", listed.text);
+    // The same name as an auth method is another mount, which the viewer may not read.
+    deck.call(
+        "GET",
+        "k8s/namespaces?mount=k8s-engine",
+        Some(&viewer),
+        None,
+    )
+    .await
+    .expect(403);
+    let not_kubernetes = deck
+        .call(
+            "GET",
+            "k8s/namespaces?mount=not-k8s&engine=secrets",
+            Some(&viewer),
+            None,
+        )
+        .await
+        .expect(403);
+    assert!(
+        not_kubernetes.text.contains("Kubernetes"),
+        "{}",
+        not_kubernetes.text
+    );
+    let create = json!({ "name": "engine-made", "create_namespace": true });
+    let refused = deck
+        .call(
+            "POST",
+            "k8s/namespaces/engine-gate/serviceaccounts?mount=k8s-engine&engine=secrets",
+            Some(&viewer),
+            Some(create.clone()),
+        )
+        .await
+        .expect(403);
+    assert!(
+        refused.text.contains("“update” on k8s-engine/roles/*"),
+        "{}",
+        refused.text
+    );
+
+    // Root may act once the engine is configured for this very cluster.
+    let admin_session = deck.login_with_token(&root).await;
+    let url = "k8s/namespaces/engine-gate/serviceaccounts?mount=k8s-engine&engine=secrets";
+    let unconfigured = deck
+        .call("POST", url, Some(&admin_session), Some(create.clone()))
+        .await;
+    assert_eq!(unconfigured.status, 403, "{}", unconfigured.text);
+    let config = json!({
+        "kubernetes_host": cluster.api_url(),
+        "kubernetes_ca_cert": cluster.ca_pem(),
+        "disable_local_ca_jwt": true,
+    });
+    as_root(&lab.url(), &root, "POST", "k8s-engine/config", config).await;
+    deck.call("POST", url, Some(&admin_session), Some(create))
+        .await
+        .expect(200);
+}

@@ -58,7 +58,7 @@ pub fn spawn_owned(work: impl Future<Output = ()> + 'static) {
         });
     }
     #[cfg(feature = "ssr")]
-    let _ = work;
+    drop(work);
 }
 
 /// Runs `then` after `delay`, unless the current owner is cleaned up first.

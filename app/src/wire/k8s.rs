@@ -2,6 +2,7 @@
 //! or accepts, and the URLs of its routes.
 
 use super::encode_query_value;
+pub use super::MountKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -176,6 +177,83 @@ pub struct IssuedToken {
     pub metadata: BTreeMap<String, String>,
 }
 
+/// `POST api/k8s/token-abilities`: what a service-account token may do in the cluster, asked
+/// of the cluster with that token itself (SelfSubjectRulesReview, and a
+/// SelfSubjectAccessReview when a verb and resource are given) — never with Vaultdeck's
+/// own credentials.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenAbilitiesRequest {
+    pub token: super::Secret,
+    pub namespace: String,
+    /// With `resource`: "may this token VERB RESOURCE in NAMESPACE?"
+    #[serde(default)]
+    pub verb: Option<String>,
+    /// A resource, optionally with its API group: `pods`, `deployments.apps`.
+    #[serde(default)]
+    pub resource: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenAbilities {
+    /// Its rules in the namespace, as the API server lists them.
+    pub rules: Vec<ResourceRule>,
+    /// The API server could not list everything (its own words).
+    #[serde(default)]
+    pub incomplete: bool,
+    #[serde(default)]
+    pub evaluation_error: Option<String>,
+    /// The answer to the verb-and-resource question, when one was asked.
+    #[serde(default)]
+    pub access: Option<AccessAnswer>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceRule {
+    pub verbs: Vec<String>,
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub resource_names: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessAnswer {
+    pub allowed: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST api/tools/role-rules`: a Kubernetes secrets engine role's `generated_role_rules`
+/// (YAML or JSON), checked before Vault gets it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoleRulesText {
+    pub text: String,
+}
+
+/// The rules as the cluster will read them, with what looks wrong though it parses.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoleRules {
+    pub rules: Vec<PolicyRule>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// One `rbac/v1` PolicyRule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRule {
+    pub verbs: Vec<String>,
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub resource_names: Vec<String>,
+    #[serde(default)]
+    pub non_resource_urls: Vec<String>,
+}
+
 /// `POST api/tools/certificate`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CertificateText {
@@ -202,22 +280,35 @@ pub struct Certificates {
 pub mod urls {
     use super::encode_query_value as q;
 
-    pub fn cluster(mount: &str) -> String {
-        format!("api/k8s/cluster?mount={}", q(mount))
+    use super::MountKind;
+
+    /// `&engine=secrets` for a secrets engine; nothing for an auth method (the default).
+    fn engine(kind: MountKind) -> &'static str {
+        match kind {
+            MountKind::Auth => "",
+            MountKind::Secrets => "&engine=secrets",
+        }
     }
 
-    pub fn namespaces(mount: &str) -> String {
-        format!("api/k8s/namespaces?mount={}", q(mount))
+    pub fn cluster(mount: &str, kind: MountKind) -> String {
+        format!("api/k8s/cluster?mount={}{}", q(mount), engine(kind))
     }
 
-    pub fn service_accounts(mount: &str, namespace: &str) -> String {
+    pub fn namespaces(mount: &str, kind: MountKind) -> String {
+        format!("api/k8s/namespaces?mount={}{}", q(mount), engine(kind))
+    }
+
+    pub fn service_accounts(mount: &str, kind: MountKind, namespace: &str) -> String {
         format!(
-            "api/k8s/namespaces/{}/serviceaccounts?mount={}",
+            "api/k8s/namespaces/{}/serviceaccounts?mount={}{}",
             q(namespace),
-            q(mount)
+            q(mount),
+            engine(kind)
         )
     }
 
     pub const TEST_LOGIN: &str = "api/k8s/test-login";
+    pub const TOKEN_ABILITIES: &str = "api/k8s/token-abilities";
     pub const CERTIFICATE: &str = "api/tools/certificate";
+    pub const ROLE_RULES: &str = "api/tools/role-rules";
 }

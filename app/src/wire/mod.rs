@@ -4,6 +4,16 @@
 use serde::{Deserialize, Serialize};
 
 pub mod k8s;
+
+/// The two mount tables: secrets engines (`sys/mounts`, paths `MOUNT/…`) and auth methods
+/// (`sys/auth`, paths `auth/MOUNT/…`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    #[default]
+    Auth,
+    Secrets,
+}
 pub mod listing;
 
 /// One value for a URL's query or path segment, percent-encoded as `encodeURIComponent`

@@ -241,7 +241,7 @@ async fn search(
                 }
             }
         }
-        if progress.folders % 25 == 0
+        if progress.folders.is_multiple_of(25)
             && !send(&lines, SearchEvent::Progress(progress.clone())).await
         {
             return;

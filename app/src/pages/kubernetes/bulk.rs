@@ -3,10 +3,11 @@
 
 use super::{
     check_role_name,
-    cluster::{self, ClusterCard, ClusterDirectory},
+    cluster::{ClusterCard, ClusterDirectory},
     role_names, write_role,
 };
 use crate::routes::{AppRoute, K8sView};
+use crate::wire::MountKind;
 use crate::{
     components::{duration_field::DurationField, multi_value::MultiValueInput},
     durations,
@@ -96,7 +97,7 @@ enum RowResult {
 
 #[component]
 pub fn BulkRolesPage(mount: String) -> impl IntoView {
-    let directory = ClusterDirectory::new(&mount);
+    let directory = ClusterDirectory::new(&mount, MountKind::Auth);
     let accounts = RwSignal::new(Vec::<String>::new());
     let namespaces = RwSignal::new(vec!["default".to_string()]);
     let template = RwSignal::new("{name}-read".to_string());
@@ -182,13 +183,9 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
                     results.update(|r| r.push((planned_role.role.clone(), outcome)));
                 }
                 for (role, namespace, account) in to_create {
-                    let outcome = match cluster::create_service_account(
-                        &mount,
-                        &namespace,
-                        &account,
-                        with_token_secret,
-                    )
-                    .await
+                    let outcome = match directory
+                        .create_service_account(&namespace, &account, with_token_secret)
+                        .await
                     {
                         Ok(created) => RowResult::Done(created_text(&account, &namespace, created)),
                         Err(e) => RowResult::Failed(format!(
@@ -299,6 +296,20 @@ pub fn BulkRolesPage(mount: String) -> impl IntoView {
     }
 }
 
+/// "service account A created in N", naming the token Secret made with it.
+fn created_text(
+    account: &str,
+    namespace: &str,
+    created: Option<crate::wire::k8s::CreatedServiceAccount>,
+) -> String {
+    match created.and_then(|c| c.token_secret) {
+        Some(secret) => format!(
+            "service account {account} created in {namespace}, with its token Secret {secret}"
+        ),
+        None => format!("service account {account} created in {namespace}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,19 +343,5 @@ mod tests {
         assert!(plan(&["bad/name".into()], "{name}")
             .unwrap_err()
             .starts_with("bad/name"));
-    }
-}
-
-/// "service account A created in N", naming the token Secret made with it.
-fn created_text(
-    account: &str,
-    namespace: &str,
-    created: Option<crate::wire::k8s::CreatedServiceAccount>,
-) -> String {
-    match created.and_then(|c| c.token_secret) {
-        Some(secret) => format!(
-            "service account {account} created in {namespace}, with its token Secret {secret}"
-        ),
-        None => format!("service account {account} created in {namespace}"),
     }
 }

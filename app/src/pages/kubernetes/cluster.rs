@@ -1,50 +1,41 @@
 //! The BFF's cluster façade (`api/k8s/…`, typed in `wire::k8s`), as the pages use it, and
 //! the card that says which cluster Vaultdeck sees.
 
+use crate::state::toasts::use_toasts;
 use crate::{
     api::{self, ApiError, Method},
     wire::k8s::{
-        urls, ClusterInfo, CreatedServiceAccount, Namespaces, NewServiceAccount, ServiceAccounts,
-        TestLoginReport, TestLoginRequest,
+        urls, ClusterInfo, CreatedServiceAccount, MountKind, Namespaces, NewServiceAccount,
+        ServiceAccounts, TestLoginReport, TestLoginRequest, TokenAbilities, TokenAbilitiesRequest,
     },
 };
 use leptos::prelude::*;
 
-pub async fn cluster_info(mount: &str) -> Result<ClusterInfo, ApiError> {
-    api::get_json(&urls::cluster(mount)).await
+pub async fn cluster_info(mount: &str, kind: MountKind) -> Result<ClusterInfo, ApiError> {
+    api::get_json(&urls::cluster(mount, kind)).await
 }
 
-pub async fn namespaces(mount: &str) -> Result<Vec<String>, ApiError> {
-    api::get_json::<Namespaces>(&urls::namespaces(mount))
+pub async fn namespaces(mount: &str, kind: MountKind) -> Result<Vec<String>, ApiError> {
+    api::get_json::<Namespaces>(&urls::namespaces(mount, kind))
         .await
         .map(|n| n.namespaces)
 }
 
-pub async fn service_accounts(mount: &str, namespace: &str) -> Result<Vec<String>, ApiError> {
-    api::get_json::<ServiceAccounts>(&urls::service_accounts(mount, namespace))
+pub async fn service_accounts(
+    mount: &str,
+    kind: MountKind,
+    namespace: &str,
+) -> Result<Vec<String>, ApiError> {
+    api::get_json::<ServiceAccounts>(&urls::service_accounts(mount, kind, namespace))
         .await
         .map(|s| s.service_accounts)
 }
 
-/// Creates a service account (and its namespace when missing), with a long-lived
-/// `kubernetes.io/service-account-token` Secret too when `token_secret` is set.
-pub async fn create_service_account(
-    mount: &str,
-    namespace: &str,
-    name: &str,
-    token_secret: bool,
-) -> Result<Option<CreatedServiceAccount>, ApiError> {
-    let body = NewServiceAccount {
-        name: name.to_string(),
-        create_namespace: true,
-        legacy_token_secret: token_secret,
-    };
-    api::send_json(
-        Method::POST,
-        &urls::service_accounts(mount, namespace),
-        Some(&body),
-    )
-    .await
+/// What a token may do in the cluster, asked of the cluster with the token itself.
+pub async fn token_abilities(request: &TokenAbilitiesRequest) -> Result<TokenAbilities, ApiError> {
+    api::send_json::<TokenAbilities, _>(Method::POST, urls::TOKEN_ABILITIES, Some(request))
+        .await?
+        .ok_or_else(|| ApiError::local("The cluster said nothing about the token."))
 }
 
 pub async fn test_login(request: &TestLoginRequest) -> Result<TestLoginReport, ApiError> {
@@ -64,14 +55,16 @@ pub struct ClusterDirectory {
     /// Namespaces whose service accounts have been fetched.
     fetched: RwSignal<Vec<String>>,
     mount: StoredValue<String>,
+    kind: MountKind,
 }
 
 impl ClusterDirectory {
-    pub fn new(mount: &str) -> Self {
+    /// For a Kubernetes auth method (`MountKind::Auth`) or secrets engine mounted at `mount`.
+    pub fn new(mount: &str, kind: MountKind) -> Self {
         let mount_for_info = mount.to_string();
         let info = LocalResource::new(move || {
             let mount = mount_for_info.clone();
-            async move { cluster_info(&mount).await }
+            async move { cluster_info(&mount, kind).await }
         });
         let directory = ClusterDirectory {
             info,
@@ -79,12 +72,13 @@ impl ClusterDirectory {
             accounts: RwSignal::new(Vec::new()),
             fetched: RwSignal::new(Vec::new()),
             mount: StoredValue::new(mount.to_string()),
+            kind,
         };
         Effect::new(move |_| {
             if directory.reachable() {
                 let mount = directory.mount.get_value();
                 crate::state::tasks::spawn_owned(async move {
-                    if let Ok(names) = namespaces(&mount).await {
+                    if let Ok(names) = namespaces(&mount, kind).await {
                         directory.namespaces.set(names);
                     }
                 });
@@ -121,7 +115,7 @@ impl ClusterDirectory {
     pub fn refresh(self, namespace: String) {
         let mount = self.mount.get_value();
         crate::state::tasks::spawn_owned(async move {
-            let Ok(names) = service_accounts(&mount, &namespace).await else {
+            let Ok(names) = service_accounts(&mount, self.kind, &namespace).await else {
                 return;
             };
             self.accounts.update(|all| {
@@ -129,6 +123,23 @@ impl ClusterDirectory {
                 all.extend(names.into_iter().map(|n| (namespace.clone(), n)));
             });
         });
+    }
+
+    /// Creates a service account (and its namespace when missing), with a long-lived
+    /// `kubernetes.io/service-account-token` Secret too when `token_secret` is set.
+    pub async fn create_service_account(
+        self,
+        namespace: &str,
+        name: &str,
+        token_secret: bool,
+    ) -> Result<Option<CreatedServiceAccount>, ApiError> {
+        let body = NewServiceAccount {
+            name: name.to_string(),
+            create_namespace: true,
+            legacy_token_secret: token_secret,
+        };
+        let url = urls::service_accounts(&self.mount.get_value(), self.kind, namespace);
+        api::send_json(Method::POST, &url, Some(&body)).await
     }
 
     /// Whether the service account is known to exist; `None` while unknown.
@@ -155,6 +166,71 @@ impl ClusterDirectory {
         names.sort();
         names.dedup();
         names
+    }
+}
+
+/// Warnings for service accounts a role names that the cluster does not have yet, each with
+/// a button that creates it (and its namespace), optionally with a long-lived token Secret.
+#[component]
+pub fn MissingAccounts(
+    namespaces: Signal<Vec<String>>,
+    names: Signal<Vec<String>>,
+    directory: ClusterDirectory,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let missing = move || {
+        let mut missing = Vec::new();
+        for namespace in namespaces.get().iter().filter(|n| !n.contains('*')) {
+            for name in names.get().iter().filter(|n| !n.contains('*')) {
+                if directory.has_account(namespace, name) == Some(false) {
+                    missing.push((namespace.clone(), name.clone()));
+                }
+            }
+        }
+        missing
+    };
+    // The course's labs also give each account a long-lived token Secret.
+    let with_token_secret = RwSignal::new(false);
+    view! {
+        <Show when=move || !missing().is_empty()>
+            <label class="checkbox">
+                <input type="checkbox" bind:checked=with_token_secret data-testid="create-account-token-secret" />
+                " also create a long-lived token Secret (kubernetes.io/service-account-token) for it"
+            </label>
+        </Show>
+        <For each=missing key=|pair| pair.clone() let:pair>
+            {
+                let (namespace, name) = pair.clone();
+                let busy = RwSignal::new(false);
+                let create = move |_| {
+                    let (namespace, name) = (namespace.clone(), name.clone());
+                    busy.set(true);
+                    let token_secret = with_token_secret.get_untracked();
+                    crate::state::tasks::spawn_owned(async move {
+                        match directory.create_service_account(&namespace, &name, token_secret).await {
+                            Ok(created) => {
+                                let secret = created
+                                    .and_then(|c| c.token_secret)
+                                    .map(|s| format!(" Its token Secret is {s}."))
+                                    .unwrap_or_default();
+                                toasts.success(format!("Service account {name} created in {namespace}.{secret}"));
+                                directory.refresh(namespace.clone());
+                            }
+                            Err(e) => toasts.error(format!("Could not create service account {name}: {}", e.message())),
+                        }
+                        busy.set(false);
+                    });
+                };
+                view! {
+                    <p class="alert alert-warn" data-testid="missing-account">
+                        {format!("Service account {} does not exist in namespace {} yet. ", pair.1, pair.0)}
+                        <button type="button" class="button button-small" on:click=create disabled=move || busy.get() data-testid="create-account">
+                            {format!("Create service account {}", pair.1)}
+                        </button>
+                    </p>
+                }
+            }
+        </For>
     }
 }
 

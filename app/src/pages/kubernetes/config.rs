@@ -6,6 +6,7 @@ use super::{
     jwt, read_config, AuthConfig,
 };
 use crate::routes::{AppRoute, K8sView};
+use crate::wire::MountKind;
 use crate::{
     api::{self, ApiError, Method},
     components::{copy::CopyButton, error_notice::ErrorNotice, text_file::TextFileButton},
@@ -113,7 +114,7 @@ fn ConfigForm(
 ) -> impl IntoView {
     let toasts = use_toasts();
     let permissions = use_permissions();
-    let directory = ClusterDirectory::new(&mount);
+    let directory = ClusterDirectory::new(&mount, MountKind::Auth);
     let host = RwSignal::new(current.kubernetes_host.clone());
     let ca = RwSignal::new(current.kubernetes_ca_cert.clone());
     let pem_keys = RwSignal::new(current.pem_keys.join(""));

@@ -45,7 +45,7 @@ fn Overview() -> impl IntoView {
                 Ok(paths) => {
                     let first = paths[0].clone();
                     view! {
-                        <ClusterCard directory=ClusterDirectory::new(&first) />
+                        <ClusterCard directory=ClusterDirectory::new(&first, MountKind::Auth) />
                         <section class="card">
                             <ul class="link-list" data-testid="k8s-mounts">
                                 {paths.into_iter().map(|path| view! {

@@ -4,11 +4,12 @@
 
 use super::{
     check_role_name,
-    cluster::{self, ClusterCard, ClusterDirectory},
+    cluster::{ClusterCard, ClusterDirectory, MissingAccounts},
     pod_check::PodCheck,
     read_role, write_role, Role,
 };
 use crate::routes::{AppRoute, K8sView};
+use crate::wire::MountKind;
 use crate::{
     api::{self, ApiError, Method},
     components::{
@@ -187,7 +188,7 @@ fn RoleEditor(mount: String, name: Option<String>, current: Role) -> impl IntoVi
     let saved = RwSignal::new(RoleDraft::from_role(&current));
     let fields = Fields::new(&saved.get_untracked());
     let creating = name.is_none();
-    let directory = ClusterDirectory::new(&mount);
+    let directory = ClusterDirectory::new(&mount, MountKind::Auth);
     let known_policies = LocalResource::new(|| async { policy_names().await.unwrap_or_default() });
     let error = RwSignal::new(None::<ApiError>);
     let invalid = RwSignal::new(None::<String>);
@@ -302,7 +303,7 @@ fn RoleEditor(mount: String, name: Option<String>, current: Role) -> impl IntoVi
                 hint="Namespaces those service accounts may be in; * for any."
                 test_id="role-sa-namespaces"
             />
-            <MissingAccounts mount=mount.clone() fields directory />
+            <MissingAccounts namespaces=fields.namespaces.into() names=fields.names.into() directory />
             <MultiValueInput
                 label="Policies"
                 values=fields.policies
@@ -355,68 +356,6 @@ fn RoleEditor(mount: String, name: Option<String>, current: Role) -> impl IntoVi
             <DeleteRole mount=check_mount.clone() role=role.clone() />
             <PodCheck mount=check_mount.clone() role saved directory />
         })}
-    }
-}
-
-/// Warnings for bound service accounts the cluster does not have yet, each with a button
-/// that creates it (and its namespace).
-#[component]
-fn MissingAccounts(mount: String, fields: Fields, directory: ClusterDirectory) -> impl IntoView {
-    let toasts = use_toasts();
-    let missing = move || {
-        let mut missing = Vec::new();
-        for namespace in fields.namespaces.get().iter().filter(|n| !n.contains('*')) {
-            for name in fields.names.get().iter().filter(|n| !n.contains('*')) {
-                if directory.has_account(namespace, name) == Some(false) {
-                    missing.push((namespace.clone(), name.clone()));
-                }
-            }
-        }
-        missing
-    };
-    let mount = StoredValue::new(mount);
-    // The course's labs also give each account a long-lived token Secret.
-    let with_token_secret = RwSignal::new(false);
-    view! {
-        <Show when=move || !missing().is_empty()>
-            <label class="checkbox">
-                <input type="checkbox" bind:checked=with_token_secret data-testid="create-account-token-secret" />
-                " also create a long-lived token Secret (kubernetes.io/service-account-token) for it"
-            </label>
-        </Show>
-        <For each=missing key=|pair| pair.clone() let:pair>
-            {
-                let (namespace, name) = pair.clone();
-                let busy = RwSignal::new(false);
-                let create = move |_| {
-                    let (namespace, name) = (namespace.clone(), name.clone());
-                    busy.set(true);
-                    let token_secret = with_token_secret.get_untracked();
-                    crate::state::tasks::spawn_owned(async move {
-                        match cluster::create_service_account(&mount.get_value(), &namespace, &name, token_secret).await {
-                            Ok(created) => {
-                                let secret = created
-                                    .and_then(|c| c.token_secret)
-                                    .map(|s| format!(" Its token Secret is {s}."))
-                                    .unwrap_or_default();
-                                toasts.success(format!("Service account {name} created in {namespace}.{secret}"));
-                                directory.refresh(namespace.clone());
-                            }
-                            Err(e) => toasts.error(format!("Could not create service account {name}: {}", e.message())),
-                        }
-                        busy.set(false);
-                    });
-                };
-                view! {
-                    <p class="alert alert-warn" data-testid="missing-account">
-                        {format!("Service account {} does not exist in namespace {} yet. ", pair.1, pair.0)}
-                        <button type="button" class="button button-small" on:click=create disabled=move || busy.get() data-testid="create-account">
-                            {format!("Create service account {}", pair.1)}
-                        </button>
-                    </p>
-                }
-            }
-        </For>
     }
 }
 

@@ -8,11 +8,7 @@ pub mod list;
 use crate::{state::permissions::Permissions, wire::PluginCatalog};
 use vaultdeck_policy::Capability;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MountKind {
-    Secrets,
-    Auth,
-}
+pub use crate::wire::MountKind;
 
 /// A type offered by the picker, with what it is for.
 pub struct TypeChoice {

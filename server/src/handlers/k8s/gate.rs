@@ -1,13 +1,15 @@
 //! Who may use the BFF's cluster identity, and for what. Principle 1: the BFF adds custody,
-//! not authority. Before any cluster call the user's own Vault token must show:
+//! not authority. A call names a Kubernetes mount — an auth method (`auth/MOUNT`) or a
+//! secrets engine (`MOUNT`) — and before any cluster call the user's own Vault token must
+//! show:
 //!
-//! 1. the capability — `read` on `auth/MOUNT/role/` to look, `update` on
-//!    `auth/MOUNT/role/*` (every role of the mount) to act;
-//! 2. that `auth/MOUNT` is a Kubernetes auth method (an AppRole administrator's `update` on
+//! 1. the capability — `read` on the mount's roles folder (`auth/MOUNT/role/`,
+//!    `MOUNT/roles/`) to look, `update` on every role of it (`…/*`) to act;
+//! 2. that the mount is of type `kubernetes` (an AppRole administrator's `update` on
 //!    `auth/approle/role/*` says nothing about the cluster);
-//! 3. to act: that the mount's configuration sends tokens to this very API server, host and
-//!    CA compared — a user who controls a mount's `kubernetes_host` must not receive, through
-//!    Vault's TokenReview, a token Vaultdeck minted with its cluster credentials.
+//! 3. to act: that the mount's configuration points at this very API server, host and CA
+//!    compared — a user who controls a mount's `kubernetes_host` must not receive, through
+//!    Vault, a token Vaultdeck minted with its cluster credentials.
 
 use crate::{
     error::ApiError,
@@ -17,6 +19,7 @@ use crate::{
     vault::VaultToken,
 };
 use serde::Deserialize;
+pub use vaultdeck_app::wire::k8s::MountKind;
 
 /// What the user wants the cluster for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,10 +30,36 @@ pub enum Need {
     Act,
 }
 
+/// A Kubernetes mount a façade call is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubernetesMount {
+    pub kind: MountKind,
+    /// Its path, without slashes at the ends (`kubernetes`, `team/k8s`).
+    pub path: String,
+}
+
+impl KubernetesMount {
+    /// `auth/kubernetes` or `kubernetes`: the mount's API path.
+    pub fn api_path(&self) -> String {
+        match self.kind {
+            MountKind::Auth => format!("auth/{}", self.path),
+            MountKind::Secrets => self.path.clone(),
+        }
+    }
+
+    /// The folder of its roles: `auth/M/role` (the auth method) or `M/roles` (the engine).
+    fn roles(&self) -> String {
+        match self.kind {
+            MountKind::Auth => format!("auth/{}/role", self.path),
+            MountKind::Secrets => format!("{}/roles", self.path),
+        }
+    }
+}
+
 /// A user allowed to use the cluster for a mount: their token, the mount, the cluster.
 pub struct Granted {
     pub token: VaultToken,
-    pub mount: String,
+    pub mount: KubernetesMount,
     pub kube: Kube,
 }
 
@@ -42,6 +71,7 @@ pub async fn authorize(
     state: &AppState,
     session: &CurrentSession,
     mount: &str,
+    kind: MountKind,
     need: Need,
 ) -> Result<Granted, ApiError> {
     let active = session
@@ -49,7 +79,10 @@ pub async fn authorize(
         .as_ref()
         .ok_or(ApiError::SessionEnded(SessionEnd::Missing))?;
     let token = active.record.token.clone();
-    let mount = clean_mount(mount)?;
+    let mount = KubernetesMount {
+        kind,
+        path: clean_mount(mount)?,
+    };
     require_capability(state, &token, &mount, need).await?;
     require_kubernetes_mount(state, &token, &mount).await?;
     let kube = cluster(state)?;
@@ -73,22 +106,19 @@ pub fn clean_mount(mount: &str) -> Result<String, ApiError> {
     Ok(mount.to_string())
 }
 
-/// `sys/capabilities-self` on the literal path `auth/MOUNT/role/*` matches only rules that
+/// `sys/capabilities-self` on the literal path `…/role/*` matches only rules that
 /// cover any role name (`role/*`, `role/+`): `update` on one role is not enough to create
 /// service accounts or mint tokens anywhere in the cluster.
 async fn require_capability(
     state: &AppState,
     token: &VaultToken,
-    mount: &str,
+    mount: &KubernetesMount,
     need: Need,
 ) -> Result<(), ApiError> {
+    let roles = mount.roles();
     let (path, capability, what) = match need {
-        Need::Look => (format!("auth/{mount}/role/"), "read", "look at the cluster"),
-        Need::Act => (
-            format!("auth/{mount}/role/*"),
-            "update",
-            "act on the cluster",
-        ),
+        Need::Look => (format!("{roles}/"), "read", "look at the cluster"),
+        Need::Act => (format!("{roles}/*"), "update", "act on the cluster"),
     };
     let granted = state.vault.capabilities_self(token, &path).await?;
     if granted.iter().any(|c| c == capability || c == "root") {
@@ -100,28 +130,29 @@ async fn require_capability(
     )))
 }
 
-/// The mount's type, read with the user's token from `sys/internal/ui/mounts/auth/MOUNT`
-/// (any token with access to the mount may read it, unlike `sys/auth`).
+/// The mount's type, read with the user's token from `sys/internal/ui/mounts/…` (any token
+/// with access to the mount may read it, unlike `sys/auth` and `sys/mounts`).
 async fn require_kubernetes_mount(
     state: &AppState,
     token: &VaultToken,
-    mount: &str,
+    mount: &KubernetesMount,
 ) -> Result<(), ApiError> {
     #[derive(Deserialize)]
     struct MountInfo {
         #[serde(rename = "type", default)]
         kind: String,
     }
-    let path = format!("sys/internal/ui/mounts/auth/{mount}");
+    let at = mount.api_path();
+    let path = format!("sys/internal/ui/mounts/{at}");
     let info: MountInfo = state.vault.read(token, &path).await.map_err(|error| {
         ApiError::Forbidden(format!(
-            "Vaultdeck could not confirm that auth/{mount} is a Kubernetes auth method: {error}"
+            "Vaultdeck could not confirm that {at} is a Kubernetes mount: {error}"
         ))
     })?;
     if info.kind != "kubernetes" {
         return Err(ApiError::Forbidden(format!(
-            "auth/{mount} is a “{}” auth method, not a Kubernetes one: the cluster pages work \
-             only for Kubernetes auth methods.",
+            "{at} is a “{}” mount, not a Kubernetes one: the cluster pages work only for \
+             Kubernetes auth methods and secrets engines.",
             info.kind
         )));
     }
@@ -143,9 +174,10 @@ pub fn cluster(state: &AppState) -> Result<Kube, ApiError> {
 async fn require_this_cluster(
     state: &AppState,
     token: &VaultToken,
-    mount: &str,
+    mount: &KubernetesMount,
     kube: &Kube,
 ) -> Result<(), ApiError> {
+    let at = mount.api_path();
     #[derive(Deserialize)]
     struct AuthConfig {
         #[serde(default)]
@@ -153,13 +185,12 @@ async fn require_this_cluster(
         #[serde(default)]
         kubernetes_ca_cert: String,
     }
-    let path = format!("auth/{mount}/config");
+    let path = format!("{at}/config");
     let config: AuthConfig = state.vault.read(token, &path).await.map_err(|error| {
         ApiError::Forbidden(format!(
-            "Vaultdeck acts on the cluster for auth/{mount} only once it has seen that the \
-             mount sends tokens to this cluster, and could not read auth/{mount}/config: \
-             {error}. Configure the method (“Use this cluster”), and give your token read on \
-             auth/{mount}/config."
+            "Vaultdeck acts on the cluster for {at} only once it has seen that the mount \
+             points at this cluster, and could not read {at}/config: {error}. Configure the \
+             mount (“Use this cluster”), and give your token read on {at}/config."
         ))
     })?;
     let target = MountTarget {
@@ -168,9 +199,9 @@ async fn require_this_cluster(
     };
     kube.is_target_of(&target).map_err(|why| {
         ApiError::Forbidden(format!(
-            "auth/{mount} is not configured for the cluster Vaultdeck uses: {why}. Vaultdeck \
-             will not create service accounts or mint service-account tokens for it. Set its \
-             host and CA with “Use this cluster”."
+            "{at} is not configured for the cluster Vaultdeck uses: {why}. Vaultdeck will not \
+             create service accounts or mint service-account tokens for it. Set its host and \
+             CA with “Use this cluster”."
         ))
     })
 }

@@ -4,9 +4,13 @@
 //! credentials never do more than it allows.
 
 mod gate;
+mod role_rules;
 mod test_login;
+mod token_abilities;
 
+pub use role_rules::check_role_rules;
 pub use test_login::test_login;
+pub use token_abilities::token_abilities;
 
 use crate::{
     error::ApiError,
@@ -18,7 +22,7 @@ use axum::{
     extract::{Path, Query, State},
     Json,
 };
-use gate::{authorize, Need, NO_CLUSTER};
+use gate::{authorize, MountKind, Need, NO_CLUSTER};
 use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use kube::api::{Api, ListParams, ObjectMeta, PostParams};
 use serde::Deserialize;
@@ -30,8 +34,11 @@ use vaultdeck_app::wire::k8s::{
 
 #[derive(Deserialize)]
 pub struct MountQuery {
-    /// The Kubernetes auth mount the user is working on (its path, e.g. `kubernetes`).
+    /// The Kubernetes mount the user is working on (its path, e.g. `kubernetes`).
     mount: String,
+    /// Whether it is the auth method (the default) or the secrets engine.
+    #[serde(default)]
+    engine: MountKind,
 }
 
 /// The API server's refusal, or why it could not be reached — said to come from Kubernetes.
@@ -61,7 +68,7 @@ pub async fn get_cluster(
     session: CurrentSession,
     Query(q): Query<MountQuery>,
 ) -> Result<Json<ClusterInfo>, ApiError> {
-    let kube = match authorize(&state, &session, &q.mount, Need::Look).await {
+    let kube = match authorize(&state, &session, &q.mount, q.engine, Need::Look).await {
         Ok(granted) => granted.kube,
         Err(ApiError::Unavailable(reason)) => {
             return Ok(Json(ClusterInfo {
@@ -104,7 +111,7 @@ pub async fn list_namespaces(
     session: CurrentSession,
     Query(q): Query<MountQuery>,
 ) -> Result<Json<Namespaces>, ApiError> {
-    let granted = authorize(&state, &session, &q.mount, Need::Look).await?;
+    let granted = authorize(&state, &session, &q.mount, q.engine, Need::Look).await?;
     let namespaces = names_in(Api::<Namespace>::all(granted.kube.client)).await?;
     Ok(Json(Namespaces { namespaces }))
 }
@@ -117,7 +124,7 @@ pub async fn list_service_accounts(
     Query(q): Query<MountQuery>,
 ) -> Result<Json<ServiceAccounts>, ApiError> {
     let namespace = k8s_names::namespace(&namespace)?.to_string();
-    let granted = authorize(&state, &session, &q.mount, Need::Look).await?;
+    let granted = authorize(&state, &session, &q.mount, q.engine, Need::Look).await?;
     let accounts = Api::<ServiceAccount>::namespaced(granted.kube.client, &namespace);
     let service_accounts = names_in(accounts).await?;
     Ok(Json(ServiceAccounts {
@@ -136,7 +143,7 @@ pub async fn create_service_account(
 ) -> Result<Json<CreatedServiceAccount>, ApiError> {
     let namespace = k8s_names::namespace(&namespace)?.to_string();
     let name = k8s_names::object_name(body.name.trim())?.to_string();
-    let granted = authorize(&state, &session, &q.mount, Need::Act).await?;
+    let granted = authorize(&state, &session, &q.mount, q.engine, Need::Act).await?;
     let client = granted.kube.client;
     let created_namespace = body.create_namespace && ensure_namespace(&client, &namespace).await?;
     let account = ServiceAccount {

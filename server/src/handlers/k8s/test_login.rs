@@ -12,7 +12,7 @@
 //!   with it (TokenRequest's `boundObjectRef`).
 
 use super::{
-    gate::{authorize, Granted, Need},
+    gate::{authorize, Granted, MountKind, Need},
     kube_error,
 };
 use crate::{
@@ -53,7 +53,7 @@ pub async fn test_login(
     session: CurrentSession,
     Json(body): Json<TestLoginRequest>,
 ) -> Result<Json<TestLoginReport>, ApiError> {
-    let granted = authorize(&state, &session, &body.mount, Need::Act).await?;
+    let granted = authorize(&state, &session, &body.mount, MountKind::Auth, Need::Act).await?;
     let namespace = k8s_names::namespace(body.namespace.trim())?.to_string();
     let account = k8s_names::object_name(body.service_account.trim())?.to_string();
     let subject = format!("system:serviceaccount:{namespace}:{account}");
@@ -85,8 +85,8 @@ async fn read_role(
         return Err(ApiError::BadRequest("a role name is required".into()));
     }
     let path = format!(
-        "auth/{}/role/{}",
-        granted.mount,
+        "{}/role/{}",
+        granted.mount.api_path(),
         crate::vault_path::encode_segment(name)
     );
     match state.vault.read::<Role>(&granted.token, &path).await {
@@ -278,7 +278,7 @@ async fn log_in_as_pod(
             return Ok(());
         }
     };
-    let login_path = format!("auth/{}/login", granted.mount);
+    let login_path = format!("{}/login", granted.mount.api_path());
     let login = state
         .vault
         .login(
