@@ -7,6 +7,7 @@ use crate::components::layout::{Frame, Layout};
 use crate::pages::{
     home::HomePage,
     init::InitPage,
+    k8s_secrets::EnginePage,
     kubernetes::{overview::KubernetesPage, KubernetesMountPage},
     kv::KvPage,
     login::LoginPage,
@@ -62,6 +63,11 @@ pub enum AppRoute {
         mount: String,
         view: K8sView,
     },
+    /// A Kubernetes secrets engine's pages.
+    K8sEngine {
+        mount: String,
+        view: EngineView,
+    },
     Policies,
     PolicyCreate,
     PolicyTester,
@@ -91,6 +97,18 @@ pub enum K8sView {
     NewRole,
     Bulk,
     Role(String),
+}
+
+/// A page of a Kubernetes secrets engine mount (`/secrets/MOUNT/k8s/…`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineView {
+    Config,
+    Roles,
+    NewRole,
+    Role(String),
+    /// Generating credentials for a role.
+    Creds(String),
+    Leases,
 }
 
 impl AppRoute {
@@ -153,6 +171,7 @@ impl AppRoute {
             }
             AppRoute::Kv { mount, view } => kv_href(mount, view),
             AppRoute::K8s { mount, view } => k8s_href(mount, view),
+            AppRoute::K8sEngine { mount, view } => engine_href(mount, view),
             AppRoute::Policies => "/access/policies".into(),
             AppRoute::PolicyCreate => "/access/policies/create".into(),
             AppRoute::PolicyTester => "/access/policies/tester".into(),
@@ -196,6 +215,14 @@ impl AppRoute {
             view,
         }
     }
+
+    /// A page of a Kubernetes secrets engine.
+    pub fn engine(mount: &str, view: EngineView) -> AppRoute {
+        AppRoute::K8sEngine {
+            mount: mount.into(),
+            view,
+        }
+    }
 }
 
 /// What follows `/secrets/` or `/access/auth/`: the mount (which may contain `/`) and the
@@ -213,7 +240,11 @@ fn parse_mount_page(kind: MountKind, rest: &str) -> AppRoute {
     }
     let inside = match kind {
         MountKind::Auth => parse_k8s(rest).map(|(mount, view)| AppRoute::K8s { mount, view }),
-        MountKind::Secrets => parse_kv(rest).map(|(mount, view)| AppRoute::Kv { mount, view }),
+        MountKind::Secrets => parse_kv(rest)
+            .map(|(mount, view)| AppRoute::Kv { mount, view })
+            .or_else(|| {
+                parse_engine(rest).map(|(mount, view)| AppRoute::K8sEngine { mount, view })
+            }),
     };
     if let Some(route) = inside {
         return route;
@@ -304,6 +335,50 @@ fn parse_k8s(rest: &str) -> Option<(String, K8sView)> {
         }
     };
     Some((mount.to_string(), view))
+}
+
+/// `MOUNT/k8s/config`, `MOUNT/k8s/roles`, `MOUNT/k8s/roles/new`, `MOUNT/k8s/role/NAME`,
+/// `MOUNT/k8s/role/NAME/creds`, `MOUNT/k8s/leases` under `/secrets/`. KV addresses are
+/// tried first, so a secret path may hold a `k8s` segment.
+fn parse_engine(rest: &str) -> Option<(String, EngineView)> {
+    let at = rest.rfind("/k8s/")?;
+    let mount = &rest[..at];
+    if mount.is_empty() {
+        return None;
+    }
+    let view = match &rest[at + "/k8s/".len()..] {
+        "config" => EngineView::Config,
+        "roles" => EngineView::Roles,
+        "roles/new" => EngineView::NewRole,
+        "leases" => EngineView::Leases,
+        tail => {
+            let role = tail.strip_prefix("role/")?;
+            let (name, creds) = match role.strip_suffix("/creds") {
+                Some(name) => (name, true),
+                None => (role, false),
+            };
+            if name.is_empty() || name.contains('/') {
+                return None;
+            }
+            match creds {
+                true => EngineView::Creds(name.to_string()),
+                false => EngineView::Role(name.to_string()),
+            }
+        }
+    };
+    Some((mount.to_string(), view))
+}
+
+fn engine_href(mount: &str, view: &EngineView) -> String {
+    let base = format!("/secrets/{}/k8s", encode_path(mount));
+    match view {
+        EngineView::Config => format!("{base}/config"),
+        EngineView::Roles => format!("{base}/roles"),
+        EngineView::NewRole => format!("{base}/roles/new"),
+        EngineView::Role(name) => format!("{base}/role/{}", encode_path(name)),
+        EngineView::Creds(name) => format!("{base}/role/{}/creds", encode_path(name)),
+        EngineView::Leases => format!("{base}/leases"),
+    }
 }
 
 fn kv_href(mount: &str, view: &KvView) -> String {
@@ -407,6 +482,7 @@ fn page_for(route: AppRoute) -> AnyView {
         }
         AppRoute::Kv { mount, view } => view! { <KvPage mount view /> }.into_any(),
         AppRoute::K8s { mount, view } => view! { <KubernetesMountPage mount view /> }.into_any(),
+        AppRoute::K8sEngine { mount, view } => view! { <EnginePage mount view /> }.into_any(),
         AppRoute::Policies => view! { <PolicyListPage /> }.into_any(),
         AppRoute::PolicyCreate => view! { <PolicyCreatePage /> }.into_any(),
         AppRoute::PolicyTester => view! { <PolicyTesterPage /> }.into_any(),
@@ -455,6 +531,12 @@ mod tests {
             AppRoute::k8s("team/k8s", K8sView::NewRole),
             AppRoute::k8s("k8s", K8sView::Role("k8s".into())),
             AppRoute::k8s("kubernetes", K8sView::Bulk),
+            AppRoute::engine("kubernetes", EngineView::Config),
+            AppRoute::engine("team/k8s", EngineView::Roles),
+            AppRoute::engine("kubernetes", EngineView::NewRole),
+            AppRoute::engine("kubernetes", EngineView::Role("webapp-one".into())),
+            AppRoute::engine("kubernetes", EngineView::Creds("roles".into())),
+            AppRoute::engine("kubernetes", EngineView::Leases),
             AppRoute::Policies,
             AppRoute::PolicyCreate,
             AppRoute::PolicyTester,
@@ -515,6 +597,22 @@ mod tests {
             AppRoute::NotFound
         );
         assert_eq!(AppRoute::parse("/nowhere"), AppRoute::NotFound);
+    }
+
+    #[test]
+    fn engine_pages_yield_to_kv_addresses() {
+        assert_eq!(
+            AppRoute::parse("/secrets/kv/show/a/k8s/roles"),
+            AppRoute::kv_show("kv", "a/k8s/roles")
+        );
+        assert_eq!(
+            AppRoute::parse("/secrets/kubernetes/k8s/role/a/b/creds"),
+            AppRoute::NotFound
+        );
+        assert_eq!(
+            AppRoute::parse("/secrets/kubernetes/k8s/role/creds"),
+            AppRoute::engine("kubernetes", EngineView::Role("creds".into()))
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod home;
 pub mod init;
+pub mod k8s_secrets;
 pub mod kubernetes;
 pub mod kv;
 pub mod login;

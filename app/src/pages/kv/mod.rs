@@ -48,20 +48,31 @@ impl KvMount {
     }
 }
 
+/// What a secrets engine's own address opens: KV's browser, or the Kubernetes engine's
+/// pages (whose mount links lead to `/secrets/MOUNT` like any other).
+#[derive(Clone)]
+pub enum Opened {
+    Kv(KvMount),
+    KubernetesEngine,
+}
+
 /// Finds out whether `mount` is KV, and which version (`sys/internal/ui/mounts/:path`, which
 /// any token with access to the mount may read).
-pub async fn detect(mount: &str) -> Result<KvMount, ApiError> {
+pub async fn detect(mount: &str) -> Result<Opened, ApiError> {
     let info = api::vault_data::<MountInfo>(&format!("sys/internal/ui/mounts/{mount}")).await?;
+    if info.kind == "kubernetes" {
+        return Ok(Opened::KubernetesEngine);
+    }
     let version = info.kv_version().ok_or_else(|| {
         ApiError::local(format!(
             "{mount}/ is a {} engine, not key/value.",
             info.kind
         ))
     })?;
-    Ok(KvMount {
+    Ok(Opened::Kv(KvMount {
         path: mount.to_string(),
         version,
-    })
+    }))
 }
 
 /// A version's metadata as KV v2 reads it.
@@ -175,12 +186,17 @@ pub fn KvPage(mount: String, view: KvView) -> impl leptos::IntoView {
         }
     });
     let view = StoredValue::new(view);
+    let engine_roles =
+        StoredValue::new(AppRoute::engine(&mount, crate::routes::EngineView::Roles).href());
     view! {
         <crate::components::guard::RequireLogin>
             <Suspense fallback=|| view! { <p class="muted">"Opening…"</p> }>
                 {
                     move || detected.get().map(|answer| match answer {
-                        Ok(kv) => match view.get_value() {
+                        Ok(Opened::KubernetesEngine) => {
+                            view! { <leptos_router::components::Redirect path=engine_roles.get_value() /> }.into_any()
+                        }
+                        Ok(Opened::Kv(kv)) => match view.get_value() {
                             KvView::List(folder) => view! { <browse::Browse mount=kv folder /> }.into_any(),
                             KvView::Show(path) => view! { <secret::ShowSecret mount=kv path /> }.into_any(),
                             KvView::Create { .. } => view! { <editor::CreateSecret mount=kv /> }.into_any(),

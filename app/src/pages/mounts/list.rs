@@ -2,7 +2,7 @@
 //! may perform.
 
 use super::{trim_path, MountKind};
-use crate::routes::{AppRoute, K8sView};
+use crate::routes::{AppRoute, EngineView, K8sView};
 use crate::{
     api::{self, Method},
     components::{confirm::TypedConfirm, error_notice::ErrorNotice, guard::RequireLogin},
@@ -154,18 +154,30 @@ fn MountRow(
     let can_disable = move || {
         !permanent && permissions.can_all(&mount_path, &kind.admin_capabilities(Capability::Delete))
     };
-    let is_kubernetes_auth = kind == MountKind::Auth && info.kind == "kubernetes";
-    let browse = if kind == MountKind::Secrets && info.kv_version().is_some() {
-        Some(AppRoute::kv_list(&plain, "").link())
-    } else if is_kubernetes_auth {
-        Some(AppRoute::k8s(&plain, K8sView::Roles).link())
-    } else {
-        None
+    let is_kubernetes = info.kind == "kubernetes";
+    let browse = match kind {
+        MountKind::Secrets if info.kv_version().is_some() => {
+            Some(AppRoute::kv_list(&plain, "").link())
+        }
+        MountKind::Secrets if is_kubernetes => {
+            Some(AppRoute::engine(&plain, EngineView::Roles).link())
+        }
+        MountKind::Auth if is_kubernetes => Some(AppRoute::k8s(&plain, K8sView::Roles).link()),
+        _ => None,
     };
-    let k8s_config_href = AppRoute::k8s(&plain, K8sView::Config).link();
-    let k8s_config_path = format!("auth/{plain}/config");
+    // Where the Kubernetes configuration of the mount is, auth method or engine.
+    let (k8s_config_href, k8s_config_path) = match kind {
+        MountKind::Auth => (
+            AppRoute::k8s(&plain, K8sView::Config).link(),
+            format!("auth/{plain}/config"),
+        ),
+        MountKind::Secrets => (
+            AppRoute::engine(&plain, EngineView::Config).link(),
+            format!("{plain}/config"),
+        ),
+    };
     let can_read_k8s_config =
-        move || is_kubernetes_auth && permissions.can(&k8s_config_path, Capability::Read);
+        move || is_kubernetes && permissions.can(&k8s_config_path, Capability::Read);
     let visibility = if info.config.listing_visibility == "unauth" {
         "listed"
     } else {
