@@ -4,9 +4,10 @@
 //! v2 secrets at `versioned/PATH`, one record holding the key's metadata and its versions;
 //! the v2 mount configuration at `config`.
 
+use super::{ready, Backend, Pending};
 use crate::{
-    core::Ctx,
-    mounts::MountEntry,
+    core::{Caller, Ctx, Unsealed},
+    mounts::{MountEntry, Table},
     reply::{Reply, VaultError, VaultResult},
     request::{Operation, Params},
     seal::barrier::Barrier,
@@ -49,8 +50,41 @@ fn list_reply(keys: Vec<String>) -> VaultResult {
     Ok(Reply::data(json!({ "keys": keys })))
 }
 
+pub struct Kv;
+
+impl Backend for Kv {
+    fn table(&self) -> Table {
+        Table::Secret
+    }
+
+    fn kind(&self) -> &'static str {
+        "kv"
+    }
+
+    fn exists(
+        &self,
+        vault: &Unsealed,
+        mount: &MountEntry,
+        rest: &str,
+        _caller: &Caller,
+    ) -> VaultResult<Option<bool>> {
+        let prefix = Table::Secret.data_prefix(&mount.uuid);
+        Ok(exists(&vault.barrier, &prefix, mount, rest)?)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Ctx<'a>,
+        mount: &'a MountEntry,
+        rest: &'a str,
+    ) -> Pending<'a, VaultResult> {
+        let prefix = Table::Secret.data_prefix(&mount.uuid);
+        ready(handle(ctx, &prefix, mount, rest))
+    }
+}
+
 /// `Some(exists)` for paths whose writes are create-or-update.
-pub fn exists(
+fn exists(
     barrier: &Barrier,
     prefix: &str,
     mount: &MountEntry,
@@ -72,7 +106,7 @@ pub fn exists(
     }
 }
 
-pub fn handle(ctx: &Ctx<'_>, prefix: &str, mount: &MountEntry, rest: &str) -> VaultResult {
+fn handle(ctx: &Ctx<'_>, prefix: &str, mount: &MountEntry, rest: &str) -> VaultResult {
     if mount.kv_version() == 2 {
         return V2 {
             ctx,

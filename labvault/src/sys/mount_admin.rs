@@ -198,7 +198,7 @@ fn check_enable_allowed(
             "mount type of \"{mount_type}\" is not mountable"
         )));
     }
-    if !backends::implements(kind.table, mount_type) {
+    if !backends::in_catalog(kind.table, mount_type) {
         // Vault's own text for a type it does not know: clients look for it.
         return Err(VaultError::bad_request(format!(
             "plugin not found in the catalog: {mount_type}"
