@@ -228,8 +228,8 @@ impl Core {
                 (Some(_), None) => return Err(VaultError::invalid_token()),
                 (None, None) => return Err(VaultError::permission_denied()),
             };
-            if request.operation == Operation::Update && exists(vault, route, known)? == Some(false)
-            {
+            let update = request.operation == Operation::Update;
+            if update && exists(vault, route, known)? == Some(false) {
                 request.operation = Operation::Create;
             }
             check_acl(vault, route, &request, known)?;

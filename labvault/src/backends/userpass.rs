@@ -56,7 +56,7 @@ impl Backend for Userpass {
         ready(handle(ctx, mount, rest))
     }
 
-    /// The user must still exist, with the policies the token was issued with.
+    /// A user since deleted declines the renewal; one whose policies changed refuses it.
     fn renew_login(
         &self,
         ctx: &Ctx<'_>,

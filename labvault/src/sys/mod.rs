@@ -1,5 +1,6 @@
-//! The system backend (`sys/…`): mount tables, policies, capabilities, the UI helpers,
-//! and sealing. The endpoints that work while sealed live in [`seal`].
+//! The system backend (`sys/…`): mount tables, the plugin catalog, leases, policies,
+//! capabilities, the UI helpers, and sealing. The endpoints that work while sealed live in
+//! [`seal`].
 
 mod capabilities;
 mod internal_ui;
