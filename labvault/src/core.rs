@@ -222,15 +222,14 @@ impl Core {
             }),
             None => None,
         };
-        if !is_unauthenticated(route, &request) {
+        if !is_unauthenticated(route) {
             let known = match (&request.token, &mut caller) {
                 (_, Some(caller)) => caller,
                 (Some(_), None) => return Err(VaultError::invalid_token()),
                 (None, None) => return Err(VaultError::permission_denied()),
             };
-            if request.operation == Operation::Update
-                && exists(vault, route, &request, known)? == Some(false)
-            {
+            let update = request.operation == Operation::Update;
+            if update && exists(vault, route, known)? == Some(false) {
                 request.operation = Operation::Create;
             }
             check_acl(vault, route, &request, known)?;
@@ -334,30 +333,18 @@ pub fn route(vault: &Unsealed, path: &str) -> VaultResult<Route> {
     }
 }
 
-fn is_unauthenticated(route: &Route, request: &Request) -> bool {
+fn is_unauthenticated(route: &Route) -> bool {
     match route {
         Route::System { rest } => sys::is_unauthenticated(rest),
-        Route::Mount {
-            table: Table::Auth,
-            mount,
-            rest,
-        } => backends::is_login_path(&mount.kind, rest, request),
-        Route::Mount { .. } => false,
+        Route::Mount { table, mount, rest } => backends::is_login_path(*table, mount, rest),
     }
 }
 
 /// `Some(exists)` for paths whose backend tells create from update; `None` otherwise.
-fn exists(
-    vault: &Unsealed,
-    route: &Route,
-    request: &Request,
-    caller: &Caller,
-) -> VaultResult<Option<bool>> {
+fn exists(vault: &Unsealed, route: &Route, caller: &Caller) -> VaultResult<Option<bool>> {
     match route {
         Route::System { .. } => Ok(None),
-        Route::Mount { table, mount, rest } => {
-            backends::exists(vault, *table, mount, rest, request, caller)
-        }
+        Route::Mount { table, mount, rest } => backends::exists(vault, *table, mount, rest, caller),
     }
 }
 
@@ -374,12 +361,7 @@ fn check_acl(
     }
     let needs_sudo = match route {
         Route::System { rest } => sys::requires_sudo(rest, request.operation),
-        Route::Mount {
-            table: Table::Auth,
-            mount,
-            rest,
-        } => backends::requires_sudo(&mount.kind, rest),
-        Route::Mount { .. } => false,
+        Route::Mount { table, mount, rest } => backends::requires_sudo(*table, mount, rest),
     };
     if needs_sudo && !decision.allows(Capability::Sudo) {
         return Err(VaultError::denied_by_policy());

@@ -1,30 +1,62 @@
 //! Cubbyhole: each token's private storage, gone when the token is.
 
+use super::{ready, Backend, Pending};
 use crate::{
-    core::Ctx,
+    core::{Caller, Ctx, Unsealed},
+    mounts::{MountEntry, Table},
     reply::{Reply, VaultError, VaultResult},
     request::Operation,
 };
 use serde_json::{json, Map, Value};
+
+pub struct Cubbyhole;
+
+impl Backend for Cubbyhole {
+    fn table(&self) -> Table {
+        Table::Secret
+    }
+
+    fn kind(&self) -> &'static str {
+        "cubbyhole"
+    }
+
+    fn in_catalog(&self) -> bool {
+        false
+    }
+
+    fn exists(
+        &self,
+        vault: &Unsealed,
+        _mount: &MountEntry,
+        rest: &str,
+        caller: &Caller,
+    ) -> VaultResult<Option<bool>> {
+        let key = entry_key(&caller.entry.id_hash, rest);
+        Ok(Some(vault.barrier.get(&key)?.is_some()))
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Ctx<'a>,
+        _mount: &'a MountEntry,
+        rest: &'a str,
+    ) -> Pending<'a, VaultResult> {
+        ready(handle(ctx, rest))
+    }
+}
 
 /// Where a token's cubbyhole lives behind the barrier (cleared by token revocation).
 pub fn storage_prefix(token_hash: &str) -> String {
     format!("cubbyhole/{token_hash}/")
 }
 
-pub fn exists(
-    ctx_token_hash: &str,
-    barrier: &crate::seal::barrier::Barrier,
-    rest: &str,
-) -> crate::storage::StorageResult<bool> {
-    Ok(barrier
-        .get(&format!("{}{rest}", storage_prefix(ctx_token_hash)))?
-        .is_some())
+fn entry_key(token_hash: &str, rest: &str) -> String {
+    format!("{}{rest}", storage_prefix(token_hash))
 }
 
-pub fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
+fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
     let caller = ctx.caller()?;
-    let key = format!("{}{rest}", storage_prefix(&caller.entry.id_hash));
+    let key = entry_key(&caller.entry.id_hash, rest);
     let barrier = &ctx.vault.barrier;
     match ctx.request.operation {
         Operation::Read => {

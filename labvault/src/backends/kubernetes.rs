@@ -6,9 +6,9 @@
 mod jwt;
 mod review;
 
-use super::token_params::TokenParams;
+use super::{token_params::TokenParams, Backend, Pending};
 use crate::{
-    core::Ctx,
+    core::{Caller, Ctx, Unsealed},
     mounts::{MountEntry, Table},
     reply::{Reply, VaultError, VaultResult},
     request::{Operation, Params},
@@ -41,6 +41,64 @@ const LEGACY_NAMES: [(&str, &str); 6] = [
     ("bound_cidrs", "token_bound_cidrs"),
 ];
 
+pub struct KubernetesAuth;
+
+impl Backend for KubernetesAuth {
+    fn table(&self) -> Table {
+        Table::Auth
+    }
+
+    fn kind(&self) -> &'static str {
+        "kubernetes"
+    }
+
+    fn is_login_path(&self, rest: &str) -> bool {
+        rest == "login"
+    }
+
+    fn exists(
+        &self,
+        vault: &Unsealed,
+        mount: &MountEntry,
+        rest: &str,
+        _caller: &Caller,
+    ) -> VaultResult<Option<bool>> {
+        let Some(name) = role_name(rest) else {
+            return Ok(None);
+        };
+        let prefix = Table::Auth.data_prefix(&mount.uuid);
+        Ok(Some(load_role(&vault.barrier, &prefix, name)?.is_some()))
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Ctx<'a>,
+        mount: &'a MountEntry,
+        rest: &'a str,
+    ) -> Pending<'a, VaultResult> {
+        Box::pin(handle(ctx, mount, rest))
+    }
+
+    /// The plugin re-checks only that the role still exists; changed policies do not stop
+    /// a renewal (the token keeps the policies it was issued with).
+    fn renew_login(
+        &self,
+        ctx: &Ctx<'_>,
+        mount: &MountEntry,
+        login: &LoginInfo,
+        increment: u64,
+    ) -> VaultResult<Option<u64>> {
+        let prefix = Table::Auth.data_prefix(&mount.uuid);
+        if load_role(&ctx.vault.barrier, &prefix, &login.subject)?.is_none() {
+            return Err(VaultError::internal(crate::reply::multierror(&format!(
+                "failed to renew entry: role {} does not exist during renewal",
+                login.subject
+            ))));
+        }
+        Ok(Some(increment))
+    }
+}
+
 /// `config`, stored as the plugin stores it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Config {
@@ -68,7 +126,7 @@ fn role_key(prefix: &str, name: &str) -> String {
     format!("{prefix}role/{}", name.to_lowercase())
 }
 
-pub fn load_role(barrier: &Barrier, prefix: &str, name: &str) -> VaultResult<Option<Role>> {
+fn load_role(barrier: &Barrier, prefix: &str, name: &str) -> VaultResult<Option<Role>> {
     Ok(barrier.get_json(&role_key(prefix, name))?)
 }
 
@@ -80,12 +138,12 @@ fn load_config(ctx: &Ctx<'_>, prefix: &str) -> VaultResult<Option<Config>> {
 }
 
 /// The role name in `role/NAME`, when it is one Vault's path pattern accepts.
-pub fn role_name(rest: &str) -> Option<&str> {
+fn role_name(rest: &str) -> Option<&str> {
     rest.strip_prefix("role/")
         .filter(|name| super::userpass::valid_name(name))
 }
 
-pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
+async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
     let prefix = Table::Auth.data_prefix(&mount.uuid);
     let op = ctx.request.operation;
     let writing = matches!(op, Operation::Create | Operation::Update);

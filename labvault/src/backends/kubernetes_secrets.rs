@@ -11,8 +11,9 @@ mod selector;
 mod template;
 mod wal;
 
+use super::{Backend, Pending};
 use crate::{
-    core::{Ctx, Unsealed},
+    core::{Caller, Ctx, Unsealed},
     leases::Secret,
     mounts::{MountEntry, Table},
     reply::{multierror, Reply, SecretReply, VaultError, VaultResult},
@@ -38,6 +39,54 @@ const KUBE_TOKEN: &str = "kube_token";
 const JWT_ALGORITHMS: &[&str] = &[
     "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512",
 ];
+
+pub struct KubernetesSecrets;
+
+impl Backend for KubernetesSecrets {
+    fn table(&self) -> Table {
+        Table::Secret
+    }
+
+    fn kind(&self) -> &'static str {
+        "kubernetes"
+    }
+
+    fn exists(
+        &self,
+        vault: &Unsealed,
+        mount: &MountEntry,
+        rest: &str,
+        _caller: &Caller,
+    ) -> VaultResult<Option<bool>> {
+        let Some(name) = role_name(rest) else {
+            return Ok(None);
+        };
+        let prefix = Table::Secret.data_prefix(&mount.uuid);
+        Ok(Some(load_role(&vault.barrier, &prefix, name)?.is_some()))
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Ctx<'a>,
+        mount: &'a MountEntry,
+        rest: &'a str,
+    ) -> Pending<'a, VaultResult> {
+        Box::pin(handle(ctx, mount, rest))
+    }
+
+    fn revoke<'a>(
+        &'a self,
+        vault: &'a Unsealed,
+        mount: &'a MountEntry,
+        secret: &'a Secret,
+    ) -> Pending<'a, Result<(), String>> {
+        Box::pin(revoke(vault, mount, secret))
+    }
+
+    fn roll_back<'a>(&'a self, vault: &'a Unsealed, mount: &'a MountEntry) -> Pending<'a, ()> {
+        Box::pin(roll_back(vault, mount))
+    }
+}
 
 /// `config`, as the plugin stores it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -88,12 +137,12 @@ fn role_key(prefix: &str, name: &str) -> String {
     format!("{prefix}{ROLES}{}", name.to_lowercase())
 }
 
-pub fn load_role(barrier: &Barrier, prefix: &str, name: &str) -> VaultResult<Option<Role>> {
+fn load_role(barrier: &Barrier, prefix: &str, name: &str) -> VaultResult<Option<Role>> {
     Ok(barrier.get_json(&role_key(prefix, name))?)
 }
 
 /// The role name in `roles/NAME`, when it is one the plugin's path pattern accepts.
-pub fn role_name(rest: &str) -> Option<&str> {
+fn role_name(rest: &str) -> Option<&str> {
     rest.strip_prefix(ROLES)
         .filter(|name| super::userpass::valid_name(name))
 }
@@ -102,7 +151,7 @@ fn load_config(barrier: &Barrier, prefix: &str) -> VaultResult<Option<Config>> {
     Ok(barrier.get_json(&format!("{prefix}{CONFIG_KEY}"))?)
 }
 
-pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
+async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
     let prefix = Table::Secret.data_prefix(&mount.uuid);
     let op = ctx.request.operation;
     let writing = matches!(op, Operation::Create | Operation::Update);
@@ -826,7 +875,7 @@ fn token_lifetime(token: &str) -> Result<u64, String> {
 
 /// The periodic rollback of the mount's write-ahead log (Vault's rollback manager runs it
 /// every minute). Without a usable config there is nothing it can do yet.
-pub async fn roll_back(vault: &Unsealed, mount: &MountEntry) {
+async fn roll_back(vault: &Unsealed, mount: &MountEntry) {
     let prefix = Table::Secret.data_prefix(&mount.uuid);
     let Ok(client) = client(&vault.barrier, &prefix) else {
         return;
@@ -843,7 +892,7 @@ pub async fn roll_back(vault: &Unsealed, mount: &MountEntry) {
 /// account (each only if this lease created it; one already gone is no error). All three
 /// are tried; as in the plugin, a failed Role or service-account delete replaces the errors
 /// gathered so far rather than adding to them.
-pub async fn revoke(vault: &Unsealed, mount: &MountEntry, secret: &Secret) -> Result<(), String> {
+async fn revoke(vault: &Unsealed, mount: &MountEntry, secret: &Secret) -> Result<(), String> {
     let client = client(&vault.barrier, &Table::Secret.data_prefix(&mount.uuid))?;
     let text = |key: &str| {
         secret

@@ -1,6 +1,8 @@
-//! The engines behind mounts: what labvault implements, and routing a request to it.
+//! The engines behind mounts: what an engine provides ([`Backend`]), the registry of them
+//! by table and type (from which the plugin catalog is derived), and routing to them.
 
 pub mod cubbyhole;
+pub mod identity;
 pub mod kubernetes;
 pub mod kubernetes_secrets;
 pub mod kv;
@@ -10,49 +12,141 @@ pub mod userpass;
 
 use crate::{
     core::{Caller, Ctx, Route, Unsealed},
-    leases::LeaseEntry,
+    leases::{LeaseEntry, Secret},
     mounts::{MountEntry, Table},
     reply::{VaultError, VaultResult},
-    request::Request,
-    tokens::TokenEntry,
+    tokens::{LoginInfo, TokenEntry},
 };
+use std::{future::Future, pin::Pin};
 
-/// The plugin catalog: the engine types labvault implements, by table. Mounting any other
-/// type answers "plugin not found in the catalog", and `sys/plugins/catalog` lists these.
-pub const CATALOG: &[(Table, &str)] = &[
-    (Table::Auth, "kubernetes"),
-    (Table::Auth, "userpass"),
-    (Table::Secret, "kubernetes"),
-    (Table::Secret, "kv"),
-];
+/// An engine's answer that may have to wait (on the cluster, say), boxed so that engines
+/// of different types can stand in one registry.
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Whether labvault has an engine of this type.
-pub fn implements(table: Table, kind: &str) -> bool {
-    CATALOG.iter().any(|(t, k)| *t == table && *k == kind)
+/// An answer that is there at once, from an engine that never waits.
+pub fn ready<'a, T: Send + 'a>(value: T) -> Pending<'a, T> {
+    Box::pin(std::future::ready(value))
 }
 
-/// The types of one table, sorted as Vault lists them.
-pub fn catalog_of(table: Table) -> Vec<&'static str> {
-    let mut kinds: Vec<&str> = CATALOG
+/// What the engine of a mount provides, as a Vault logical backend does: the paths it
+/// serves and how, and the callbacks the core makes on its behalf.
+pub trait Backend: Sync {
+    /// The table it mounts in.
+    fn table(&self) -> Table;
+
+    /// The type mounts of it have (`kv`, `userpass`), by which it is registered.
+    fn kind(&self) -> &'static str;
+
+    /// Whether it can be enabled, and `sys/plugins/catalog` lists it; the core's own
+    /// mounts (token, cubbyhole, identity) are neither.
+    fn in_catalog(&self) -> bool {
+        true
+    }
+
+    /// Login endpoints, which need no token.
+    fn is_login_path(&self, _rest: &str) -> bool {
+        false
+    }
+
+    /// Root-protected paths, for which the ACL must grant `sudo` as well.
+    fn requires_sudo(&self, _rest: &str) -> bool {
+        false
+    }
+
+    /// `Some(exists)` for paths where a write is create-or-update for the ACL (Vault's
+    /// existence check); `None` where every write is an update.
+    fn exists(
+        &self,
+        _vault: &Unsealed,
+        _mount: &MountEntry,
+        _rest: &str,
+        _caller: &Caller,
+    ) -> VaultResult<Option<bool>> {
+        Ok(None)
+    }
+
+    /// Answers a request for `rest`, the path below the mount.
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Ctx<'a>,
+        mount: &'a MountEntry,
+        rest: &'a str,
+    ) -> Pending<'a, VaultResult>;
+
+    /// Takes back a secret it issued under a lease, when the lease is revoked. An engine
+    /// that issues none has no such path, and says so as Vault's router does.
+    fn revoke<'a>(
+        &'a self,
+        _vault: &'a Unsealed,
+        _mount: &'a MountEntry,
+        _secret: &'a Secret,
+    ) -> Pending<'a, Result<(), String>> {
+        ready(Err("unsupported path".into()))
+    }
+
+    /// Undoes what failed requests left half-made; Vault's rollback manager calls it
+    /// every minute.
+    fn roll_back<'a>(&'a self, _vault: &'a Unsealed, _mount: &'a MountEntry) -> Pending<'a, ()> {
+        ready(())
+    }
+
+    /// Re-checks a login's subject before its token is renewed, as Vault's renew
+    /// callbacks do. Returns the increment to apply, or `None` when the method declines
+    /// without an error (Vault's callbacks return no response when the subject is gone).
+    fn renew_login(
+        &self,
+        _ctx: &Ctx<'_>,
+        _mount: &MountEntry,
+        _login: &LoginInfo,
+        increment: u64,
+    ) -> VaultResult<Option<u64>> {
+        Ok(Some(increment))
+    }
+}
+
+/// Every engine labvault has. A new one implements [`Backend`] and is added here.
+static REGISTRY: &[&dyn Backend] = &[
+    &token::TokenAuth,
+    &userpass::Userpass,
+    &kubernetes::KubernetesAuth,
+    &cubbyhole::Cubbyhole,
+    &identity::Identity,
+    &kv::Kv,
+    &kubernetes_secrets::KubernetesSecrets,
+];
+
+/// The engine of one type in one table (the Kubernetes auth method and the Kubernetes
+/// secrets engine share a type name).
+fn engine(table: Table, kind: &str) -> Option<&'static dyn Backend> {
+    REGISTRY
         .iter()
-        .filter(|(t, _)| *t == table)
-        .map(|(_, k)| *k)
+        .copied()
+        .find(|engine| engine.table() == table && engine.kind() == kind)
+}
+
+/// Whether the plugin catalog has this type: mounting any other answers "plugin not found
+/// in the catalog".
+pub fn in_catalog(table: Table, kind: &str) -> bool {
+    engine(table, kind).is_some_and(|engine| engine.in_catalog())
+}
+
+/// The catalog's types of one table, sorted as Vault lists them.
+pub fn catalog(table: Table) -> Vec<&'static str> {
+    let mut kinds: Vec<&str> = REGISTRY
+        .iter()
+        .filter(|engine| engine.table() == table && engine.in_catalog())
+        .map(|engine| engine.kind())
         .collect();
     kinds.sort_unstable();
     kinds
 }
 
-/// Login endpoints need no token.
-pub fn is_login_path(kind: &str, rest: &str, _request: &Request) -> bool {
-    match kind {
-        "userpass" => rest.starts_with("login/"),
-        "kubernetes" => rest == "login",
-        _ => false,
-    }
+pub fn is_login_path(table: Table, mount: &MountEntry, rest: &str) -> bool {
+    engine(table, &mount.kind).is_some_and(|engine| engine.is_login_path(rest))
 }
 
-pub fn requires_sudo(kind: &str, rest: &str) -> bool {
-    kind == "token" && token::requires_sudo(rest)
+pub fn requires_sudo(table: Table, mount: &MountEntry, rest: &str) -> bool {
+    engine(table, &mount.kind).is_some_and(|engine| engine.requires_sudo(rest))
 }
 
 /// `Some(exists)` where a write is create-or-update for the ACL.
@@ -61,47 +155,18 @@ pub fn exists(
     table: Table,
     mount: &MountEntry,
     rest: &str,
-    _request: &Request,
     caller: &Caller,
 ) -> VaultResult<Option<bool>> {
-    let prefix = table.data_prefix(&mount.uuid);
-    let barrier = &vault.barrier;
-    Ok(match (table, mount.kind.as_str()) {
-        (Table::Secret, "kv") => kv::exists(barrier, &prefix, mount, rest)?,
-        (Table::Secret, "cubbyhole") => {
-            Some(cubbyhole::exists(&caller.entry.id_hash, barrier, rest)?)
-        }
-        (Table::Auth, "userpass") => match rest.strip_prefix("users/") {
-            Some(name) if !name.is_empty() && !name.contains('/') => Some(
-                barrier
-                    .get(&format!("{prefix}user/{}", name.to_lowercase()))?
-                    .is_some(),
-            ),
-            _ => None,
-        },
-        (Table::Auth, "kubernetes") => match kubernetes::role_name(rest) {
-            Some(name) => Some(kubernetes::load_role(barrier, &prefix, name)?.is_some()),
-            None => None,
-        },
-        (Table::Secret, "kubernetes") => match kubernetes_secrets::role_name(rest) {
-            Some(name) => Some(kubernetes_secrets::load_role(barrier, &prefix, name)?.is_some()),
-            None => None,
-        },
-        _ => None,
-    })
+    match engine(table, &mount.kind) {
+        Some(engine) => engine.exists(vault, mount, rest, caller),
+        None => Ok(None),
+    }
 }
 
 pub async fn handle(ctx: &Ctx<'_>, table: Table, mount: &MountEntry, rest: &str) -> VaultResult {
-    match (table, mount.kind.as_str()) {
-        (Table::Secret, "kv") => kv::handle(ctx, &table.data_prefix(&mount.uuid), mount, rest),
-        (Table::Secret, "cubbyhole") => cubbyhole::handle(ctx, rest),
-        (Table::Auth, "token") => token::handle(ctx, mount, rest).await,
-        (Table::Auth, "userpass") => userpass::handle(ctx, mount, rest),
-        (Table::Auth, "kubernetes") => kubernetes::handle(ctx, mount, rest).await,
-        (Table::Secret, "kubernetes") => kubernetes_secrets::handle(ctx, mount, rest).await,
-        // Mounted as in Vault, so that mount listings look the same, but left out.
-        (Table::Secret, "identity") => Err(VaultError::left_out("the identity store is")),
-        _ => Err(VaultError::unsupported_path()),
+    match engine(table, &mount.kind) {
+        Some(engine) => engine.handle(ctx, mount, rest).await,
+        None => Err(VaultError::unsupported_path()),
     }
 }
 
@@ -110,30 +175,24 @@ pub async fn handle(ctx: &Ctx<'_>, table: Table, mount: &MountEntry, rest: &str)
 /// serves the path any more.
 pub async fn revoke_secret(vault: &Unsealed, lease: &LeaseEntry) -> Result<(), String> {
     let route = crate::core::route(vault, &lease.path).map_err(|e| e.errors.join("; "))?;
-    match route {
-        Route::Mount {
-            table: Table::Secret,
-            mount,
-            ..
-        } if mount.kind == "kubernetes" => {
-            kubernetes_secrets::revoke(vault, &mount, &lease.secret).await
-        }
-        _ => Err("unsupported path".into()),
+    let Route::Mount { table, mount, .. } = route else {
+        return Err("unsupported path".into());
+    };
+    match engine(table, &mount.kind) {
+        Some(engine) => engine.revoke(vault, &mount, &lease.secret).await,
+        None => Err("unsupported path".into()),
     }
 }
 
 /// Vault's rollback manager: engines undo what failed requests left half-made.
 pub async fn roll_back(vault: &Unsealed) {
-    let mounts: Vec<MountEntry> = vault
-        .mounts
-        .read()
-        .entries(Table::Secret)
-        .iter()
-        .filter(|m| m.kind == "kubernetes")
-        .cloned()
-        .collect();
-    for mount in mounts {
-        kubernetes_secrets::roll_back(vault, &mount).await;
+    let mounts = vault.mounts.read().clone();
+    for table in [Table::Secret, Table::Auth] {
+        for mount in mounts.entries(table) {
+            if let Some(engine) = engine(table, &mount.kind) {
+                engine.roll_back(vault, mount).await;
+            }
+        }
     }
 }
 
@@ -144,10 +203,9 @@ pub fn login_display_name(mount: &MountEntry, subject: &str) -> String {
     name.trim_end_matches('-').to_string()
 }
 
-/// Before renewing a login token, the auth method re-checks its subject, as Vault's
-/// renew callbacks do. Returns the increment to apply, or `None` when the method declines
-/// without an error (Vault's callbacks return no response when the subject is gone).
-pub async fn login_renewal(
+/// Before renewing a login token, the auth method that issued it re-checks its subject
+/// (see [`Backend::renew_login`]). Tokens not from a login renew as asked.
+pub fn login_renewal(
     ctx: &Ctx<'_>,
     entry: &TokenEntry,
     increment: u64,
@@ -166,33 +224,8 @@ pub async fn login_renewal(
             "the auth method that issued this token no longer exists",
         ));
     };
-    match mount.kind.as_str() {
-        "userpass" => {
-            let prefix = Table::Auth.data_prefix(&mount.uuid);
-            let Some(user) = userpass::load_user(ctx, &prefix, &login.subject)? else {
-                return Ok(None);
-            };
-            if user.token_policies() != login.policies {
-                // A plain error from the renew callback, which Vault's expiration manager
-                // prefixes and its core wraps: a 500 in go-multierror's text.
-                return Err(VaultError::internal(crate::reply::multierror(
-                    "failed to renew entry: policies have changed, not renewing",
-                )));
-            }
-            Ok(Some(increment))
-        }
-        "kubernetes" => {
-            // The plugin re-checks only that the role still exists; changed policies do
-            // not stop a renewal (the token keeps the policies it was issued with).
-            let prefix = Table::Auth.data_prefix(&mount.uuid);
-            if kubernetes::load_role(&ctx.vault.barrier, &prefix, &login.subject)?.is_none() {
-                return Err(VaultError::internal(crate::reply::multierror(&format!(
-                    "failed to renew entry: role {} does not exist during renewal",
-                    login.subject
-                ))));
-            }
-            Ok(Some(increment))
-        }
-        _ => Ok(Some(increment)),
+    match engine(Table::Auth, &mount.kind) {
+        Some(engine) => engine.renew_login(ctx, &mount, login, increment),
+        None => Ok(Some(increment)),
     }
 }

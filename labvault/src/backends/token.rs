@@ -1,9 +1,9 @@
 //! The token auth method (`auth/token/…`): create, look up, renew and revoke tokens.
 
-use super::token_params::sanitize_policies;
+use super::{token_params::sanitize_policies, Backend, Pending};
 use crate::{
     core::{Caller, Ctx},
-    mounts::MountEntry,
+    mounts::{MountEntry, Table},
     reply::{Reply, VaultError, VaultResult},
     request::{Operation, Params},
     tokens::{NewToken, TokenEntry},
@@ -12,12 +12,36 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use vaultdeck_policy::Capability;
 
-/// Root-protected paths of the token backend.
-pub fn requires_sudo(rest: &str) -> bool {
-    rest.starts_with("revoke-orphan") || rest.starts_with("accessors")
+pub struct TokenAuth;
+
+impl Backend for TokenAuth {
+    fn table(&self) -> Table {
+        Table::Auth
+    }
+
+    fn kind(&self) -> &'static str {
+        "token"
+    }
+
+    fn in_catalog(&self) -> bool {
+        false
+    }
+
+    fn requires_sudo(&self, rest: &str) -> bool {
+        rest.starts_with("revoke-orphan") || rest.starts_with("accessors")
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Ctx<'a>,
+        mount: &'a MountEntry,
+        rest: &'a str,
+    ) -> Pending<'a, VaultResult> {
+        Box::pin(handle(ctx, mount, rest))
+    }
 }
 
-pub async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
+async fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
     let op = ctx.request.operation;
     let update = matches!(op, Operation::Create | Operation::Update);
     match rest {
@@ -349,7 +373,7 @@ async fn renew(ctx: &Ctx<'_>, token: &str, entry: &TokenEntry) -> VaultResult {
         .duration("increment")
         .map_err(VaultError::bad_request)?
         .unwrap_or(0);
-    let Some(increment) = super::login_renewal(ctx, entry, increment).await? else {
+    let Some(increment) = super::login_renewal(ctx, entry, increment)? else {
         // The auth method declined without an error (its subject is gone): Vault answers
         // with nothing and leaves the token as it was.
         return Ok(Reply::NoContent);

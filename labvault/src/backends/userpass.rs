@@ -1,8 +1,12 @@
 //! The userpass auth method: users with bcrypt-hashed passwords, and login.
 
-use super::token_params::{sanitize_policies, TokenParams};
+use super::{
+    ready,
+    token_params::{sanitize_policies, TokenParams},
+    Backend, Pending,
+};
 use crate::{
-    core::Ctx,
+    core::{Caller, Ctx, Unsealed},
     mounts::{MountEntry, Table},
     reply::{Reply, VaultError, VaultResult},
     request::{Operation, Params},
@@ -12,14 +16,77 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+pub struct Userpass;
+
+impl Backend for Userpass {
+    fn table(&self) -> Table {
+        Table::Auth
+    }
+
+    fn kind(&self) -> &'static str {
+        "userpass"
+    }
+
+    fn is_login_path(&self, rest: &str) -> bool {
+        rest.starts_with("login/")
+    }
+
+    fn exists(
+        &self,
+        vault: &Unsealed,
+        mount: &MountEntry,
+        rest: &str,
+        _caller: &Caller,
+    ) -> VaultResult<Option<bool>> {
+        match rest.strip_prefix("users/") {
+            Some(name) if !name.is_empty() && !name.contains('/') => {
+                let prefix = Table::Auth.data_prefix(&mount.uuid);
+                Ok(Some(vault.barrier.get(&user_key(&prefix, name))?.is_some()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Ctx<'a>,
+        mount: &'a MountEntry,
+        rest: &'a str,
+    ) -> Pending<'a, VaultResult> {
+        ready(handle(ctx, mount, rest))
+    }
+
+    /// A user since deleted declines the renewal; one whose policies changed refuses it.
+    fn renew_login(
+        &self,
+        ctx: &Ctx<'_>,
+        mount: &MountEntry,
+        login: &LoginInfo,
+        increment: u64,
+    ) -> VaultResult<Option<u64>> {
+        let prefix = Table::Auth.data_prefix(&mount.uuid);
+        let Some(user) = load_user(ctx, &prefix, &login.subject)? else {
+            return Ok(None);
+        };
+        if user.token_policies() != login.policies {
+            // A plain error from the renew callback, which Vault's expiration manager
+            // prefixes and its core wraps: a 500 in go-multierror's text.
+            return Err(VaultError::internal(crate::reply::multierror(
+                "failed to renew entry: policies have changed, not renewing",
+            )));
+        }
+        Ok(Some(increment))
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct User {
+struct User {
     password_hash: String,
     token: TokenParams,
 }
 
 impl User {
-    pub fn token_policies(&self) -> Vec<String> {
+    fn token_policies(&self) -> Vec<String> {
         self.token.token_policies()
     }
 }
@@ -44,11 +111,11 @@ pub(super) fn valid_name(name: &str) -> bool {
     }
 }
 
-pub fn load_user(ctx: &Ctx<'_>, prefix: &str, name: &str) -> VaultResult<Option<User>> {
+fn load_user(ctx: &Ctx<'_>, prefix: &str, name: &str) -> VaultResult<Option<User>> {
     Ok(ctx.vault.barrier.get_json(&user_key(prefix, name))?)
 }
 
-pub fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
+fn handle(ctx: &Ctx<'_>, mount: &MountEntry, rest: &str) -> VaultResult {
     let prefix = Table::Auth.data_prefix(&mount.uuid);
     let op = ctx.request.operation;
     let (area, name) = rest.split_once('/').unwrap_or((rest, ""));

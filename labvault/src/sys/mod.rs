@@ -1,5 +1,6 @@
-//! The system backend (`sys/…`): mount tables, policies, capabilities, the UI helpers,
-//! and sealing. The endpoints that work while sealed live in [`seal`].
+//! The system backend (`sys/…`): mount tables, the plugin catalog, leases, policies,
+//! capabilities, the UI helpers, and sealing. The endpoints that work while sealed live in
+//! [`seal`].
 
 mod capabilities;
 mod internal_ui;
@@ -64,17 +65,9 @@ pub async fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
     let segments: Vec<&str> = rest.splitn(2, '/').collect();
     match (segments[0], segments.get(1).copied().unwrap_or("")) {
         ("mounts", "") => mount_admin::list(ctx, mount_admin::secrets()),
-        ("mounts", path) => {
-            if op == Operation::Delete && !path.ends_with("/tune") {
-                // Disabling an engine revokes its leases first, as Vault's unmount does;
-                // if one cannot be revoked, the engine stays.
-                let prefix = crate::mounts::normalize_mount_path(path);
-                leases::revoke_under(ctx, &prefix, true, false).await?;
-            }
-            mount_admin::route(ctx, mount_admin::secrets(), path)
-        }
+        ("mounts", path) => mount_admin::route(ctx, mount_admin::secrets(), path).await,
         ("auth", "") => mount_admin::list(ctx, mount_admin::auth()),
-        ("auth", path) => mount_admin::route(ctx, mount_admin::auth(), path),
+        ("auth", path) => mount_admin::route(ctx, mount_admin::auth(), path).await,
         ("policies", rest) => match rest.strip_prefix("acl") {
             Some(name) => policy_admin::acl(ctx, name.trim_start_matches('/')),
             None => Err(VaultError::unsupported_path()),

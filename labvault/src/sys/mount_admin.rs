@@ -57,7 +57,7 @@ pub fn list(ctx: &Ctx<'_>, kind: Kind) -> VaultResult {
 }
 
 /// `sys/mounts/:path[/tune]` and `sys/auth/:path[/tune]`.
-pub fn route(ctx: &Ctx<'_>, kind: Kind, path: &str) -> VaultResult {
+pub async fn route(ctx: &Ctx<'_>, kind: Kind, path: &str) -> VaultResult {
     if let Some(mount_path) = path.strip_suffix("/tune") {
         // `sys/mounts/auth/x/tune` tunes an auth method without needing sudo.
         return match (kind.table, mount_path.strip_prefix("auth/")) {
@@ -68,7 +68,7 @@ pub fn route(ctx: &Ctx<'_>, kind: Kind, path: &str) -> VaultResult {
     match ctx.request.operation {
         Operation::Read => read(ctx, kind, path),
         Operation::Create | Operation::Update => enable(ctx, kind, path),
-        Operation::Delete => disable(ctx, kind, path),
+        Operation::Delete => disable(ctx, kind, path).await,
         _ => Err(VaultError::unsupported_operation()),
     }
 }
@@ -198,7 +198,7 @@ fn check_enable_allowed(
             "mount type of \"{mount_type}\" is not mountable"
         )));
     }
-    if !backends::implements(kind.table, mount_type) {
+    if !backends::in_catalog(kind.table, mount_type) {
         // Vault's own text for a type it does not know: clients look for it.
         return Err(VaultError::bad_request(format!(
             "plugin not found in the catalog: {mount_type}"
@@ -356,8 +356,14 @@ fn check_tuned_ttls(config: &MountConfig) -> VaultResult<()> {
     Ok(())
 }
 
-fn disable(ctx: &Ctx<'_>, kind: Kind, path: &str) -> VaultResult {
+async fn disable(ctx: &Ctx<'_>, kind: Kind, path: &str) -> VaultResult {
     let path = normalize_mount_path(path);
+    if kind.table == Table::Secret {
+        // Disabling an engine revokes its leases first, as Vault's unmount does for every
+        // engine (each secret taken back by the engine's `revoke`); if one cannot be
+        // revoked, the engine stays.
+        super::leases::revoke_under(ctx, &path, true, false).await?;
+    }
     if kind.table == Table::Auth && path == "token/" {
         return Err(VaultError::bad_request(
             "token credential backend cannot be disabled",

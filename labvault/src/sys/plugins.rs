@@ -3,7 +3,7 @@
 //! exactly what the server has.
 
 use crate::{
-    backends::catalog_of,
+    backends,
     core::Ctx,
     mounts::Table,
     reply::{Reply, VaultError, VaultResult},
@@ -28,7 +28,7 @@ fn table_of(kind: &str) -> Result<Option<Table>, VaultError> {
 }
 
 fn names_of(table: Option<Table>) -> Vec<&'static str> {
-    table.map(catalog_of).unwrap_or_default()
+    table.map(backends::catalog).unwrap_or_default()
 }
 
 pub fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
@@ -57,7 +57,7 @@ pub fn handle(ctx: &Ctx<'_>, rest: &str) -> VaultResult {
 fn whole_catalog() -> Value {
     let mut detailed = Vec::new();
     for (kind, table) in [("auth", Table::Auth), ("secret", Table::Secret)] {
-        for name in catalog_of(table) {
+        for name in backends::catalog(table) {
             detailed.push(json!({
                 "builtin": true, "deprecation_status": "supported", "name": name,
                 "type": kind, "version": builtin_version(),
@@ -65,8 +65,8 @@ fn whole_catalog() -> Value {
         }
     }
     json!({
-        "auth": catalog_of(Table::Auth),
-        "secret": catalog_of(Table::Secret),
+        "auth": backends::catalog(Table::Auth),
+        "secret": backends::catalog(Table::Secret),
         "database": [],
         "detailed": detailed,
     })
