@@ -14,8 +14,9 @@ use testcluster::TestCluster;
 
 /// `kubectl apply` of the plain manifests, as an operator without Helm installs Vaultdeck.
 fn apply_manifests(cluster: &TestCluster) {
-    let manifests =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/manifests/vaultdeck.yaml");
+    // The clone running the test, not the one that built it (they can share a target).
+    let manifests = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test"))
+        .join("../deploy/manifests/vaultdeck.yaml");
     let applied = std::process::Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(cluster.kubeconfig_path())
