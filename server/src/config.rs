@@ -105,6 +105,24 @@ pub struct Config {
     #[arg(long, env = "VAULTDECK_KUBE_HOST_ALIASES", value_delimiter = ',', value_parser = parse_http_url)]
     pub kube_host_aliases: Vec<reqwest::Url>,
 
+    /// Offer "Set it up in the cluster" on the Kubernetes configuration pages: Vaultdeck
+    /// creates the TokenReview reviewer's (or the secrets engine's) service account, binds
+    /// it, and writes its token into the mount's configuration, with its own cluster
+    /// identity. Off by default: whoever may update a mount's configuration then gets that
+    /// service account's rights in the cluster through Vault (README: Security).
+    #[arg(long, env = "VAULTDECK_SET_UP_SERVICE_ACCOUNTS", num_args = 0..=1, default_value = "false",
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub set_up_service_accounts: bool,
+
+    /// The ClusterRole "Set it up" binds to a Kubernetes secrets engine's service account
+    /// (it must exist: the Helm chart creates it with `rbac.setUpServiceAccounts`).
+    #[arg(
+        long,
+        env = "VAULTDECK_ENGINE_CLUSTER_ROLE",
+        default_value = "vault-secrets-engine"
+    )]
+    pub engine_cluster_role: String,
+
     /// The Vault namespace (Vault Enterprise, OpenBao) sent with every call.
     #[arg(long, env = "VAULT_NAMESPACE")]
     pub vault_namespace: Option<String>,

@@ -9,6 +9,7 @@ use crate::{
     pages::kubernetes::{
         cluster::{ClusterCard, ClusterDirectory},
         jwt,
+        set_up::SetUpInCluster,
     },
     routes::AppRoute,
     state::{permissions::use_permissions, toasts::use_toasts},
@@ -21,6 +22,9 @@ use vaultdeck_policy::Capability;
 
 #[component]
 pub fn ConfigPage(mount: String) -> impl IntoView {
+    // One per page: the set-up card and the form below share it, and the form is drawn
+    // again whenever the configuration is read again.
+    let directory = ClusterDirectory::new(&mount, MountKind::Secrets);
     let loaded = LocalResource::new({
         let mount = mount.clone();
         move || {
@@ -36,10 +40,12 @@ pub fn ConfigPage(mount: String) -> impl IntoView {
         </nav>
         <h1>{format!("Kubernetes secrets engine at {mount}/: configuration")}</h1>
         <EngineNav mount=mount.clone() />
+        <ClusterCard directory />
+        <SetUpInCluster mount=mount.clone() kind=MountKind::Secrets directory on_done=Callback::new(move |()| loaded.refetch()) />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || loaded.get().map(|answer| match answer {
                 Ok(current) => view! {
-                    <ConfigForm mount=mount.clone() configured=current.is_some() current=current.unwrap_or_default() reload=loaded />
+                    <ConfigForm mount=mount.clone() configured=current.is_some() current=current.unwrap_or_default() reload=loaded directory />
                 }.into_any(),
                 Err(error) => view! { <ErrorNotice error context="Could not read the configuration." /> }.into_any(),
             })}
@@ -98,10 +104,10 @@ fn ConfigForm(
     configured: bool,
     current: EngineConfig,
     reload: LocalResource<Result<Option<EngineConfig>, ApiError>>,
+    directory: ClusterDirectory,
 ) -> impl IntoView {
     let toasts = use_toasts();
     let permissions = use_permissions();
-    let directory = ClusterDirectory::new(&mount, MountKind::Secrets);
     let host = RwSignal::new(current.kubernetes_host.clone());
     let ca = RwSignal::new(current.kubernetes_ca_cert.clone());
     let disable_local = RwSignal::new(current.disable_local_ca_jwt);
@@ -162,7 +168,6 @@ fn ConfigForm(
                 "This engine is not configured yet: Vault cannot issue tokens until it knows the cluster."
             </p>
         })}
-        <ClusterCard directory />
         <form class="form form-wide" on:submit=submit data-testid="engine-config-form">
             <div class="actions">
                 <button type="button" class="button" on:click=use_cluster disabled=move || !directory.reachable() data-testid="use-this-cluster">

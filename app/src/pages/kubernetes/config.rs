@@ -3,7 +3,9 @@
 
 use super::{
     cluster::{ClusterCard, ClusterDirectory},
-    jwt, read_config, AuthConfig,
+    jwt, read_config,
+    set_up::SetUpInCluster,
+    AuthConfig,
 };
 use crate::routes::{AppRoute, K8sView};
 use crate::wire::MountKind;
@@ -20,6 +22,9 @@ use vaultdeck_policy::Capability;
 
 #[component]
 pub fn ConfigPage(mount: String) -> impl IntoView {
+    // One per page: the set-up card and the form below share it, and the form is drawn
+    // again whenever the configuration is read again.
+    let directory = ClusterDirectory::new(&mount, MountKind::Auth);
     let loaded = LocalResource::new({
         let mount = mount.clone();
         move || {
@@ -32,9 +37,11 @@ pub fn ConfigPage(mount: String) -> impl IntoView {
             <A href=AppRoute::k8s(&mount, K8sView::Roles).link()>{format!("auth/{mount}/ roles")}</A>
         </nav>
         <h1>{format!("Kubernetes configuration of auth/{mount}/")}</h1>
+        <ClusterCard directory />
+        <SetUpInCluster mount=mount.clone() kind=MountKind::Auth directory on_done=Callback::new(move |()| loaded.refetch()) />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || loaded.get().map(|answer| match answer {
-                Ok(current) => view! { <ConfigForm mount=mount.clone() current=current.unwrap_or_default() reload=loaded /> }.into_any(),
+                Ok(current) => view! { <ConfigForm mount=mount.clone() current=current.unwrap_or_default() reload=loaded directory /> }.into_any(),
                 Err(error) => view! { <ErrorNotice error context="Could not read the configuration." /> }.into_any(),
             })}
         </Suspense>
@@ -111,10 +118,10 @@ fn ConfigForm(
     mount: String,
     current: AuthConfig,
     reload: LocalResource<Result<Option<AuthConfig>, ApiError>>,
+    directory: ClusterDirectory,
 ) -> impl IntoView {
     let toasts = use_toasts();
     let permissions = use_permissions();
-    let directory = ClusterDirectory::new(&mount, MountKind::Auth);
     let host = RwSignal::new(current.kubernetes_host.clone());
     let ca = RwSignal::new(current.kubernetes_ca_cert.clone());
     let pem_keys = RwSignal::new(current.pem_keys.join(""));
@@ -175,7 +182,6 @@ fn ConfigForm(
     };
     let jwt_was_set = current.token_reviewer_jwt_set;
     view! {
-        <ClusterCard directory />
         <form class="form form-wide" on:submit=submit data-testid="k8s-config-form">
             <div class="actions">
                 <button type="button" class="button" on:click=use_cluster disabled=move || !directory.reachable() data-testid="use-this-cluster">
@@ -301,10 +307,12 @@ fn CertificateFacts(pem: RwSignal<String>) -> impl IntoView {
     }
 }
 
-/// The RBAC the reviewer's service account needs, with a long-lived token for it.
+/// The RBAC the reviewer's service account needs, with a long-lived token for it: everything
+/// it refers to, its namespace included.
 fn reviewer_yaml(account: &str, namespace: &str) -> String {
     format!(
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {account}\n  namespace: {namespace}\n---\n\
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n---\n\
+apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {account}\n  namespace: {namespace}\n---\n\
 apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {account}-tokenreview-binding\n\
 roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: system:auth-delegator\n\
 subjects:\n  - kind: ServiceAccount\n    name: {account}\n    namespace: {namespace}\n---\n\
@@ -405,6 +413,7 @@ mod tests {
         let yaml = reviewer_yaml("vault", "vault");
         assert!(yaml.contains("name: system:auth-delegator"));
         assert!(yaml.contains("kubernetes.io/service-account.name: vault"));
-        assert_eq!(yaml.matches("---").count(), 2);
+        assert_eq!(yaml.matches("---").count(), 3);
+        assert!(yaml.starts_with("apiVersion: v1\nkind: Namespace"));
     }
 }

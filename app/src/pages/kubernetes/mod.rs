@@ -11,6 +11,7 @@ pub mod overview;
 pub mod pod_check;
 pub mod role_form;
 pub mod roles;
+pub mod set_up;
 
 use crate::routes::K8sView;
 use crate::{
