@@ -233,6 +233,17 @@ test("a role with generated rules: Vault creates the account, Role and binding, 
     await expect(row).toHaveCount(0);
     await expect(page.getByTestId("no-leases")).toBeVisible();
   });
+
+  await test.step("the role is deleted behind its typed name", async () => {
+    await page.goto(`${deck.url}secrets/kubernetes/k8s/role/pod-reader`);
+    await page.getByTestId("delete-role").click();
+    await page.getByTestId("confirm-input").fill("pod-reader");
+    await page.getByTestId("confirm-action").click();
+    await expect(page).toHaveURL(`${deck.url}secrets/kubernetes/k8s/roles`);
+    await expect(page.locator('[data-testid="engine-role-row"][data-role="pod-reader"]')).toHaveCount(0);
+    const gone = await fetch(`${lab.addr}/v1/kubernetes/roles/pod-reader`, { headers: { "x-vault-token": lab.rootToken } });
+    expect(gone.status).toBe(404);
+  });
 });
 
 test("“Set it up in the cluster”, where the deployment allows it, for the auth method and the engine", async ({ page }) => {

@@ -206,6 +206,19 @@ test("a role made by hand: a missing service account is created from the warning
   }
   const role = await vaultOk(lab.addr, lab.rootToken, "GET", "auth/kubernetes/role/frontend");
   expect(role.data.bound_service_account_namespaces).toEqual(["web"]);
+
+  await test.step("deleted behind its typed name; the service account stays", async () => {
+    await page.getByTestId("delete-role").click();
+    await page.getByTestId("confirm-input").fill("frontnd");
+    await expect(page.getByTestId("confirm-action")).toBeDisabled();
+    await page.getByTestId("confirm-input").fill("frontend");
+    await page.getByTestId("confirm-action").click();
+    await expect(page).toHaveURL(`${deck.url}access/auth/kubernetes/k8s/roles`);
+    await expect(page.locator('[data-testid="role-row"][data-role="frontend"]')).toHaveCount(0);
+    const gone = await fetch(`${lab.addr}/v1/auth/kubernetes/role/frontend`, { headers: { "x-vault-token": lab.rootToken } });
+    expect(gone.status).toBe(404);
+    expect((await kube("GET", "/api/v1/namespaces/web/serviceaccounts/frontend")).status).toBe(200);
+  });
 });
 
 test("“Can this pod read it?” for webapp-one: its own secret yes, the other app's no", async ({ page }) => {

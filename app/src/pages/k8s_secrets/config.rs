@@ -5,10 +5,11 @@
 use super::{read_config, write, EngineConfig, EngineNav, RoleMode};
 use crate::{
     api::ApiError,
-    components::{copy::CopyButton, error_notice::ErrorNotice},
+    components::error_notice::ErrorNotice,
     pages::kubernetes::{
         cluster::{ClusterCard, ClusterDirectory},
         jwt,
+        rbac_yaml::{service_account_yaml, RbacYaml},
         set_up::SetUpInCluster,
     },
     routes::AppRoute,
@@ -270,16 +271,10 @@ fn engine_cluster_role_rules(mode: RoleMode) -> String {
 pub fn engine_rbac_yaml(mode: RoleMode, account: &str, namespace: &str) -> String {
     let cluster_role = format!("{account}-k8s-secrets-{}", mode.key());
     let rules = engine_cluster_role_rules(mode);
-    format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n---\n\
-apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {account}\n  namespace: {namespace}\n---\n\
-apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {cluster_role}\nrules:\n{rules}---\n\
-apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {cluster_role}\n\
-roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: {cluster_role}\n\
-subjects:\n  - kind: ServiceAccount\n    name: {account}\n    namespace: {namespace}\n---\n\
-apiVersion: v1\nkind: Secret\nmetadata:\n  name: {account}-token\n  namespace: {namespace}\n  annotations:\n    kubernetes.io/service-account.name: {account}\n\
-type: kubernetes.io/service-account-token\n"
-    )
+    let own_role = format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {cluster_role}\nrules:\n{rules}---\n"
+    );
+    service_account_yaml(account, namespace, &cluster_role, &own_role)
 }
 
 #[component]
@@ -290,37 +285,26 @@ fn EngineRbac() -> impl IntoView {
     let yaml = Signal::derive(move || {
         engine_rbac_yaml(mode.get(), account.get().trim(), namespace.get().trim())
     });
-    let fetch_command = move || {
-        format!(
-            "kubectl get secret {}-token -n {} -o jsonpath='{{.data.token}}' | base64 -d",
-            account.get().trim(),
-            namespace.get().trim()
-        )
+    let pick = move |ev: leptos::ev::Event| {
+        let key = event_target_value(&ev);
+        if let Some(picked) = RoleMode::ALL.into_iter().find(|m| m.key() == key) {
+            mode.set(picked);
+        }
     };
     view! {
         <section class="card" data-testid="engine-rbac">
             <h2>"The engine's permissions in the cluster"</h2>
             <p>"Vault calls the cluster with the JWT above, so its service account needs permission for what the roles ask of it. Pick the kind of role you use (each needs more than the one before), apply the YAML with kubectl apply -f, then paste the token it creates as the JWT."</p>
-            <div class="field-inline">
+            <RbacYaml account namespace yaml test_id="engine-rbac-yaml">
                 <label class="field">
                     <span>"Roles that use"</span>
-                    <select on:change=move |ev| {
-                        let key = event_target_value(&ev);
-                        if let Some(picked) = RoleMode::ALL.into_iter().find(|m| m.key() == key) {
-                            mode.set(picked);
-                        }
-                    } data-testid="engine-rbac-mode">
+                    <select on:change=pick data-testid="engine-rbac-mode">
                         {RoleMode::ALL.into_iter().map(|m| view! {
                             <option value=m.key() selected=move || mode.get() == m>{m.title()}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <label class="field"><span>"Service account"</span><input type="text" bind:value=account /></label>
-                <label class="field"><span>"Namespace"</span><input type="text" bind:value=namespace /></label>
-            </div>
-            <pre class="json-view" data-testid="engine-rbac-yaml">{move || yaml.get()}</pre>
-            <CopyButton value=yaml label="the YAML".to_string() />
-            <p class="muted">"Its token: " <code>{fetch_command}</code></p>
+            </RbacYaml>
         </section>
     }
 }

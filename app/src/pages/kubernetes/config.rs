@@ -3,7 +3,9 @@
 
 use super::{
     cluster::{ClusterCard, ClusterDirectory},
-    jwt, read_config,
+    jwt,
+    rbac_yaml::{service_account_yaml, RbacYaml},
+    read_config,
     set_up::SetUpInCluster,
     AuthConfig,
 };
@@ -11,7 +13,7 @@ use crate::routes::{AppRoute, K8sView};
 use crate::wire::MountKind;
 use crate::{
     api::{self, ApiError, Method},
-    components::{copy::CopyButton, error_notice::ErrorNotice, text_file::TextFileButton},
+    components::{error_notice::ErrorNotice, text_file::TextFileButton},
     state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
@@ -307,43 +309,23 @@ fn CertificateFacts(pem: RwSignal<String>) -> impl IntoView {
     }
 }
 
-/// The RBAC the reviewer's service account needs, with a long-lived token for it: everything
-/// it refers to, its namespace included.
-fn reviewer_yaml(account: &str, namespace: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n---\n\
-apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {account}\n  namespace: {namespace}\n---\n\
-apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {account}-tokenreview-binding\n\
-roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: system:auth-delegator\n\
-subjects:\n  - kind: ServiceAccount\n    name: {account}\n    namespace: {namespace}\n---\n\
-apiVersion: v1\nkind: Secret\nmetadata:\n  name: {account}-token\n  namespace: {namespace}\n  annotations:\n    kubernetes.io/service-account.name: {account}\n\
-type: kubernetes.io/service-account-token\n"
-    )
-}
-
 #[component]
 fn ReviewerRbac() -> impl IntoView {
     let account = RwSignal::new("vault".to_string());
     let namespace = RwSignal::new("vault".to_string());
-    let yaml = Signal::derive(move || reviewer_yaml(account.get().trim(), namespace.get().trim()));
-    let fetch_command = move || {
-        format!(
-            "kubectl get secret {}-token -n {} -o jsonpath='{{.data.token}}' | base64 -d",
+    let yaml = Signal::derive(move || {
+        service_account_yaml(
             account.get().trim(),
-            namespace.get().trim()
+            namespace.get().trim(),
+            "system:auth-delegator",
+            "",
         )
-    };
+    });
     view! {
         <section class="card" data-testid="reviewer-rbac">
             <h2>"The reviewer's permissions"</h2>
             <p>"Vault checks each pod's token with the cluster's TokenReview API. The service account whose JWT it uses for that needs the "<code>"system:auth-delegator"</code>" cluster role. Apply this with kubectl apply -f, then paste the token it creates as the reviewer JWT."</p>
-            <div class="field-inline">
-                <label class="field"><span>"Service account"</span><input type="text" bind:value=account /></label>
-                <label class="field"><span>"Namespace"</span><input type="text" bind:value=namespace /></label>
-            </div>
-            <pre class="json-view" data-testid="reviewer-yaml">{move || yaml.get()}</pre>
-            <CopyButton value=yaml label="the YAML".to_string() />
-            <p class="muted">"Its token: " <code>{fetch_command}</code></p>
+            <RbacYaml account namespace yaml test_id="reviewer-yaml">{()}</RbacYaml>
         </section>
     }
 }
@@ -406,14 +388,5 @@ mod tests {
         let two = "-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n\n-----BEGIN PUBLIC KEY-----\nBBB\n-----END PUBLIC KEY-----";
         assert_eq!(split_pem_blocks(two).len(), 2);
         assert!(split_pem_blocks("  \n").is_empty());
-    }
-
-    #[test]
-    fn the_reviewer_yaml_binds_auth_delegator() {
-        let yaml = reviewer_yaml("vault", "vault");
-        assert!(yaml.contains("name: system:auth-delegator"));
-        assert!(yaml.contains("kubernetes.io/service-account.name: vault"));
-        assert_eq!(yaml.matches("---").count(), 3);
-        assert!(yaml.starts_with("apiVersion: v1\nkind: Namespace"));
     }
 }
