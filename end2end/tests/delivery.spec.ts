@@ -12,7 +12,7 @@ import { expect, Page, test } from "./support/fixtures";
 import { Cluster, startCluster } from "./support/cluster";
 import { TestVault, startVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
-import { logInWithToken } from "./support/ui";
+import { logInWithToken, screenshot } from "./support/ui";
 
 let cluster: Cluster;
 let lab: TestVault;
@@ -193,11 +193,12 @@ test("prove it: the real agent renders the secret's values", async ({ page }) =>
   await expect(rendered.getByTestId("delivery-rendered-text")).toContainText(`password=${PASSWORD}`);
   await expect(rendered.getByTestId("delivery-rendered-text")).toContainText(`username=${USERNAME}`);
   await expect(rendered.getByTestId("delivery-rendered-checks")).toHaveText("password: found, username: found");
+  await screenshot(page, "delivery-proof");
   // Values are shown to the user who may read them, never written to Vaultdeck's log.
   expect(deck.output()).not.toContain(PASSWORD);
 });
 
-test("bad input and a secret the role cannot read stop the generation", async ({ page }) => {
+test("bad input, a wrong audience and a secret the role cannot read stop the generation", async ({ page }) => {
   await deliverAppOne(page);
   await page.getByTestId("delivery-namespace").fill("Not A Namespace");
   await page.getByTestId("delivery-generate").click();
@@ -205,6 +206,15 @@ test("bad input and a secret the role cannot read stop the generation", async ({
   await expect(page.getByTestId("delivery-outputs")).toHaveCount(0);
   await expect(page.getByTestId("delivery-namespace")).toHaveValue("Not A Namespace");
   await expect(page.getByTestId("delivery-secret-keys")).toHaveValue("password, username");
+
+  // The role has no audience: a token for "vault" would fail its TokenReview, so nothing
+  // is written and the fix is named.
+  await page.getByTestId("delivery-namespace").fill("default");
+  await page.getByTestId("delivery-audience").fill("vault");
+  await page.getByTestId("delivery-generate").click();
+  await expect(page.getByTestId("delivery-audience-fix")).toContainText("has no audience");
+  await expect(page.getByTestId("delivery-outputs")).toHaveCount(0);
+  await page.getByTestId("delivery-audience").fill("");
 
   // The role's policy reads app_one only: app_two fails the check, with the fix, and no
   // manifest is written.
