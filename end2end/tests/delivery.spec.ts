@@ -132,6 +132,13 @@ test.describe.configure({ mode: "serial" });
 
 test("from the secret, each method's manifests, after a real login as webapp-one", async ({ page }) => {
   await deliverAppOne(page);
+  // A Vault namespace goes into the manifests only; changing the form takes the files away
+  // until it is checked again.
+  await page.getByTestId("delivery-vault-namespace").fill("team-a");
+  await generate(page, "injector");
+  expect(parse((await texts(page))[0]).spec.template.metadata.annotations["vault.hashicorp.com/namespace"]).toBe("team-a");
+  await page.getByTestId("delivery-vault-namespace").fill("");
+  await expect(page.getByTestId("delivery-outputs")).toHaveCount(0);
   await generate(page, "injector");
   await expect(page.getByTestId("delivery-finding")).toHaveAttribute("data-path", "kv/data/webapps/app_one");
 
@@ -144,6 +151,7 @@ test("from the secret, each method's manifests, after a real login as webapp-one
   expect(annotations["vault.hashicorp.com/agent-inject-secret-app_one"]).toBe("kv/data/webapps/app_one");
   expect(annotations["vault.hashicorp.com/agent-inject-template-app_one"]).toContain(".Data.data.password");
   expect(annotations["vault.hashicorp.com/auth-path"]).toBeUndefined();
+  expect(annotations["vault.hashicorp.com/namespace"]).toBeUndefined();
   expect(patch.spec.template.spec.serviceAccountName).toBe("webapp-one");
   await expect(page.getByTestId("delivery-command")).toHaveText(
     'kubectl patch deployment/webapp-one --namespace default --patch "$(cat webapp-one-vault-patch.yaml)"',

@@ -36,6 +36,8 @@ pub fn DeliverPage() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Fields {
     vault_addr: RwSignal<String>,
+    /// Vault Enterprise / OpenBao namespace the secrets live in; empty for none.
+    vault_namespace: RwSignal<String>,
     auth_mount: RwSignal<String>,
     role: RwSignal<String>,
     namespace: RwSignal<String>,
@@ -52,7 +54,7 @@ impl Fields {
     fn draft(self) -> DeliveryDraft {
         DeliveryDraft {
             vault_addr: self.vault_addr.get_untracked(),
-            vault_namespace: String::new(),
+            vault_namespace: self.vault_namespace.get_untracked(),
             auth_mount: self.auth_mount.get_untracked(),
             role: self.role.get_untracked(),
             namespace: self.namespace.get_untracked(),
@@ -75,6 +77,7 @@ impl Fields {
     fn track(self) {
         for field in [
             self.vault_addr,
+            self.vault_namespace,
             self.auth_mount,
             self.role,
             self.namespace,
@@ -186,6 +189,7 @@ fn Deliver() -> impl IntoView {
     let from = |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
     let fields = Fields {
         vault_addr: RwSignal::new(String::new()),
+        vault_namespace: RwSignal::new(String::new()),
         auth_mount: RwSignal::new(
             Some(from("auth"))
                 .filter(|a| !a.is_empty())
@@ -350,6 +354,11 @@ fn Deliver() -> impl IntoView {
             <label class="field">
                 <span>"Vault's address from inside the cluster"</span>
                 <input type="text" bind:value=fields.vault_addr autocomplete="off" data-testid="delivery-vault-addr" />
+            </label>
+            <label class="field">
+                <span>"Vault namespace"</span>
+                <input type="text" bind:value=fields.vault_namespace autocomplete="off" data-testid="delivery-vault-namespace" />
+                <small class="muted">"Vault Enterprise or OpenBao only; empty when the secrets are not in a namespace."</small>
             </label>
             <h2>"Secrets"</h2>
             <SecretRows secrets=fields.secrets />
