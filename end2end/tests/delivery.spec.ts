@@ -206,6 +206,27 @@ test("prove it: the real agent renders the secret's values", async ({ page }) =>
   expect(deck.output()).not.toContain(PASSWORD);
 });
 
+test("from the role's page: the role and what it binds are filled in", async ({ page }) => {
+  await logInWithToken(page, deck.url, lab.rootToken);
+  await page.goto(`${deck.url}access/auth/kubernetes/k8s/role/webapp-one`);
+  await expect(page.getByRole("heading", { name: "Kubernetes role webapp-one" })).toBeVisible();
+  await page.getByTestId("deliver-role").click();
+  await expect(page.getByRole("heading", { name: "Deliver to a pod" })).toBeVisible();
+  await expect(page.getByTestId("delivery-auth-mount")).toHaveValue("kubernetes");
+  await expect(page.getByTestId("delivery-role")).toHaveValue("webapp-one");
+  await expect(page.getByTestId("delivery-namespace")).toHaveValue("default");
+  await expect(page.getByTestId("delivery-account")).toHaveValue("webapp-one");
+  await expect(page.getByTestId("delivery-no-secrets")).toBeVisible();
+  // No secret yet: the form says so instead of writing empty manifests.
+  await page.getByTestId("delivery-generate").click();
+  await expect(page.getByTestId("delivery-invalid")).toContainText("Pick at least one secret");
+  await page.getByTestId("delivery-new-path").fill("webapps/app_one");
+  await page.getByTestId("delivery-add-secret").click();
+  await expect(page.getByTestId("delivery-secret")).toContainText("kv/webapps/app_one (KV v2)");
+  await generate(page, "csi");
+  await expect(page.locator('[data-testid="delivery-file"]')).toHaveCount(2);
+});
+
 test("bad input, a wrong audience and a secret the role cannot read stop the generation", async ({ page }) => {
   await deliverAppOne(page);
   await page.getByTestId("delivery-namespace").fill("Not A Namespace");
