@@ -5,6 +5,7 @@
 
 use crate::components::layout::{Frame, Layout};
 use crate::pages::{
+    delivery::DeliverPage,
     home::HomePage,
     init::InitPage,
     k8s_secrets::EnginePage,
@@ -72,7 +73,19 @@ pub enum AppRoute {
     PolicyCreate,
     PolicyTester,
     Policy(String),
+    /// "Deliver to a pod" (`/kubernetes/deliver`), from a secret or a role (query only).
+    Deliver(DeliverFrom),
     NotFound,
+}
+
+/// Where "Deliver to a pod" starts: a KV secret (`mount`, `path`), a Kubernetes auth role
+/// (`auth`, `role`), or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliverFrom {
+    pub auth: Option<String>,
+    pub role: Option<String>,
+    pub mount: Option<String>,
+    pub path: Option<String>,
 }
 
 /// A page of a KV mount. Secret paths and folders are relative to the mount.
@@ -119,6 +132,7 @@ impl AppRoute {
             "" => return AppRoute::Home,
             "status" => return AppRoute::Status,
             "kubernetes" => return AppRoute::Kubernetes,
+            "kubernetes/deliver" => return AppRoute::Deliver(DeliverFrom::default()),
             "init" => return AppRoute::Init,
             "unseal" => return AppRoute::Unseal,
             "login" => {
@@ -176,6 +190,15 @@ impl AppRoute {
             AppRoute::PolicyCreate => "/access/policies/create".into(),
             AppRoute::PolicyTester => "/access/policies/tester".into(),
             AppRoute::Policy(name) => format!("/access/policies/{}", encode_path(name)),
+            AppRoute::Deliver(from) => with_query(
+                "/kubernetes/deliver".into(),
+                &[
+                    ("auth", from.auth.as_deref()),
+                    ("role", from.role.as_deref()),
+                    ("mount", from.mount.as_deref()),
+                    ("path", from.path.as_deref()),
+                ],
+            ),
             AppRoute::NotFound => "/".into(),
         }
     }
@@ -487,6 +510,7 @@ fn page_for(route: AppRoute) -> AnyView {
         AppRoute::PolicyCreate => view! { <PolicyCreatePage /> }.into_any(),
         AppRoute::PolicyTester => view! { <PolicyTesterPage /> }.into_any(),
         AppRoute::Policy(name) => view! { <PolicyEditPage name /> }.into_any(),
+        AppRoute::Deliver(_) => view! { <DeliverPage /> }.into_any(),
         AppRoute::NotFound => view! { <NotFound /> }.into_any(),
     }
 }
@@ -541,6 +565,7 @@ mod tests {
             AppRoute::PolicyCreate,
             AppRoute::PolicyTester,
             AppRoute::Policy("webapp-one-read".into()),
+            AppRoute::Deliver(DeliverFrom::default()),
         ];
         for route in routes {
             assert_eq!(AppRoute::parse(&route.href()), route, "{}", route.href());
@@ -635,5 +660,14 @@ mod tests {
             },
         );
         assert_eq!(create.href(), "/secrets/kv/create?folder=a%2F&name=x");
+        let deliver = AppRoute::Deliver(DeliverFrom {
+            mount: Some("kv".into()),
+            path: Some("webapps/app_one".into()),
+            ..DeliverFrom::default()
+        });
+        assert_eq!(
+            deliver.href(),
+            "/kubernetes/deliver?mount=kv&path=webapps%2Fapp_one"
+        );
     }
 }

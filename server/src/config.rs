@@ -127,6 +127,22 @@ pub struct Config {
     #[arg(long, env = "VAULT_NAMESPACE")]
     pub vault_namespace: Option<String>,
 
+    /// A `bao` or `vault` binary: with it, "Deliver to a pod" offers "Prove it", which runs
+    /// that binary's agent once with the generated configuration against this Vault.
+    #[arg(long, env = "VAULTDECK_AGENT_BINARY", value_parser = parse_agent_binary)]
+    pub agent_binary: Option<PathBuf>,
+
+    /// Where "Prove it" keeps a run's files (the token, the rendered secrets) while the
+    /// agent runs: a private directory per run, removed right after. Default: the system's.
+    #[arg(long, env = "VAULTDECK_AGENT_WORK_DIR")]
+    pub agent_work_dir: Option<PathBuf>,
+
+    /// Vault's address as pods in the cluster reach it, e.g.
+    /// `http://vault.vault-system.svc:8200`: prefilled in the manifests "Deliver to a pod"
+    /// writes. Default: `VAULT_ADDR`.
+    #[arg(long, env = "VAULTDECK_IN_CLUSTER_VAULT_ADDR", value_parser = parse_http_url)]
+    pub in_cluster_vault_addr: Option<reqwest::Url>,
+
     /// The session cookie's `Secure` flag: `auto` (on unless listening on loopback over
     /// plain HTTP), `true` or `false`.
     #[arg(
@@ -253,6 +269,23 @@ fn parse_http_url(value: &str) -> Result<reqwest::Url, String> {
         "http" | "https" => Ok(url),
         other => Err(format!("scheme must be http or https, not {other}")),
     }
+}
+
+/// An agent binary: an executable file named `bao` or `vault` (the only agents whose
+/// configuration Vaultdeck writes).
+fn parse_agent_binary(value: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(value);
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name != "bao" && name != "vault" {
+        return Err("must name a `bao` or `vault` binary".into());
+    }
+    if !path.is_file() {
+        return Err(format!("{value} is not a file"));
+    }
+    Ok(path)
 }
 
 fn parse_base_path(value: &str) -> Result<BasePath, String> {

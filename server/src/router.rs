@@ -36,6 +36,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/k8s/test-login", post(k8s::test_login))
         .route("/k8s/token-abilities", post(k8s::token_abilities))
         .route("/k8s/set-up", post(k8s::set_up))
+        .route("/delivery/settings", get(k8s::get_delivery_settings))
+        .route("/delivery/prove", post(k8s::prove_delivery))
         .route("/tools/certificate", post(k8s::inspect_certificate))
         .route("/tools/role-rules", post(k8s::check_role_rules))
         .fallback(|| async { crate::error::ApiError::NotFound })

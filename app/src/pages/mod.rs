@@ -1,5 +1,6 @@
 //! One module per Vault flow.
 
+pub mod delivery;
 pub mod home;
 pub mod init;
 pub mod k8s_secrets;

@@ -8,7 +8,7 @@ use super::{
     pod_check::PodCheck,
     read_role, write_role, Role,
 };
-use crate::routes::{AppRoute, K8sView};
+use crate::routes::{AppRoute, DeliverFrom, K8sView};
 use crate::wire::MountKind;
 use crate::{
     api::ApiError,
@@ -53,6 +53,15 @@ pub fn RoleFormPage(mount: String, role: Option<String>) -> impl IntoView {
             <A href=back>{format!("auth/{mount}/ roles")}</A>
         </nav>
         <h1>{title}</h1>
+        {role.clone().map(|name| view! {
+            <p>
+                <A href=AppRoute::Deliver(DeliverFrom {
+                    auth: Some(mount.clone()),
+                    role: Some(name),
+                    ..DeliverFrom::default()
+                }).link() attr:data-testid="deliver-role">"Deliver a secret to a pod"</A>
+            </p>
+        })}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || loaded.get().map(|answer| match answer {
                 Ok(current) => view! { <RoleEditor mount=mount.clone() name=role.clone() current /> }.into_any(),

@@ -3,12 +3,15 @@
 //! goes through `gate`: the user's own Vault token decides, and the BFF's cluster
 //! credentials never do more than it allows.
 
+mod agent_run;
 mod gate;
+mod prove;
 mod role_rules;
 mod set_up;
 mod test_login;
 mod token_abilities;
 
+pub use prove::{get_delivery_settings, prove_delivery};
 pub use role_rules::check_role_rules;
 pub use set_up::set_up;
 pub use test_login::test_login;
