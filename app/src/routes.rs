@@ -23,6 +23,7 @@ use crate::pages::{
     },
     status::StatusPage,
     unseal::UnsealPage,
+    workloads::WorkloadsPage,
 };
 use crate::wire::encode_query_value;
 use leptos::prelude::*;
@@ -75,6 +76,12 @@ pub enum AppRoute {
     Policy(String),
     /// "Deliver to a pod" (`/kubernetes/deliver`), from a secret or a role (query only).
     Deliver(DeliverFrom),
+    /// The Workloads check (`/kubernetes/workloads`), for an auth mount and a namespace
+    /// (query only).
+    Workloads {
+        auth: Option<String>,
+        namespace: Option<String>,
+    },
     NotFound,
 }
 
@@ -133,6 +140,12 @@ impl AppRoute {
             "status" => return AppRoute::Status,
             "kubernetes" => return AppRoute::Kubernetes,
             "kubernetes/deliver" => return AppRoute::Deliver(DeliverFrom::default()),
+            "kubernetes/workloads" => {
+                return AppRoute::Workloads {
+                    auth: None,
+                    namespace: None,
+                }
+            }
             "init" => return AppRoute::Init,
             "unseal" => return AppRoute::Unseal,
             "login" => {
@@ -197,6 +210,13 @@ impl AppRoute {
                     ("role", from.role.as_deref()),
                     ("mount", from.mount.as_deref()),
                     ("path", from.path.as_deref()),
+                ],
+            ),
+            AppRoute::Workloads { auth, namespace } => with_query(
+                "/kubernetes/workloads".into(),
+                &[
+                    ("auth", auth.as_deref()),
+                    ("namespace", namespace.as_deref()),
                 ],
             ),
             AppRoute::NotFound => "/".into(),
@@ -511,6 +531,7 @@ fn page_for(route: AppRoute) -> AnyView {
         AppRoute::PolicyTester => view! { <PolicyTesterPage /> }.into_any(),
         AppRoute::Policy(name) => view! { <PolicyEditPage name /> }.into_any(),
         AppRoute::Deliver(_) => view! { <DeliverPage /> }.into_any(),
+        AppRoute::Workloads { .. } => view! { <WorkloadsPage /> }.into_any(),
         AppRoute::NotFound => view! { <NotFound /> }.into_any(),
     }
 }
@@ -566,6 +587,10 @@ mod tests {
             AppRoute::PolicyTester,
             AppRoute::Policy("webapp-one-read".into()),
             AppRoute::Deliver(DeliverFrom::default()),
+            AppRoute::Workloads {
+                auth: None,
+                namespace: None,
+            },
         ];
         for route in routes {
             assert_eq!(AppRoute::parse(&route.href()), route, "{}", route.href());
@@ -668,6 +693,14 @@ mod tests {
         assert_eq!(
             deliver.href(),
             "/kubernetes/deliver?mount=kv&path=webapps%2Fapp_one"
+        );
+        let workloads = AppRoute::Workloads {
+            auth: Some("team/k8s".into()),
+            namespace: Some("default".into()),
+        };
+        assert_eq!(
+            workloads.href(),
+            "/kubernetes/workloads?auth=team%2Fk8s&namespace=default"
         );
     }
 }

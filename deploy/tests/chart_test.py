@@ -63,11 +63,14 @@ LOOK = [
     {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list"]},
     {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list"]},
 ]
+# The Workloads page's read-only right, granted unless rbac.readWorkloads is false.
+WORKLOADS = {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets", "daemonsets"], "verbs": ["get", "list"]}
 ALL_RIGHTS = [
     {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "create"]},
     {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "create"]},
     {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
     {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "delete"]},
+    WORKLOADS,
 ]
 
 POD_SECURITY = {
@@ -549,15 +552,21 @@ class VaultTls(unittest.TestCase):
 class Rbac(unittest.TestCase):
     def test_writes_turned_off(self):
         r = Rendered({"rbac": {"createServiceAccounts": False, "testLogins": False}})
-        self.assertEqual(r.rules(), LOOK)
+        self.assertEqual(r.rules(), LOOK + [WORKLOADS])
         verbs = {verb for rule in r.rules() for verb in rule["verbs"]}
         self.assertEqual(verbs, {"get", "list"})
+
+    def test_workloads_turned_off(self):
+        r = Rendered({"rbac": {"readWorkloads": False}})
+        self.assertEqual(r.rules(), ALL_RIGHTS[:-1])
+        self.assertNotIn("apps", {group for rule in r.rules() for group in rule["apiGroups"]})
 
     def test_only_test_logins(self):
         r = Rendered({"rbac": {"createServiceAccounts": False}})
         self.assertEqual(r.rules(), LOOK + [
             {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
             {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "delete"]},
+            WORKLOADS,
         ])
 
     def test_only_creating_service_accounts(self):
@@ -566,12 +575,12 @@ class Rbac(unittest.TestCase):
             {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "create"]},
             {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "create"]},
             {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+            WORKLOADS,
         ])
 
-    def test_set_up_and_workloads_when_asked_for(self):
-        r = Rendered({"rbac": {"readWorkloads": True, "setUpServiceAccounts": {"enabled": True}}})
+    def test_set_up_when_asked_for(self):
+        r = Rendered({"rbac": {"setUpServiceAccounts": {"enabled": True}}})
         self.assertEqual(r.rules(), ALL_RIGHTS + [
-            {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets", "daemonsets"], "verbs": ["get", "list"]},
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterrolebindings"], "verbs": ["create"]},
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"],
              "resourceNames": ["system:auth-delegator", "vault-secrets-engine"]},
@@ -591,6 +600,7 @@ class Rbac(unittest.TestCase):
             {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "create"]},
             {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "create"]},
             {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+            WORKLOADS,
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterrolebindings"], "verbs": ["create"]},
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"],
              "resourceNames": ["system:auth-delegator", "mine"]},
@@ -810,7 +820,7 @@ class Install(unittest.TestCase):
         with self.helm_in("lifecycle") as config:
             config.upgrade(CHART, "vaultdeck", {"rbac": {"createServiceAccounts": False, "testLogins": False}},
                            namespace="lifecycle", timeout=60)
-        self.assertEqual(self.get("clusterrole", "lifecycle-vaultdeck")["rules"], LOOK)
+        self.assertEqual(self.get("clusterrole", "lifecycle-vaultdeck")["rules"], LOOK + [WORKLOADS])
         for verb, resource in [("create", "serviceaccounts/token"), ("create", "serviceaccounts"),
                                ("create", "namespaces"), ("create", "secrets"), ("delete", "secrets")]:
             self.assertFalse(self.can("lifecycle:vaultdeck", verb, resource), f"{verb} {resource}")

@@ -240,7 +240,7 @@ pub fn default_template(path: &str) -> String {
 }
 
 /// Go's `strconv.ParseBool`, which the injector uses.
-fn parse_bool(text: &str) -> bool {
+pub(crate) fn parse_bool(text: &str) -> bool {
     matches!(text, "1" | "t" | "T" | "true" | "TRUE" | "True")
 }
 

@@ -12,6 +12,7 @@ pub mod csi;
 pub mod eso;
 pub mod injector;
 pub mod templates;
+pub mod workloads;
 pub mod yaml;
 
 use serde::{Deserialize, Serialize};

@@ -12,3 +12,4 @@ pub mod not_found;
 pub mod policies;
 pub mod status;
 pub mod unseal;
+pub mod workloads;

@@ -283,6 +283,27 @@ pub struct PolicyRule {
     pub non_resource_urls: Vec<String>,
 }
 
+/// `GET api/k8s/workloads?mount=…&namespace=…`: the Deployments, StatefulSets and
+/// DaemonSets of a namespace, as the injector sees their pod templates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Workloads {
+    pub namespace: String,
+    pub workloads: Vec<Workload>,
+}
+
+/// One workload: `kind` is `Deployment`, `StatefulSet` or `DaemonSet`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    pub kind: String,
+    pub name: String,
+    /// The pod template's `spec.serviceAccountName` (`default` when unset, as the API
+    /// server fills it in for the pods).
+    pub service_account: String,
+    /// The pod template's `metadata.annotations` named `vault.hashicorp.com/…`, the only
+    /// ones the injector reads.
+    pub annotations: BTreeMap<String, String>,
+}
+
 /// `POST api/tools/certificate`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CertificateText {
@@ -337,6 +358,14 @@ pub mod urls {
     }
 
     pub const TEST_LOGIN: &str = "api/k8s/test-login";
+
+    pub fn workloads(mount: &str, namespace: &str) -> String {
+        format!(
+            "api/k8s/workloads?mount={}&namespace={}",
+            q(mount),
+            q(namespace)
+        )
+    }
 
     pub fn set_up(mount: &str, kind: MountKind) -> String {
         format!("api/k8s/set-up?mount={}{}", q(mount), engine(kind))

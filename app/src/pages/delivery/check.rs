@@ -11,6 +11,7 @@ use crate::{
         pod_check::{explain, Finding},
         read_role,
         role_form::RoleDraft,
+        Role,
     },
     wire::k8s::TestLoginRequest,
 };
@@ -40,24 +41,33 @@ pub async fn check(plan: &Plan) -> Result<Verdict, ApiError> {
     if let Err(fix) = audience_check(&plan.role, &role.audience, plan.audience_value()) {
         return Ok(Verdict::Audience(fix));
     }
-    let paths: Vec<String> = plan.secrets.iter().map(|s| s.api_path()).collect();
     let request = TestLoginRequest {
         mount: plan.auth_mount.clone(),
         role: plan.role.clone(),
         namespace: plan.namespace.clone(),
         service_account: plan.service_account.clone(),
-        paths: paths.clone(),
+        paths: plan.secrets.iter().map(|s| s.api_path()).collect(),
     };
+    Ok(Verdict::Findings(read_findings(&request, &role).await?))
+}
+
+/// Logs in as `request`'s service account and explains, for each of its paths, whether the
+/// login may read it: one finding per path, in order. Also the Workloads check's.
+pub async fn read_findings(
+    request: &TestLoginRequest,
+    role: &Role,
+) -> Result<Vec<(String, Finding)>, ApiError> {
     // One login answers for every path: its report holds the capabilities of each.
-    let report = cluster::test_login(&request).await?;
-    let draft = RoleDraft::from_role(&role);
+    let report = cluster::test_login(request).await?;
+    let draft = RoleDraft::from_role(role);
     let mut findings = Vec::new();
-    for path in paths {
+    for path in &request.paths {
         let one = TestLoginRequest {
             paths: vec![path.clone()],
             ..request.clone()
         };
-        findings.push((path, explain(&one, &draft, Capability::Read, &report).await));
+        let finding = explain(&one, &draft, Capability::Read, &report).await;
+        findings.push((path.clone(), finding));
     }
-    Ok(Verdict::Findings(findings))
+    Ok(findings)
 }

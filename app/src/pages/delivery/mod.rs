@@ -7,6 +7,7 @@ pub mod check;
 pub mod draft;
 pub mod results;
 
+use crate::routes::AppRoute;
 use crate::{
     api::{self, ApiError},
     components::{error_notice::ErrorNotice, guard::RequireLogin},
@@ -20,7 +21,7 @@ use crate::{
 use check::Verdict;
 use draft::{DeliveryDraft, SecretDraft};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::{components::A, hooks::use_query_map};
 use results::{Outputs, ProveIt};
 use serde_json::Value;
 
@@ -315,6 +316,9 @@ fn Deliver() -> impl IntoView {
     view! {
         <h1>"Deliver to a pod"</h1>
         <p class="muted">"Pick the Kubernetes auth role a workload logs in with, the service account it runs as, the secrets it needs and how it gets them. Vaultdeck first logs in as that service account, as the pod would, and checks it may read every secret; then it writes the manifests."</p>
+        <p class="muted">"Already deployed? "
+            <A href=move || AppRoute::Workloads { auth: Some(fields.auth_mount.get()), namespace: Some(fields.namespace.get()).filter(|n| !n.trim().is_empty()) }.link() attr:data-testid="delivery-workloads-link">"Check the workloads"</A>
+            " of a namespace against their annotations."</p>
         <form class="form card" on:submit=submit data-testid="delivery-form">
             <h2>"Who logs in"</h2>
             <label class="field">

@@ -36,6 +36,11 @@ impl RunDir {
         };
         let dir =
             made.map_err(|e| ApiError::Internal(format!("no directory for the agent: {e}")))?;
+        // tempfile leaves the mode to the umask (0755 under the usual 022); the token and the
+        // rendered secrets inside must be the BFF user's alone.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| ApiError::Internal(format!("no private directory for the agent: {e}")))?;
         std::fs::create_dir(dir.path().join("secrets"))
             .map_err(|e| ApiError::Internal(format!("no directory for the agent: {e}")))?;
         Ok(RunDir { dir })

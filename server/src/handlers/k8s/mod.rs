@@ -10,12 +10,14 @@ mod role_rules;
 mod set_up;
 mod test_login;
 mod token_abilities;
+mod workloads;
 
 pub use prove::{get_delivery_settings, prove_delivery};
 pub use role_rules::check_role_rules;
 pub use set_up::set_up;
 pub use test_login::test_login;
 pub use token_abilities::token_abilities;
+pub use workloads::list_workloads;
 
 use crate::{
     error::ApiError,
