@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { expect, Page, test } from "./support/fixtures";
-import { Cluster, startCluster } from "./support/cluster";
+import { Cluster, kubeOk as kubeOkAsAdmin, reviewerToken, startCluster } from "./support/cluster";
 import { TestVault, startVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken, screenshot } from "./support/ui";
@@ -17,6 +17,8 @@ import { logInWithToken, screenshot } from "./support/ui";
 let cluster: Cluster;
 let lab: TestVault;
 let deck: Vaultdeck;
+
+const kubeOk = (method: string, path: string, body?: unknown) => kubeOkAsAdmin(cluster, method, path, body);
 
 const PASSWORD = "app-one-password-d3l1v3r";
 const USERNAME = "app_one_user";
@@ -29,44 +31,6 @@ function baoBinary(): string {
   return path;
 }
 
-/** One call to the cluster's API as its admin (what kubectl would do for the operator). */
-async function kube(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const { request } = await import("node:https");
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${cluster.apiUrl}${path}`,
-      { method, ca: cluster.caPem, headers: { authorization: `Bearer ${cluster.adminToken}`, "content-type": "application/json" } },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.write(JSON.stringify(body));
-    req.end();
-  });
-}
-
-async function kubeOk(method: string, path: string, body?: unknown): Promise<any> {
-  const answer = await kube(method, path, body);
-  if (answer.status >= 300) throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-  return answer.body;
-}
-
-/** The TokenReview reviewer the auth method's configuration uses. */
-async function reviewerToken(): Promise<string> {
-  await kubeOk("POST", "/api/v1/namespaces", { metadata: { name: "vault" } });
-  await kubeOk("POST", "/api/v1/namespaces/vault/serviceaccounts", { metadata: { name: "vault" } });
-  await kubeOk("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-    metadata: { name: "vault-tokenreview-binding" },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
-    subjects: [{ kind: "ServiceAccount", name: "vault", namespace: "vault" }],
-  });
-  const answer = await kubeOk("POST", "/api/v1/namespaces/vault/serviceaccounts/vault/token", { spec: { expirationSeconds: 86400 } });
-  return answer.status.token;
-}
-
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   cluster = await startCluster();
@@ -75,7 +39,7 @@ test.beforeAll(async () => {
     vaultAddr: lab.addr,
     env: { KUBECONFIG: cluster.kubeconfig, VAULTDECK_AGENT_BINARY: baoBinary() },
   });
-  const reviewer = await reviewerToken();
+  const reviewer = await reviewerToken(cluster);
   await kubeOk("POST", "/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "webapp-one" } });
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/auth/kubernetes", { type: "kubernetes" });
   await vaultOk(lab.addr, lab.rootToken, "POST", "auth/kubernetes/config", {

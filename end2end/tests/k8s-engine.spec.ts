@@ -7,8 +7,7 @@
 
 import { parseAllDocuments } from "yaml";
 import { expect, Page, test } from "./support/fixtures";
-import { Cluster, startCluster } from "./support/cluster";
-import { kube } from "./support/kubectl-proxy";
+import { Cluster, kube, startCluster } from "./support/cluster";
 import { TestVault, startVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken, screenshot } from "./support/ui";

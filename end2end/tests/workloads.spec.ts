@@ -4,8 +4,7 @@
 // the real login's read check; the correctly annotated Deployment passes.
 
 import { expect, test } from "./support/fixtures";
-import { Cluster, startCluster } from "./support/cluster";
-import { kube } from "./support/kubectl-proxy";
+import { Cluster, kubeOk as kubeAsAdmin, reviewerToken, startCluster } from "./support/cluster";
 import { TestVault, startVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken } from "./support/ui";
@@ -14,26 +13,7 @@ let cluster: Cluster;
 let lab: TestVault;
 let deck: Vaultdeck;
 
-async function kubeOk(method: string, path: string, body?: unknown): Promise<any> {
-  const answer = await kube(cluster, method, path, body);
-  if (answer.status >= 300 && answer.status !== 409) {
-    throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-  }
-  return answer.body;
-}
-
-/** The TokenReview reviewer the auth method's configuration uses. */
-async function reviewerToken(): Promise<string> {
-  await kubeOk("POST", "/api/v1/namespaces", { metadata: { name: "vault" } });
-  await kubeOk("POST", "/api/v1/namespaces/vault/serviceaccounts", { metadata: { name: "vault" } });
-  await kubeOk("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-    metadata: { name: "vault-tokenreview-binding" },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
-    subjects: [{ kind: "ServiceAccount", name: "vault", namespace: "vault" }],
-  });
-  const answer = await kubeOk("POST", "/api/v1/namespaces/vault/serviceaccounts/vault/token", { spec: { expirationSeconds: 86400 } });
-  return answer.status.token;
-}
+const kubeOk = (method: string, path: string, body?: unknown) => kubeAsAdmin(cluster, method, path, body);
 
 /** A Deployment of webapp-one whose pods read `path` through the injector. */
 async function annotatedDeployment(name: string, path: string) {
@@ -61,7 +41,7 @@ test.beforeAll(async () => {
   cluster = await startCluster();
   lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr, env: { KUBECONFIG: cluster.kubeconfig } });
-  const reviewer = await reviewerToken();
+  const reviewer = await reviewerToken(cluster);
   await kubeOk("POST", "/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "webapp-one" } });
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/auth/kubernetes", { type: "kubernetes" });
   await vaultOk(lab.addr, lab.rootToken, "POST", "auth/kubernetes/config", {
