@@ -21,7 +21,7 @@
 use super::{
     agent_run::{run_agent, RunDir},
     gate::{authorize, Granted, MountKind, Need},
-    test_login::{check_binding, pod_token, read_role, Anchor, Role},
+    test_login::{check_binding, read_role, recorded_pod_token, Anchor, Role},
 };
 use crate::{
     error::ApiError,
@@ -37,7 +37,6 @@ use vaultdeck_app::{
     delivery::{agent, templates, Plan, SecretPick},
     wire::{
         delivery::{DeliverySettings, ProofReport, ProofRequest, RenderedFile},
-        k8s::{PodToken, StepResult},
         Secret,
     },
 };
@@ -179,27 +178,16 @@ async fn prove(
     agent_binary: std::path::PathBuf,
     report: &mut ProofReport,
 ) -> Result<(), ApiError> {
-    let audiences = pod.role.audiences();
-    let jwt = match pod_token(granted, pod.namespace, pod.account, &audiences, pod.anchor).await {
-        Ok((jwt, lifetime)) => {
-            report.token_request = Some(StepResult {
-                ok: true,
-                error: None,
-            });
-            report.pod_token = Some(PodToken {
-                audiences,
-                expiration_seconds: lifetime,
-                bound_to: format!("Secret {}/{}", pod.namespace, pod.anchor.name),
-            });
-            jwt
-        }
-        Err(error) => {
-            report.token_request = Some(StepResult {
-                ok: false,
-                error: Some(error.to_string()),
-            });
-            return Ok(());
-        }
+    let Some(jwt) = recorded_pod_token(
+        granted,
+        (pod.namespace, pod.account),
+        pod.role.audiences(),
+        pod.anchor,
+        (&mut report.token_request, &mut report.pod_token),
+    )
+    .await
+    else {
+        return Ok(());
     };
     let run = RunDir::create(state.config.agent_work_dir.as_deref())?;
     let outcome = run_in(

@@ -264,28 +264,17 @@ async fn log_in_as_pod(
     anchor: &Anchor,
     report: &mut TestLoginReport,
 ) -> Result<(), ApiError> {
-    let audiences = role.audiences();
     let (namespace, account) = (body.namespace.trim(), body.service_account.trim());
-    let jwt = match pod_token(granted, namespace, account, &audiences, anchor).await {
-        Ok((jwt, lifetime)) => {
-            report.token_request = Some(StepResult {
-                ok: true,
-                error: None,
-            });
-            report.pod_token = Some(PodToken {
-                audiences,
-                expiration_seconds: lifetime,
-                bound_to: format!("Secret {}/{}", body.namespace.trim(), anchor.name),
-            });
-            jwt
-        }
-        Err(error) => {
-            report.token_request = Some(StepResult {
-                ok: false,
-                error: Some(error.to_string()),
-            });
-            return Ok(());
-        }
+    let Some(jwt) = recorded_pod_token(
+        granted,
+        (namespace, account),
+        role.audiences(),
+        anchor,
+        (&mut report.token_request, &mut report.pod_token),
+    )
+    .await
+    else {
+        return Ok(());
     };
     let login_path = format!("{}/login", granted.mount.api_path());
     let login = state
@@ -320,6 +309,39 @@ async fn log_in_as_pod(
     report.capabilities = capabilities_of(state, &auth.client_token, &body.paths).await;
     report.revoked = Some(state.vault.revoke_self(&auth.client_token).await.is_ok());
     Ok(())
+}
+
+/// The pod's token (`pod_token`), with the TokenRequest step and what the token is written
+/// into a report's two fields, as the test login and the delivery proof both show them.
+/// `None` when the cluster refused: the step says why.
+pub(super) async fn recorded_pod_token(
+    granted: &Granted,
+    (namespace, account): (&str, &str),
+    audiences: Vec<String>,
+    anchor: &Anchor,
+    (step, token): (&mut Option<StepResult>, &mut Option<PodToken>),
+) -> Option<String> {
+    match pod_token(granted, namespace, account, &audiences, anchor).await {
+        Ok((jwt, lifetime)) => {
+            *step = Some(StepResult {
+                ok: true,
+                error: None,
+            });
+            *token = Some(PodToken {
+                audiences,
+                expiration_seconds: lifetime,
+                bound_to: format!("Secret {namespace}/{}", anchor.name),
+            });
+            Some(jwt)
+        }
+        Err(error) => {
+            *step = Some(StepResult {
+                ok: false,
+                error: Some(error.to_string()),
+            });
+            None
+        }
+    }
 }
 
 /// A token of the service account for `audiences`, as short-lived as allowed, bound to
