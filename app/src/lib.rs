@@ -6,6 +6,7 @@
 pub mod api;
 pub mod base;
 pub mod components;
+pub mod delivery;
 pub mod durations;
 pub mod pages;
 pub mod routes;

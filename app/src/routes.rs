@@ -5,6 +5,7 @@
 
 use crate::components::layout::{Frame, Layout};
 use crate::pages::{
+    delivery::DeliverPage,
     home::HomePage,
     init::InitPage,
     k8s_secrets::EnginePage,
@@ -22,6 +23,7 @@ use crate::pages::{
     },
     status::StatusPage,
     unseal::UnsealPage,
+    workloads::WorkloadsPage,
 };
 use crate::wire::encode_query_value;
 use leptos::prelude::*;
@@ -72,7 +74,25 @@ pub enum AppRoute {
     PolicyCreate,
     PolicyTester,
     Policy(String),
+    /// "Deliver to a pod" (`/kubernetes/deliver`), from a secret or a role (query only).
+    Deliver(DeliverFrom),
+    /// The Workloads check (`/kubernetes/workloads`), for an auth mount and a namespace
+    /// (query only).
+    Workloads {
+        auth: Option<String>,
+        namespace: Option<String>,
+    },
     NotFound,
+}
+
+/// Where "Deliver to a pod" starts: a KV secret (`mount`, `path`), a Kubernetes auth role
+/// (`auth`, `role`), or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliverFrom {
+    pub auth: Option<String>,
+    pub role: Option<String>,
+    pub mount: Option<String>,
+    pub path: Option<String>,
 }
 
 /// A page of a KV mount. Secret paths and folders are relative to the mount.
@@ -119,6 +139,13 @@ impl AppRoute {
             "" => return AppRoute::Home,
             "status" => return AppRoute::Status,
             "kubernetes" => return AppRoute::Kubernetes,
+            "kubernetes/deliver" => return AppRoute::Deliver(DeliverFrom::default()),
+            "kubernetes/workloads" => {
+                return AppRoute::Workloads {
+                    auth: None,
+                    namespace: None,
+                }
+            }
             "init" => return AppRoute::Init,
             "unseal" => return AppRoute::Unseal,
             "login" => {
@@ -176,6 +203,22 @@ impl AppRoute {
             AppRoute::PolicyCreate => "/access/policies/create".into(),
             AppRoute::PolicyTester => "/access/policies/tester".into(),
             AppRoute::Policy(name) => format!("/access/policies/{}", encode_path(name)),
+            AppRoute::Deliver(from) => with_query(
+                "/kubernetes/deliver".into(),
+                &[
+                    ("auth", from.auth.as_deref()),
+                    ("role", from.role.as_deref()),
+                    ("mount", from.mount.as_deref()),
+                    ("path", from.path.as_deref()),
+                ],
+            ),
+            AppRoute::Workloads { auth, namespace } => with_query(
+                "/kubernetes/workloads".into(),
+                &[
+                    ("auth", auth.as_deref()),
+                    ("namespace", namespace.as_deref()),
+                ],
+            ),
             AppRoute::NotFound => "/".into(),
         }
     }
@@ -487,6 +530,8 @@ fn page_for(route: AppRoute) -> AnyView {
         AppRoute::PolicyCreate => view! { <PolicyCreatePage /> }.into_any(),
         AppRoute::PolicyTester => view! { <PolicyTesterPage /> }.into_any(),
         AppRoute::Policy(name) => view! { <PolicyEditPage name /> }.into_any(),
+        AppRoute::Deliver(_) => view! { <DeliverPage /> }.into_any(),
+        AppRoute::Workloads { .. } => view! { <WorkloadsPage /> }.into_any(),
         AppRoute::NotFound => view! { <NotFound /> }.into_any(),
     }
 }
@@ -541,6 +586,11 @@ mod tests {
             AppRoute::PolicyCreate,
             AppRoute::PolicyTester,
             AppRoute::Policy("webapp-one-read".into()),
+            AppRoute::Deliver(DeliverFrom::default()),
+            AppRoute::Workloads {
+                auth: None,
+                namespace: None,
+            },
         ];
         for route in routes {
             assert_eq!(AppRoute::parse(&route.href()), route, "{}", route.href());
@@ -635,5 +685,22 @@ mod tests {
             },
         );
         assert_eq!(create.href(), "/secrets/kv/create?folder=a%2F&name=x");
+        let deliver = AppRoute::Deliver(DeliverFrom {
+            mount: Some("kv".into()),
+            path: Some("webapps/app_one".into()),
+            ..DeliverFrom::default()
+        });
+        assert_eq!(
+            deliver.href(),
+            "/kubernetes/deliver?mount=kv&path=webapps%2Fapp_one"
+        );
+        let workloads = AppRoute::Workloads {
+            auth: Some("team/k8s".into()),
+            namespace: Some("default".into()),
+        };
+        assert_eq!(
+            workloads.href(),
+            "/kubernetes/workloads?auth=team%2Fk8s&namespace=default"
+        );
     }
 }

@@ -63,11 +63,14 @@ LOOK = [
     {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list"]},
     {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list"]},
 ]
+# The Workloads page's read-only right, granted unless rbac.readWorkloads is false.
+WORKLOADS = {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets", "daemonsets"], "verbs": ["get", "list"]}
 ALL_RIGHTS = [
     {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "create"]},
     {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "create"]},
     {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
     {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "delete"]},
+    WORKLOADS,
 ]
 
 POD_SECURITY = {
@@ -149,7 +152,9 @@ class Rendered:
         return str(self.env()["VAULTDECK_ALLOWED_HOSTS"]).split(",")
 
     def rules(self) -> list[dict]:
-        return self.one("ClusterRole")["rules"]
+        """Vaultdeck's own ClusterRole's (the one its binding names)."""
+        name = self.one("ClusterRoleBinding")["roleRef"]["name"]
+        return self.objects[("ClusterRole", name)]["rules"]
 
 
 def render_fails(values: dict) -> str:
@@ -216,6 +221,7 @@ EVERYTHING = {
     "metrics": {"enabled": True},
     "serviceMonitor": {"enabled": True, "selectors": {"release": "prometheus"}},
     "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+    "rbac": {"setUpServiceAccounts": {"enabled": True}},
 }
 
 
@@ -546,15 +552,21 @@ class VaultTls(unittest.TestCase):
 class Rbac(unittest.TestCase):
     def test_writes_turned_off(self):
         r = Rendered({"rbac": {"createServiceAccounts": False, "testLogins": False}})
-        self.assertEqual(r.rules(), LOOK)
+        self.assertEqual(r.rules(), LOOK + [WORKLOADS])
         verbs = {verb for rule in r.rules() for verb in rule["verbs"]}
         self.assertEqual(verbs, {"get", "list"})
+
+    def test_workloads_turned_off(self):
+        r = Rendered({"rbac": {"readWorkloads": False}})
+        self.assertEqual(r.rules(), ALL_RIGHTS[:-1])
+        self.assertNotIn("apps", {group for rule in r.rules() for group in rule["apiGroups"]})
 
     def test_only_test_logins(self):
         r = Rendered({"rbac": {"createServiceAccounts": False}})
         self.assertEqual(r.rules(), LOOK + [
             {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
             {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "delete"]},
+            WORKLOADS,
         ])
 
     def test_only_creating_service_accounts(self):
@@ -563,18 +575,38 @@ class Rbac(unittest.TestCase):
             {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "create"]},
             {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "create"]},
             {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+            WORKLOADS,
         ])
 
-    def test_future_rights_when_asked_for(self):
-        r = Rendered({"rbac": {"readWorkloads": True,
-                               "setUpServiceAccounts": {"enabled": True, "engineClusterRole": "vault-secrets-engine"}}})
+    def test_set_up_when_asked_for(self):
+        r = Rendered({"rbac": {"setUpServiceAccounts": {"enabled": True}}})
         self.assertEqual(r.rules(), ALL_RIGHTS + [
-            {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets", "daemonsets"], "verbs": ["get", "list"]},
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterrolebindings"], "verbs": ["create"]},
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"],
              "resourceNames": ["system:auth-delegator", "vault-secrets-engine"]},
         ])
-        self.assertIn("engineClusterRole", render_fails({"rbac": {"setUpServiceAccounts": {"enabled": True}}}))
+        self.assertEqual(r.env()["VAULTDECK_SET_UP_SERVICE_ACCOUNTS"], "true")
+        self.assertEqual(r.env()["VAULTDECK_ENGINE_CLUSTER_ROLE"], "vault-secrets-engine")
+        engine = r.objects[("ClusterRole", "vault-secrets-engine")]
+        verbs = {(res, verb) for rule in engine["rules"] for res in rule["resources"] for verb in rule["verbs"]}
+        self.assertTrue({("serviceaccounts/token", "create"), ("roles", "escalate"), ("namespaces", "get")} <= verbs)
+        self.assertIn("engineClusterRole", render_fails({"rbac": {"setUpServiceAccounts": {"enabled": True, "engineClusterRole": ""}}}))
+
+    def test_set_up_alone_creates_accounts_and_their_tokens(self):
+        r = Rendered({"rbac": {"createServiceAccounts": False, "testLogins": False,
+                               "setUpServiceAccounts": {"enabled": True, "engineClusterRole": "mine",
+                                                        "createEngineClusterRole": False}}})
+        self.assertEqual(r.rules(), [
+            {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "create"]},
+            {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "create"]},
+            {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+            WORKLOADS,
+            {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterrolebindings"], "verbs": ["create"]},
+            {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"],
+             "resourceNames": ["system:auth-delegator", "mine"]},
+        ])
+        self.assertNotIn(("ClusterRole", "mine"), r.objects)
+        self.assertNotIn("VAULTDECK_SET_UP_SERVICE_ACCOUNTS", Rendered({}).env())
 
     def test_no_rbac(self):
         r = Rendered({"rbac": {"create": False}})
@@ -770,13 +802,25 @@ class Install(unittest.TestCase):
                                ("create", "pods"), ("create", "clusterrolebindings")]:
             self.assertFalse(self.can(account, verb, resource), f"{verb} {resource}")
 
+    def test_set_up_may_bind_exactly_its_two_cluster_roles(self):
+        # A ClusterRole's name is the cluster's: another release here made vault-secrets-engine.
+        self.install("vaultdeck", "setup", {"rbac": {"setUpServiceAccounts": {"enabled": True, "engineClusterRole": "setup-engine"}}})
+        self.get("clusterrole", "setup-engine")
+        account = "setup:vaultdeck"
+        for verb, resource in [("create", "clusterrolebindings"), ("bind", "clusterroles/system:auth-delegator"),
+                               ("bind", "clusterroles/setup-engine"), ("create", "serviceaccounts/token")]:
+            self.assertTrue(self.can(account, verb, resource), f"{verb} {resource}")
+        for verb, resource in [("bind", "clusterroles/cluster-admin"), ("bind", "clusterroles/vault-secrets-engine"),
+                               ("escalate", "clusterroles"), ("create", "clusterroles"), ("get", "secrets")]:
+            self.assertFalse(self.can(account, verb, resource), f"{verb} {resource}")
+
     def test_upgrade_turns_writes_off_and_uninstall_removes_everything(self):
         self.install("vaultdeck", "lifecycle", {})
         self.assertTrue(self.can("lifecycle:vaultdeck", "create", "serviceaccounts/token"))
         with self.helm_in("lifecycle") as config:
             config.upgrade(CHART, "vaultdeck", {"rbac": {"createServiceAccounts": False, "testLogins": False}},
                            namespace="lifecycle", timeout=60)
-        self.assertEqual(self.get("clusterrole", "lifecycle-vaultdeck")["rules"], LOOK)
+        self.assertEqual(self.get("clusterrole", "lifecycle-vaultdeck")["rules"], LOOK + [WORKLOADS])
         for verb, resource in [("create", "serviceaccounts/token"), ("create", "serviceaccounts"),
                                ("create", "namespaces"), ("create", "secrets"), ("delete", "secrets")]:
             self.assertFalse(self.can("lifecycle:vaultdeck", verb, resource), f"{verb} {resource}")

@@ -7,9 +7,8 @@
 
 import { parseAllDocuments } from "yaml";
 import { expect, Page, test } from "./support/fixtures";
-import { Cluster, startCluster } from "./support/cluster";
-import { kube } from "./support/kubectl-proxy";
-import { TestVault, startVault } from "./support/vault";
+import { Cluster, kube, startCluster } from "./support/cluster";
+import { TestVault, startVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken, screenshot } from "./support/ui";
 
@@ -96,6 +95,8 @@ test("the lesson: enable, configure with “Use this cluster”, a role, credent
     await page.getByTestId("engine-nav").getByRole("link", { name: "Configuration" }).click();
     await expect(page.getByTestId("engine-unconfigured")).toBeVisible();
     await expect(page.getByTestId("cluster-status")).toContainText("Connected to Kubernetes v1.20.2");
+    // This deployment does not set service accounts up: the YAML is the way.
+    await expect(page.getByTestId("set-up")).toHaveCount(0);
     await page.getByTestId("use-this-cluster").click();
     await expect(page.getByTestId("engine-host")).toHaveValue(cluster.apiUrl);
     await expect(page.getByTestId("engine-ca")).toHaveValue(/BEGIN CERTIFICATE/);
@@ -156,6 +157,8 @@ test("the lesson: enable, configure with “Use this cluster”, a role, credent
     await expect(page.getByTestId("creds-token")).not.toContainText("eyJ");
     await page.getByTestId("creds-reveal").click();
     await expect(page.getByTestId("creds-token")).toContainText("eyJ");
+    await page.getByTestId("creds-reveal").click();
+    await expect(page.getByTestId("creds-token")).not.toContainText("eyJ");
     // The token is the cluster's: it authenticates as webapp-one, which may not list pods.
     await expect(page.getByTestId("abilities-rules")).toContainText("selfsubjectaccessreviews");
     await page.getByTestId("abilities-ask").click();
@@ -229,4 +232,64 @@ test("a role with generated rules: Vault creates the account, Role and binding, 
     await expect(row).toHaveCount(0);
     await expect(page.getByTestId("no-leases")).toBeVisible();
   });
+
+  await test.step("the role is deleted behind its typed name", async () => {
+    await page.goto(`${deck.url}secrets/kubernetes/k8s/role/pod-reader`);
+    await page.getByTestId("delete-role").click();
+    await page.getByTestId("confirm-input").fill("pod-reader");
+    await page.getByTestId("confirm-action").click();
+    await expect(page).toHaveURL(`${deck.url}secrets/kubernetes/k8s/roles`);
+    await expect(page.locator('[data-testid="engine-role-row"][data-role="pod-reader"]')).toHaveCount(0);
+    const gone = await fetch(`${lab.addr}/v1/kubernetes/roles/pod-reader`, { headers: { "x-vault-token": lab.rootToken } });
+    expect(gone.status).toBe(404);
+  });
+});
+
+test("“Set it up in the cluster”, where the deployment allows it, for the auth method and the engine", async ({ page }) => {
+  test.setTimeout(120_000);
+  // What the chart's rbac.setUpServiceAccounts provides: the engine's ClusterRole.
+  await kube(cluster, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+    metadata: { name: "vault-secrets-engine" },
+    rules: [{ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] }],
+  });
+  const setUpDeck = await startVaultdeck({
+    vaultAddr: lab.addr,
+    env: { KUBECONFIG: cluster.kubeconfig, VAULTDECK_SET_UP_SERVICE_ACCOUNTS: "true" },
+  });
+  try {
+    await vaultOk(lab.addr, lab.rootToken, "POST", "sys/auth/k8s-setup", { type: "kubernetes" });
+    await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/engine-setup", { type: "kubernetes" });
+    await logInWithToken(page, setUpDeck.url, lab.rootToken);
+
+    await test.step("the auth method's reviewer", async () => {
+      await page.goto(`${setUpDeck.url}access/auth/k8s-setup/k8s/config`);
+      await expect(page.getByTestId("reviewer-state")).toContainText("not set");
+      await page.getByTestId("set-up-namespace").fill("setup-vault");
+      await page.getByTestId("set-up-run").click();
+      await expect(page.getByTestId("set-up-report")).toContainText("system:auth-delegator");
+      await expect(page.getByTestId("reviewer-state")).toContainText("set");
+      await expect(page.getByTestId("reviewer-state")).not.toContainText("not set");
+      await expect(page.getByTestId("k8s-host")).toHaveValue(cluster.apiUrl);
+      const binding = await kube(cluster, "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/vaultdeck-system-auth-delegator-setup-vault-vault-reviewer");
+      expect(binding.status).toBe(200);
+    });
+
+    await test.step("the engine's service account, then credentials", async () => {
+      await page.goto(`${setUpDeck.url}secrets/engine-setup/k8s/config`);
+      await expect(page.getByTestId("engine-unconfigured")).toBeVisible();
+      await page.getByTestId("set-up-namespace").fill("setup-vault");
+      await page.getByTestId("set-up-run").click();
+      await expect(page.getByTestId("set-up-report")).toContainText("vault-secrets-engine");
+      await expect(page.getByTestId("engine-unconfigured")).toHaveCount(0);
+      await expect(page.getByTestId("engine-host")).toHaveValue(cluster.apiUrl);
+      await vaultOk(lab.addr, lab.rootToken, "POST", "engine-setup/roles/webapp", {
+        service_account_name: "webapp-one", allowed_kubernetes_namespaces: ["default"],
+      });
+      await page.goto(`${setUpDeck.url}secrets/engine-setup/k8s/role/webapp/creds`);
+      await page.getByTestId("creds-generate").click();
+      await expect(page.getByTestId("creds-account")).toHaveText("webapp-one");
+    });
+  } finally {
+    await setUpDeck.stop();
+  }
 });

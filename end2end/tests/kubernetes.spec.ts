@@ -3,7 +3,7 @@
 // form (and their service accounts), then ask "Can this pod read it?" for webapp-one.
 
 import { expect, Page, test } from "./support/fixtures";
-import { Cluster, startCluster } from "./support/cluster";
+import { Cluster, kube as kubeAsAdmin, kubeOk as kubeOkAsAdmin, reviewerToken, startCluster } from "./support/cluster";
 import { flavor, TestVault, startVault, vault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken, screenshot } from "./support/ui";
@@ -11,54 +11,19 @@ import { logInWithToken, screenshot } from "./support/ui";
 let cluster: Cluster;
 let lab: TestVault;
 let deck: Vaultdeck;
+
+const kube = (method: string, path: string, body?: unknown) => kubeAsAdmin(cluster, method, path, body);
+const kubeOk = (method: string, path: string, body?: unknown) => kubeOkAsAdmin(cluster, method, path, body);
 let reviewerJwt: string;
 
 const LAB_ACCOUNTS = ["webapp-one", "webapp-two", "backendapp-one", "backendapp-two"];
-
-/** One call to the cluster's API as its admin (what kubectl would do for the operator). */
-async function kube(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const { request } = await import("node:https");
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${cluster.apiUrl}${path}`,
-      { method, ca: cluster.caPem, headers: { authorization: `Bearer ${cluster.adminToken}`, "content-type": "application/json" } },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.write(JSON.stringify(body));
-    req.end();
-  });
-}
-
-async function kubeOk(method: string, path: string, body?: unknown): Promise<any> {
-  const answer = await kube(method, path, body);
-  if (answer.status >= 300) throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-  return answer.body;
-}
-
-/** What the configuration page's YAML sets up: a reviewer bound to system:auth-delegator. */
-async function reviewerToken(): Promise<string> {
-  await kubeOk("POST", "/api/v1/namespaces", { metadata: { name: "vault" } });
-  await kubeOk("POST", "/api/v1/namespaces/vault/serviceaccounts", { metadata: { name: "vault" } });
-  await kubeOk("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-    metadata: { name: "vault-tokenreview-binding" },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
-    subjects: [{ kind: "ServiceAccount", name: "vault", namespace: "vault" }],
-  });
-  const answer = await kubeOk("POST", "/api/v1/namespaces/vault/serviceaccounts/vault/token", { spec: { expirationSeconds: 86400 } });
-  return answer.status.token;
-}
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   cluster = await startCluster();
   lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr, env: { KUBECONFIG: cluster.kubeconfig } });
-  reviewerJwt = await reviewerToken();
+  reviewerJwt = await reviewerToken(cluster);
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/auth/kubernetes", { type: "kubernetes" });
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
   for (const app of ["app_one", "app_two"]) {
@@ -206,6 +171,19 @@ test("a role made by hand: a missing service account is created from the warning
   }
   const role = await vaultOk(lab.addr, lab.rootToken, "GET", "auth/kubernetes/role/frontend");
   expect(role.data.bound_service_account_namespaces).toEqual(["web"]);
+
+  await test.step("deleted behind its typed name; the service account stays", async () => {
+    await page.getByTestId("delete-role").click();
+    await page.getByTestId("confirm-input").fill("frontnd");
+    await expect(page.getByTestId("confirm-action")).toBeDisabled();
+    await page.getByTestId("confirm-input").fill("frontend");
+    await page.getByTestId("confirm-action").click();
+    await expect(page).toHaveURL(`${deck.url}access/auth/kubernetes/k8s/roles`);
+    await expect(page.locator('[data-testid="role-row"][data-role="frontend"]')).toHaveCount(0);
+    const gone = await fetch(`${lab.addr}/v1/auth/kubernetes/role/frontend`, { headers: { "x-vault-token": lab.rootToken } });
+    expect(gone.status).toBe(404);
+    expect((await kube("GET", "/api/v1/namespaces/web/serviceaccounts/frontend")).status).toBe(200);
+  });
 });
 
 test("“Can this pod read it?” for webapp-one: its own secret yes, the other app's no", async ({ page }) => {

@@ -63,6 +63,8 @@ test("the lab's four policies, from the read-one-secret template", async ({ page
     await page.goto(`${deck.url}access/policies/create`);
     await page.getByTestId("policy-name").fill(name);
     await page.getByTestId("template").selectOption("read-secret");
+    // The field's default arrives with the mount list; typing before it could land beside it.
+    await expect(page.getByTestId("template-mount")).not.toHaveValue("");
     await page.getByTestId("template-mount").fill("kv");
     await page.getByTestId("template-path").fill(path);
     await page.getByTestId("use-template").click();

@@ -267,7 +267,11 @@ async fn require_hvac() -> PathBuf {
 async fn hvac_runs_a_new_users_flows() {
     let python = require_hvac().await;
     let vault = start().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/hvac_flows.py");
+    // The clone running the test, not the one that built it (they can share a target).
+    let script = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test"),
+    )
+    .join("tests/clients/hvac_flows.py");
     let output = Command::new(&python)
         .arg(script)
         .env("VAULT_ADDR", vault.url())

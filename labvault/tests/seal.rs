@@ -421,6 +421,12 @@ async fn sealing_needs_sudo_and_data_survives_a_restart() {
         .await
         .expect(200);
     }
+    // On OpenBao an unsealed raft node serves requests only once it has elected itself
+    // (until then: 500 "local node not active"); the check is about the data, so wait.
+    lab.vault
+        .wait_until_active()
+        .await
+        .expect("the server becomes active");
     let secret = call_at(&http, url, "GET", "kv/data/app", Some(&root), None)
         .await
         .expect(200);

@@ -105,9 +105,43 @@ pub struct Config {
     #[arg(long, env = "VAULTDECK_KUBE_HOST_ALIASES", value_delimiter = ',', value_parser = parse_http_url)]
     pub kube_host_aliases: Vec<reqwest::Url>,
 
+    /// Offer "Set it up in the cluster" on the Kubernetes configuration pages: Vaultdeck
+    /// creates the TokenReview reviewer's (or the secrets engine's) service account, binds
+    /// it, and writes its token into the mount's configuration, with its own cluster
+    /// identity. Off by default: whoever may update a mount's configuration then gets that
+    /// service account's rights in the cluster through Vault (README: Security).
+    #[arg(long, env = "VAULTDECK_SET_UP_SERVICE_ACCOUNTS", num_args = 0..=1, default_value = "false",
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub set_up_service_accounts: bool,
+
+    /// The ClusterRole "Set it up" binds to a Kubernetes secrets engine's service account
+    /// (it must exist: the Helm chart creates it with `rbac.setUpServiceAccounts`).
+    #[arg(
+        long,
+        env = "VAULTDECK_ENGINE_CLUSTER_ROLE",
+        default_value = "vault-secrets-engine"
+    )]
+    pub engine_cluster_role: String,
+
     /// The Vault namespace (Vault Enterprise, OpenBao) sent with every call.
     #[arg(long, env = "VAULT_NAMESPACE")]
     pub vault_namespace: Option<String>,
+
+    /// A `bao` or `vault` binary: with it, "Deliver to a pod" offers "Prove it", which runs
+    /// that binary's agent once with the generated configuration against this Vault.
+    #[arg(long, env = "VAULTDECK_AGENT_BINARY", value_parser = parse_agent_binary)]
+    pub agent_binary: Option<PathBuf>,
+
+    /// Where "Prove it" keeps a run's files (the token, the rendered secrets) while the
+    /// agent runs: a private directory per run, removed right after. Default: the system's.
+    #[arg(long, env = "VAULTDECK_AGENT_WORK_DIR")]
+    pub agent_work_dir: Option<PathBuf>,
+
+    /// Vault's address as pods in the cluster reach it, e.g.
+    /// `http://vault.vault-system.svc:8200`: prefilled in the manifests "Deliver to a pod"
+    /// writes. Default: `VAULT_ADDR`.
+    #[arg(long, env = "VAULTDECK_IN_CLUSTER_VAULT_ADDR", value_parser = parse_http_url)]
+    pub in_cluster_vault_addr: Option<reqwest::Url>,
 
     /// The session cookie's `Secure` flag: `auto` (on unless listening on loopback over
     /// plain HTTP), `true` or `false`.
@@ -235,6 +269,23 @@ fn parse_http_url(value: &str) -> Result<reqwest::Url, String> {
         "http" | "https" => Ok(url),
         other => Err(format!("scheme must be http or https, not {other}")),
     }
+}
+
+/// An agent binary: an executable file named `bao` or `vault` (the only agents whose
+/// configuration Vaultdeck writes).
+fn parse_agent_binary(value: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(value);
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name != "bao" && name != "vault" {
+        return Err("must name a `bao` or `vault` binary".into());
+    }
+    if !path.is_file() {
+        return Err(format!("{value} is not a file"));
+    }
+    Ok(path)
 }
 
 fn parse_base_path(value: &str) -> Result<BasePath, String> {

@@ -34,7 +34,11 @@ pub fn routes(state: AppState) -> Router {
             get(k8s::list_service_accounts).post(k8s::create_service_account),
         )
         .route("/k8s/test-login", post(k8s::test_login))
+        .route("/k8s/workloads", get(k8s::list_workloads))
         .route("/k8s/token-abilities", post(k8s::token_abilities))
+        .route("/k8s/set-up", post(k8s::set_up))
+        .route("/delivery/settings", get(k8s::get_delivery_settings))
+        .route("/delivery/prove", post(k8s::prove_delivery))
         .route("/tools/certificate", post(k8s::inspect_certificate))
         .route("/tools/role-rules", post(k8s::check_role_rules))
         .fallback(|| async { crate::error::ApiError::NotFound })

@@ -14,8 +14,9 @@ use testcluster::TestCluster;
 
 /// `kubectl apply` of the plain manifests, as an operator without Helm installs Vaultdeck.
 fn apply_manifests(cluster: &TestCluster) {
-    let manifests =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/manifests/vaultdeck.yaml");
+    // The clone running the test, not the one that built it (they can share a target).
+    let manifests = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test"))
+        .join("../deploy/manifests/vaultdeck.yaml");
     let applied = std::process::Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(cluster.kubeconfig_path())
@@ -61,7 +62,8 @@ async fn service_account_kubeconfig(
     (kubeconfig, token)
 }
 
-/// Whether the API server lets `token` do `verb` on `resource` (SelfSubjectAccessReview).
+/// Whether the API server lets `token` do `verb` on `resource` (SelfSubjectAccessReview);
+/// `apps:deployments` names a resource outside the core group.
 async fn may(
     cluster: &TestCluster,
     token: &str,
@@ -69,12 +71,14 @@ async fn may(
     resource: &str,
     namespace: &str,
 ) -> bool {
+    let (group, resource) = resource.split_once(':').unwrap_or(("", resource));
     let (resource, subresource) = resource.split_once('/').unwrap_or((resource, ""));
     let review = json!({
         "apiVersion": "authorization.k8s.io/v1",
         "kind": "SelfSubjectAccessReview",
         "spec": { "resourceAttributes": {
-            "verb": verb, "resource": resource, "subresource": subresource, "namespace": namespace,
+            "verb": verb, "group": group, "resource": resource, "subresource": subresource,
+            "namespace": namespace,
         } },
     });
     let answer: Value = cluster
@@ -179,6 +183,30 @@ async fn the_charts_rbac_is_enough_for_every_kubernetes_page_and_no_more() {
         report["invalidated"], true,
         "the Secret the token was bound to was deleted"
     );
+    let deployment = json!({ "metadata": { "name": "webapp-one" }, "spec": {
+        "selector": { "matchLabels": { "app": "webapp-one" } },
+        "template": { "metadata": { "labels": { "app": "webapp-one" } },
+            "spec": { "serviceAccountName": "webapp-one",
+                "containers": [{ "name": "app", "image": "registry.example/app:1" }] } } } });
+    admin(
+        &cluster,
+        "POST",
+        "/apis/apps/v1/namespaces/rbac-apps/deployments",
+        deployment,
+    )
+    .await;
+    let workloads = call(
+        "GET",
+        "k8s/workloads?mount=kubernetes&namespace=rbac-apps",
+        None,
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        workloads["workloads"][0]["service_account"], "webapp-one",
+        "{workloads}"
+    );
 
     // And nothing else.
     for (verb, resource, namespace) in [
@@ -190,6 +218,10 @@ async fn the_charts_rbac_is_enough_for_every_kubernetes_page_and_no_more() {
         ("create", "clusterrolebindings", ""),
         ("create", "pods", "default"),
         ("list", "pods", "default"),
+        ("update", "apps:deployments", "rbac-apps"),
+        ("patch", "apps:daemonsets", "rbac-apps"),
+        ("create", "apps:statefulsets", "rbac-apps"),
+        ("delete", "apps:deployments", "rbac-apps"),
     ] {
         assert!(
             !may(&cluster, &token, verb, resource, namespace).await,
@@ -200,6 +232,9 @@ async fn the_charts_rbac_is_enough_for_every_kubernetes_page_and_no_more() {
         ("create", "serviceaccounts/token", "rbac-apps"),
         ("create", "secrets", "rbac-apps"),
         ("delete", "secrets", "rbac-apps"),
+        ("list", "apps:deployments", "rbac-apps"),
+        ("list", "apps:statefulsets", "rbac-apps"),
+        ("list", "apps:daemonsets", "rbac-apps"),
     ] {
         assert!(
             may(&cluster, &token, verb, resource, namespace).await,

@@ -2,11 +2,11 @@
 //! against their targets with ratios. They assert nothing: a number over its target is
 //! news, not a failed test.
 
-use crate::{process, setup, site, sizes, test};
+use crate::{bff_bench, process, setup, site, sizes, test};
 use anyhow::{bail, Result};
 
 /// Every benchmark, in the order a plain `cargo xtask bench` runs them (cheapest first).
-const BENCHMARKS: [&str; 2] = ["size", "kv"];
+const BENCHMARKS: [&str; 3] = ["size", "bff", "kv"];
 
 pub fn run(options: &[String]) -> Result<()> {
     let chosen: Vec<&str> = match options.first() {
@@ -25,6 +25,7 @@ pub fn run(options: &[String]) -> Result<()> {
     for name in chosen {
         match name {
             "size" => size(&built)?,
+            "bff" => bff_bench::run(&built)?,
             browser_bench => in_chromium(&built, browser_bench)?,
         }
     }

@@ -1,5 +1,5 @@
-//! Just enough HTTP/1.1 to ask a local server what it sends: one GET per connection, the
-//! body as it crossed the wire (still compressed if the server compressed it). xtask has no
+//! Just enough HTTP/1.1 to ask a local server what it sends: one request per connection,
+//! the body as it crossed the wire (still compressed if the server compressed it). xtask has no
 //! HTTP client dependency, and pulling one in would slow every fresh `cargo xtask` build for
 //! a handful of loopback requests.
 
@@ -28,18 +28,38 @@ impl Response {
 
 /// `GET path` with the given `Accept-Encoding` (none: the server must send it plain).
 pub fn get(addr: SocketAddr, path: &str, accept_encoding: Option<&str>) -> Result<Response> {
+    let headers: Vec<(&str, &str)> = accept_encoding
+        .map(|e| vec![("Accept-Encoding", e)])
+        .unwrap_or_default();
+    request(addr, "GET", path, &headers, None)
+}
+
+/// One request on its own connection; a JSON `body` is sent with its content type.
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Response> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let encoding = accept_encoding
-        .map(|e| format!("Accept-Encoding: {e}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{encoding}Connection: close\r\n\r\n"
-    )?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(body) = body {
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body.unwrap_or_default().as_bytes())?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    parse_response(&raw).with_context(|| format!("reading the answer to GET {path}"))
+    parse_response(&raw).with_context(|| format!("reading the answer to {method} {path}"))
 }
 
 /// Waits until something accepts connections at `addr`, or `timeout` passes.

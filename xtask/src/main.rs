@@ -2,6 +2,7 @@
 //! Rust so that nothing but registry packages is ever downloaded.
 
 mod bench;
+mod bff_bench;
 mod http;
 mod k8s;
 mod openbao;
@@ -38,10 +39,12 @@ commands:
                    every test: cargo test --workspace, then Playwright in Chromium, each
                    against a real OpenBao and again against labvault (or the one named)
   screenshots      regenerate the README's screenshots (docs/screenshots/) in Chromium
-  bench [size | kv]
+  bench [size | bff | kv]
                    benchmarks on release builds, all of them without a name; they print
                    measurements against their targets and assert nothing:
                    size: chunks and the login page's first load against the size budget;
+                   bff: reading a secret through Vaultdeck against reading it from OpenBao
+                   directly (wrk, same concurrency), and the server's memory;
                    kv: a folder of 100,000 keys
 
 environment:

@@ -43,6 +43,45 @@ impl Hashes {
     }
 }
 
+const WASM_ARGS: [&str; 6] = [
+    "--package",
+    "vaultdeck-app",
+    "--target",
+    "wasm32-unknown-unknown",
+    "--profile",
+    WASM_PROFILE,
+];
+
+/// Compiles the app to WebAssembly and returns the module's path.
+///
+/// Cargo leaves a cdylib's file name unhashed, so every clone that shares this target
+/// directory (CI's clone and a developer's both use ~/.cache/vaultdeck) writes the same
+/// `vaultdeck_app.wasm`, while cargo's fingerprints are kept per clone: after CI built its
+/// commit, cargo called a developer's unchanged clone fresh and the site served CI's app
+/// (found when a renamed test id was missing from the page). A marker names the clone whose
+/// build the file holds; for any other clone the app's WebAssembly output is cleaned first.
+fn build_wasm(root: &Path, target: &Path) -> Result<PathBuf> {
+    let output_dir = target.join(format!("wasm32-unknown-unknown/{WASM_PROFILE}"));
+    let marker = output_dir.join("vaultdeck_app.built-by");
+    let this_clone = root.display().to_string();
+    if fs::read_to_string(&marker).ok().as_deref() != Some(this_clone.as_str()) {
+        process::run(
+            process::cargo()
+                .current_dir(root)
+                .arg("clean")
+                .args(WASM_ARGS),
+        )?;
+    }
+    process::run(
+        process::cargo()
+            .current_dir(root)
+            .args(["build", "--lib", "--features", "hydrate"])
+            .args(WASM_ARGS),
+    )?;
+    fs::write(&marker, &this_clone)?;
+    Ok(output_dir.join("vaultdeck_app.wasm"))
+}
+
 pub fn build_all(release: bool) -> Result<Built> {
     setup::build_tools()?;
     let site_dir = build_site()?;
@@ -60,7 +99,7 @@ pub fn build_all(release: bool) -> Result<Built> {
 }
 
 fn build_site() -> Result<PathBuf> {
-    let compiled = compile_app()?;
+    let compiled = build_wasm(&paths::workspace_root(), &paths::target_dir())?;
     let steps = paths::target_dir().join("site-steps");
     let bindgen_dir = steps.join("wasm-bindgen");
     run_wasm_bindgen(&compiled, &bindgen_dir)?;
@@ -73,25 +112,6 @@ fn build_site() -> Result<PathBuf> {
         wasm: optimised,
     };
     assemble_site(&bundle, &steps.join("site.stamp"))
-}
-
-/// The app for the browser; cargo itself skips this when nothing changed.
-fn compile_app() -> Result<PathBuf> {
-    process::run(process::cargo().current_dir(paths::workspace_root()).args([
-        "build",
-        "--package",
-        "vaultdeck-app",
-        "--lib",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        WASM_PROFILE,
-        "--features",
-        "hydrate",
-    ]))?;
-    Ok(paths::target_dir().join(format!(
-        "wasm32-unknown-unknown/{WASM_PROFILE}/vaultdeck_app.wasm"
-    )))
 }
 
 const WASM_BINDGEN_FLAGS: &[&str] = &[

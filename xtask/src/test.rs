@@ -119,14 +119,19 @@ pub fn playwright_command(built: &site::Built, args: &[String]) -> std::process:
     command
 }
 
-/// `cargo xtask screenshots`: the first-lab walk and the Kubernetes flow in Chromium, saving
-/// the README's pictures.
+/// `cargo xtask screenshots`: the first-lab walk, the Kubernetes flow, the secrets engine's
+/// lesson and "Deliver to a pod" in Chromium, saving the README's pictures.
 pub fn screenshots() -> Result<()> {
     setup::all()?;
     let built = site::build_all(false)?;
     let dir = paths::workspace_root().join("docs/screenshots");
     std::fs::create_dir_all(&dir)?;
-    let runs: [&[&str]; 2] = [&["first-lab", "--grep", "fresh Vault"], &["kubernetes"]];
+    let runs: [&[&str]; 4] = [
+        &["first-lab", "--grep", "fresh Vault"],
+        &["kubernetes.spec"],
+        &["k8s-engine", "--grep", "the lesson"],
+        &["delivery.spec", "--grep", "prove it"],
+    ];
     for args in runs {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         process::run(playwright_command(&built, &args).env("VAULTDECK_SCREENSHOTS_DIR", &dir))?;

@@ -3,6 +3,7 @@
 pub mod banner;
 pub mod confirm;
 pub mod copy;
+pub mod delete_role;
 pub mod duration_field;
 pub mod error_notice;
 pub mod guard;

@@ -1,5 +1,6 @@
 //! One module per Vault flow.
 
+pub mod delivery;
 pub mod home;
 pub mod init;
 pub mod k8s_secrets;
@@ -11,3 +12,4 @@ pub mod not_found;
 pub mod policies;
 pub mod status;
 pub mod unseal;
+pub mod workloads;

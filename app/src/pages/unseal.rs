@@ -47,6 +47,16 @@ pub fn UnsealPage() -> impl IntoView {
         busy.set(true);
         error.set(None);
         notice.set(None);
+        // The field is cleared after the answer only if it still holds the share sent: a
+        // user (or a test) may already have pasted the next one, which must not be lost.
+        let sent = body.get("key").and_then(|k| k.as_str()).map(str::to_owned);
+        let clear_sent = move || {
+            key.update(|typed| {
+                if Some(typed.as_str()) == sent.as_deref() {
+                    typed.clear();
+                }
+            })
+        };
         crate::state::tasks::spawn_owned(async move {
             match api::send_json::<SealStatus, _>(
                 Method::PUT,
@@ -63,13 +73,13 @@ pub fn UnsealPage() -> impl IntoView {
                     if repeated {
                         notice.set(Some("That key share was already entered in this attempt. Enter a different one.".into()));
                     }
-                    key.set(String::new());
+                    clear_sent();
                     health.set(status);
                 }
                 Ok(None) => {}
                 Err(e) => {
                     // A wrong share is only found at the threshold, and the attempt restarts.
-                    key.set(String::new());
+                    clear_sent();
                     error.set(Some(e));
                     health.refresh();
                 }

@@ -30,6 +30,9 @@ pub struct ClusterInfo {
     /// How to connect a cluster, when none is configured.
     #[serde(default)]
     pub help: Option<String>,
+    /// Whether this deployment offers "Set it up in the cluster" (`--set-up-service-accounts`).
+    #[serde(default)]
+    pub set_up_allowed: bool,
 }
 
 /// `GET api/k8s/namespaces?mount=…`
@@ -225,6 +228,32 @@ pub struct AccessAnswer {
     pub reason: Option<String>,
 }
 
+/// `POST api/k8s/set-up?mount=…[&engine=secrets]`: create the mount's service account in
+/// the cluster — the auth method's TokenReview reviewer, bound to `system:auth-delegator`,
+/// or the secrets engine's, bound to the deployment's engine ClusterRole — and write its
+/// token, with this cluster's host and CA, into the mount's configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SetUpRequest {
+    pub namespace: String,
+    pub service_account: String,
+}
+
+/// What "Set it up" did. The token itself went to Vault only.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SetUpReport {
+    pub namespace: String,
+    pub service_account: String,
+    pub created_namespace: bool,
+    pub created_service_account: bool,
+    /// The ClusterRoleBinding, and the ClusterRole it grants.
+    pub cluster_role_binding: String,
+    pub cluster_role: String,
+    /// When the token written into the configuration expires (RFC 3339).
+    pub token_expires: String,
+    /// The configuration path written, e.g. `auth/kubernetes/config`.
+    pub config_path: String,
+}
+
 /// `POST api/tools/role-rules`: a Kubernetes secrets engine role's `generated_role_rules`
 /// (YAML or JSON), checked before Vault gets it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -252,6 +281,27 @@ pub struct PolicyRule {
     pub resource_names: Vec<String>,
     #[serde(default)]
     pub non_resource_urls: Vec<String>,
+}
+
+/// `GET api/k8s/workloads?mount=…&namespace=…`: the Deployments, StatefulSets and
+/// DaemonSets of a namespace, as the injector sees their pod templates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Workloads {
+    pub namespace: String,
+    pub workloads: Vec<Workload>,
+}
+
+/// One workload: `kind` is `Deployment`, `StatefulSet` or `DaemonSet`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    pub kind: String,
+    pub name: String,
+    /// The pod template's `spec.serviceAccountName` (`default` when unset, as the API
+    /// server fills it in for the pods).
+    pub service_account: String,
+    /// The pod template's `metadata.annotations` named `vault.hashicorp.com/…`, the only
+    /// ones the injector reads.
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// `POST api/tools/certificate`
@@ -308,6 +358,18 @@ pub mod urls {
     }
 
     pub const TEST_LOGIN: &str = "api/k8s/test-login";
+
+    pub fn workloads(mount: &str, namespace: &str) -> String {
+        format!(
+            "api/k8s/workloads?mount={}&namespace={}",
+            q(mount),
+            q(namespace)
+        )
+    }
+
+    pub fn set_up(mount: &str, kind: MountKind) -> String {
+        format!("api/k8s/set-up?mount={}{}", q(mount), engine(kind))
+    }
     pub const TOKEN_ABILITIES: &str = "api/k8s/token-abilities";
     pub const CERTIFICATE: &str = "api/tools/certificate";
     pub const ROLE_RULES: &str = "api/tools/role-rules";

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod delivery;
 pub mod k8s;
 
 /// The two mount tables: secrets engines (`sys/mounts`, paths `MOUNT/…`) and auth methods

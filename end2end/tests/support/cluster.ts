@@ -4,6 +4,7 @@
 // closes (so a test run that dies takes the cluster with it).
 
 import { ChildProcess, spawn } from "node:child_process";
+import { request } from "node:https";
 
 export interface Cluster {
   /** e.g. https://127.0.0.1:41234 */
@@ -62,4 +63,58 @@ export async function startCluster(options: { controllerManager?: boolean } = {}
       child.stdin?.destroy();
     },
   };
+}
+
+/** One call to the cluster's API as its admin (what kubectl would do for the operator). */
+export async function kube(cluster: Cluster, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, cluster.apiUrl),
+      {
+        method,
+        ca: cluster.caPem,
+        headers: {
+          authorization: `Bearer ${cluster.adminToken}`,
+          "content-type": method === "PATCH" ? "application/merge-patch+json" : "application/json",
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+      },
+    );
+    req.on("error", reject);
+    if (body !== undefined) req.write(JSON.stringify(body));
+    req.end();
+  });
+}
+
+/** kube(), throwing on an error answer; with `existingIsFine`, 409 (already exists) is success. */
+export async function kubeOk(
+  cluster: Cluster,
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { existingIsFine?: boolean } = {},
+): Promise<any> {
+  const answer = await kube(cluster, method, path, body);
+  if (answer.status >= 300 && !(options.existingIsFine && answer.status === 409)) {
+    throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+  return answer.body;
+}
+
+/** What the auth method's configuration page shows as YAML: a reviewer account `vault/vault`
+ * bound to system:auth-delegator. Returns a day-long token of it. */
+export async function reviewerToken(cluster: Cluster): Promise<string> {
+  await kubeOk(cluster, "POST", "/api/v1/namespaces", { metadata: { name: "vault" } });
+  await kubeOk(cluster, "POST", "/api/v1/namespaces/vault/serviceaccounts", { metadata: { name: "vault" } });
+  await kubeOk(cluster, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+    metadata: { name: "vault-tokenreview-binding" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+    subjects: [{ kind: "ServiceAccount", name: "vault", namespace: "vault" }],
+  });
+  const answer = await kubeOk(cluster, "POST", "/api/v1/namespaces/vault/serviceaccounts/vault/token", { spec: { expirationSeconds: 86400 } });
+  return answer.status.token;
 }

@@ -73,6 +73,13 @@ export async function startPrefixProxy(target: string, mode: Mode, prefix = KUBE
   return {
     origin: `http://127.0.0.1:${port}`,
     prefix,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
+    // close() alone waits for every open connection, and the page under test may still
+    // hold one with a request in flight (its status poll): that hung a test for its
+    // whole timeout. Nothing the proxy carries is worth waiting for once a test is done.
+    stop: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -5,10 +5,12 @@
 use super::{read_config, write, EngineConfig, EngineNav, RoleMode};
 use crate::{
     api::ApiError,
-    components::{copy::CopyButton, error_notice::ErrorNotice},
+    components::error_notice::ErrorNotice,
     pages::kubernetes::{
         cluster::{ClusterCard, ClusterDirectory},
         jwt,
+        rbac_yaml::{service_account_yaml, RbacYaml},
+        set_up::SetUpInCluster,
     },
     routes::AppRoute,
     state::{permissions::use_permissions, toasts::use_toasts},
@@ -21,6 +23,9 @@ use vaultdeck_policy::Capability;
 
 #[component]
 pub fn ConfigPage(mount: String) -> impl IntoView {
+    // One per page: the set-up card and the form below share it, and the form is drawn
+    // again whenever the configuration is read again.
+    let directory = ClusterDirectory::new(&mount, MountKind::Secrets);
     let loaded = LocalResource::new({
         let mount = mount.clone();
         move || {
@@ -36,10 +41,12 @@ pub fn ConfigPage(mount: String) -> impl IntoView {
         </nav>
         <h1>{format!("Kubernetes secrets engine at {mount}/: configuration")}</h1>
         <EngineNav mount=mount.clone() />
+        <ClusterCard directory />
+        <SetUpInCluster mount=mount.clone() kind=MountKind::Secrets directory on_done=Callback::new(move |()| loaded.refetch()) />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || loaded.get().map(|answer| match answer {
                 Ok(current) => view! {
-                    <ConfigForm mount=mount.clone() configured=current.is_some() current=current.unwrap_or_default() reload=loaded />
+                    <ConfigForm mount=mount.clone() configured=current.is_some() current=current.unwrap_or_default() reload=loaded directory />
                 }.into_any(),
                 Err(error) => view! { <ErrorNotice error context="Could not read the configuration." /> }.into_any(),
             })}
@@ -98,10 +105,10 @@ fn ConfigForm(
     configured: bool,
     current: EngineConfig,
     reload: LocalResource<Result<Option<EngineConfig>, ApiError>>,
+    directory: ClusterDirectory,
 ) -> impl IntoView {
     let toasts = use_toasts();
     let permissions = use_permissions();
-    let directory = ClusterDirectory::new(&mount, MountKind::Secrets);
     let host = RwSignal::new(current.kubernetes_host.clone());
     let ca = RwSignal::new(current.kubernetes_ca_cert.clone());
     let disable_local = RwSignal::new(current.disable_local_ca_jwt);
@@ -162,7 +169,6 @@ fn ConfigForm(
                 "This engine is not configured yet: Vault cannot issue tokens until it knows the cluster."
             </p>
         })}
-        <ClusterCard directory />
         <form class="form form-wide" on:submit=submit data-testid="engine-config-form">
             <div class="actions">
                 <button type="button" class="button" on:click=use_cluster disabled=move || !directory.reachable() data-testid="use-this-cluster">
@@ -265,16 +271,10 @@ fn engine_cluster_role_rules(mode: RoleMode) -> String {
 pub fn engine_rbac_yaml(mode: RoleMode, account: &str, namespace: &str) -> String {
     let cluster_role = format!("{account}-k8s-secrets-{}", mode.key());
     let rules = engine_cluster_role_rules(mode);
-    format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n---\n\
-apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {account}\n  namespace: {namespace}\n---\n\
-apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {cluster_role}\nrules:\n{rules}---\n\
-apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {cluster_role}\n\
-roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: {cluster_role}\n\
-subjects:\n  - kind: ServiceAccount\n    name: {account}\n    namespace: {namespace}\n---\n\
-apiVersion: v1\nkind: Secret\nmetadata:\n  name: {account}-token\n  namespace: {namespace}\n  annotations:\n    kubernetes.io/service-account.name: {account}\n\
-type: kubernetes.io/service-account-token\n"
-    )
+    let own_role = format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {cluster_role}\nrules:\n{rules}---\n"
+    );
+    service_account_yaml(account, namespace, &cluster_role, &own_role)
 }
 
 #[component]
@@ -285,37 +285,26 @@ fn EngineRbac() -> impl IntoView {
     let yaml = Signal::derive(move || {
         engine_rbac_yaml(mode.get(), account.get().trim(), namespace.get().trim())
     });
-    let fetch_command = move || {
-        format!(
-            "kubectl get secret {}-token -n {} -o jsonpath='{{.data.token}}' | base64 -d",
-            account.get().trim(),
-            namespace.get().trim()
-        )
+    let pick = move |ev: leptos::ev::Event| {
+        let key = event_target_value(&ev);
+        if let Some(picked) = RoleMode::ALL.into_iter().find(|m| m.key() == key) {
+            mode.set(picked);
+        }
     };
     view! {
         <section class="card" data-testid="engine-rbac">
             <h2>"The engine's permissions in the cluster"</h2>
             <p>"Vault calls the cluster with the JWT above, so its service account needs permission for what the roles ask of it. Pick the kind of role you use (each needs more than the one before), apply the YAML with kubectl apply -f, then paste the token it creates as the JWT."</p>
-            <div class="field-inline">
+            <RbacYaml account namespace yaml test_id="engine-rbac-yaml">
                 <label class="field">
                     <span>"Roles that use"</span>
-                    <select on:change=move |ev| {
-                        let key = event_target_value(&ev);
-                        if let Some(picked) = RoleMode::ALL.into_iter().find(|m| m.key() == key) {
-                            mode.set(picked);
-                        }
-                    } data-testid="engine-rbac-mode">
+                    <select on:change=pick data-testid="engine-rbac-mode">
                         {RoleMode::ALL.into_iter().map(|m| view! {
                             <option value=m.key() selected=move || mode.get() == m>{m.title()}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <label class="field"><span>"Service account"</span><input type="text" bind:value=account /></label>
-                <label class="field"><span>"Namespace"</span><input type="text" bind:value=namespace /></label>
-            </div>
-            <pre class="json-view" data-testid="engine-rbac-yaml">{move || yaml.get()}</pre>
-            <CopyButton value=yaml label="the YAML".to_string() />
-            <p class="muted">"Its token: " <code>{fetch_command}</code></p>
+            </RbacYaml>
         </section>
     }
 }

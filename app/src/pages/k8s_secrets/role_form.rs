@@ -7,7 +7,7 @@ use super::{read_role, write, EngineNav, EngineRole, RoleMode};
 use crate::{
     api::{self, ApiError, Method},
     components::{
-        confirm::TypedConfirm, duration_field::DurationField, error_notice::ErrorNotice,
+        delete_role::DeleteRole, duration_field::DurationField, error_notice::ErrorNotice,
         leave_guard::use_leave_guard, multi_value::MultiValueInput,
     },
     durations,
@@ -402,7 +402,12 @@ fn RoleEditor(mount: String, name: Option<String>, current: EngineRole) -> impl 
             <div class="actions">
                 <A href=AppRoute::engine(&mount, EngineView::Creds(role.clone())).link() attr:class="button" attr:data-testid="generate-creds-link">"Generate credentials"</A>
             </div>
-            <DeleteRole mount=mount.clone() role />
+            <DeleteRole
+                path=format!("{mount}/roles/{role}")
+                role
+                explanation="No new credentials can be generated from it. Tokens already issued keep working until their leases end, and what Vault created for them is removed then."
+                after=AppRoute::engine(&mount, EngineView::Roles)
+            />
         })}
     }
 }
@@ -560,60 +565,6 @@ fn CheckedRules(rules: RoleRules) -> impl IntoView {
             </table>
             {rules.warnings.into_iter().map(|w| view! { <p class="alert alert-warn" data-testid="engine-rules-warning">{w}</p> }).collect_view()}
         </div>
-    }
-}
-
-#[component]
-fn DeleteRole(mount: String, role: String) -> impl IntoView {
-    let toasts = use_toasts();
-    let permissions = use_permissions();
-    let navigate = use_navigate();
-    let open = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let path = format!("{mount}/roles/{role}");
-    let can_delete = {
-        let path = path.clone();
-        move || permissions.can(&path, Capability::Delete)
-    };
-    let confirm = Callback::new({
-        let (mount, role, path) = (mount.clone(), role.clone(), path.clone());
-        move |()| {
-            busy.set(true);
-            let (mount, role, path) = (mount.clone(), role.clone(), path.clone());
-            let navigate = navigate.clone();
-            crate::state::tasks::spawn_owned(async move {
-                match api::vault_write::<Value>(Method::DELETE, &path, None).await {
-                    Ok(_) => {
-                        toasts.success(format!("Role {role} deleted."));
-                        open.set(false);
-                        navigate(
-                            &AppRoute::engine(&mount, EngineView::Roles).href(),
-                            Default::default(),
-                        );
-                    }
-                    Err(e) => {
-                        toasts.error(format!("Could not delete role {role}: {}", e.message()))
-                    }
-                }
-                busy.set(false);
-            });
-        }
-    });
-    view! {
-        {move || can_delete().then(|| view! {
-            <div class="actions">
-                <button type="button" class="button button-danger" on:click=move |_| open.set(true) data-testid="delete-engine-role">"Delete role"</button>
-            </div>
-        })}
-        <TypedConfirm
-            open
-            title=format!("Delete the role {role}?")
-            explanation="No new credentials can be generated from it. Tokens already issued keep working until their leases end, and what Vault created for them is removed then.".to_string()
-            expected=role.clone()
-            action_label="Delete".to_string()
-            on_confirm=confirm
-            busy
-        />
     }
 }
 

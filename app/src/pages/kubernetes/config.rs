@@ -3,13 +3,17 @@
 
 use super::{
     cluster::{ClusterCard, ClusterDirectory},
-    jwt, read_config, AuthConfig,
+    jwt,
+    rbac_yaml::{service_account_yaml, RbacYaml},
+    read_config,
+    set_up::SetUpInCluster,
+    AuthConfig,
 };
 use crate::routes::{AppRoute, K8sView};
 use crate::wire::MountKind;
 use crate::{
     api::{self, ApiError, Method},
-    components::{copy::CopyButton, error_notice::ErrorNotice, text_file::TextFileButton},
+    components::{error_notice::ErrorNotice, text_file::TextFileButton},
     state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
@@ -20,6 +24,9 @@ use vaultdeck_policy::Capability;
 
 #[component]
 pub fn ConfigPage(mount: String) -> impl IntoView {
+    // One per page: the set-up card and the form below share it, and the form is drawn
+    // again whenever the configuration is read again.
+    let directory = ClusterDirectory::new(&mount, MountKind::Auth);
     let loaded = LocalResource::new({
         let mount = mount.clone();
         move || {
@@ -32,9 +39,11 @@ pub fn ConfigPage(mount: String) -> impl IntoView {
             <A href=AppRoute::k8s(&mount, K8sView::Roles).link()>{format!("auth/{mount}/ roles")}</A>
         </nav>
         <h1>{format!("Kubernetes configuration of auth/{mount}/")}</h1>
+        <ClusterCard directory />
+        <SetUpInCluster mount=mount.clone() kind=MountKind::Auth directory on_done=Callback::new(move |()| loaded.refetch()) />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || loaded.get().map(|answer| match answer {
-                Ok(current) => view! { <ConfigForm mount=mount.clone() current=current.unwrap_or_default() reload=loaded /> }.into_any(),
+                Ok(current) => view! { <ConfigForm mount=mount.clone() current=current.unwrap_or_default() reload=loaded directory /> }.into_any(),
                 Err(error) => view! { <ErrorNotice error context="Could not read the configuration." /> }.into_any(),
             })}
         </Suspense>
@@ -111,10 +120,10 @@ fn ConfigForm(
     mount: String,
     current: AuthConfig,
     reload: LocalResource<Result<Option<AuthConfig>, ApiError>>,
+    directory: ClusterDirectory,
 ) -> impl IntoView {
     let toasts = use_toasts();
     let permissions = use_permissions();
-    let directory = ClusterDirectory::new(&mount, MountKind::Auth);
     let host = RwSignal::new(current.kubernetes_host.clone());
     let ca = RwSignal::new(current.kubernetes_ca_cert.clone());
     let pem_keys = RwSignal::new(current.pem_keys.join(""));
@@ -175,7 +184,6 @@ fn ConfigForm(
     };
     let jwt_was_set = current.token_reviewer_jwt_set;
     view! {
-        <ClusterCard directory />
         <form class="form form-wide" on:submit=submit data-testid="k8s-config-form">
             <div class="actions">
                 <button type="button" class="button" on:click=use_cluster disabled=move || !directory.reachable() data-testid="use-this-cluster">
@@ -301,41 +309,23 @@ fn CertificateFacts(pem: RwSignal<String>) -> impl IntoView {
     }
 }
 
-/// The RBAC the reviewer's service account needs, with a long-lived token for it.
-fn reviewer_yaml(account: &str, namespace: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {account}\n  namespace: {namespace}\n---\n\
-apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {account}-tokenreview-binding\n\
-roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: system:auth-delegator\n\
-subjects:\n  - kind: ServiceAccount\n    name: {account}\n    namespace: {namespace}\n---\n\
-apiVersion: v1\nkind: Secret\nmetadata:\n  name: {account}-token\n  namespace: {namespace}\n  annotations:\n    kubernetes.io/service-account.name: {account}\n\
-type: kubernetes.io/service-account-token\n"
-    )
-}
-
 #[component]
 fn ReviewerRbac() -> impl IntoView {
     let account = RwSignal::new("vault".to_string());
     let namespace = RwSignal::new("vault".to_string());
-    let yaml = Signal::derive(move || reviewer_yaml(account.get().trim(), namespace.get().trim()));
-    let fetch_command = move || {
-        format!(
-            "kubectl get secret {}-token -n {} -o jsonpath='{{.data.token}}' | base64 -d",
+    let yaml = Signal::derive(move || {
+        service_account_yaml(
             account.get().trim(),
-            namespace.get().trim()
+            namespace.get().trim(),
+            "system:auth-delegator",
+            "",
         )
-    };
+    });
     view! {
         <section class="card" data-testid="reviewer-rbac">
             <h2>"The reviewer's permissions"</h2>
             <p>"Vault checks each pod's token with the cluster's TokenReview API. The service account whose JWT it uses for that needs the "<code>"system:auth-delegator"</code>" cluster role. Apply this with kubectl apply -f, then paste the token it creates as the reviewer JWT."</p>
-            <div class="field-inline">
-                <label class="field"><span>"Service account"</span><input type="text" bind:value=account /></label>
-                <label class="field"><span>"Namespace"</span><input type="text" bind:value=namespace /></label>
-            </div>
-            <pre class="json-view" data-testid="reviewer-yaml">{move || yaml.get()}</pre>
-            <CopyButton value=yaml label="the YAML".to_string() />
-            <p class="muted">"Its token: " <code>{fetch_command}</code></p>
+            <RbacYaml account namespace yaml test_id="reviewer-yaml">{()}</RbacYaml>
         </section>
     }
 }
@@ -398,13 +388,5 @@ mod tests {
         let two = "-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n\n-----BEGIN PUBLIC KEY-----\nBBB\n-----END PUBLIC KEY-----";
         assert_eq!(split_pem_blocks(two).len(), 2);
         assert!(split_pem_blocks("  \n").is_empty());
-    }
-
-    #[test]
-    fn the_reviewer_yaml_binds_auth_delegator() {
-        let yaml = reviewer_yaml("vault", "vault");
-        assert!(yaml.contains("name: system:auth-delegator"));
-        assert!(yaml.contains("kubernetes.io/service-account.name: vault"));
-        assert_eq!(yaml.matches("---").count(), 2);
     }
 }

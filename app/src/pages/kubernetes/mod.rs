@@ -9,8 +9,10 @@ pub mod diagnosis;
 pub mod jwt;
 pub mod overview;
 pub mod pod_check;
+pub mod rbac_yaml;
 pub mod role_form;
 pub mod roles;
+pub mod set_up;
 
 use crate::routes::K8sView;
 use crate::{

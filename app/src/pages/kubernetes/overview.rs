@@ -2,7 +2,7 @@
 
 use super::cluster::{ClusterCard, ClusterDirectory};
 use crate::pages::mounts::MountKind;
-use crate::routes::{AppRoute, K8sView};
+use crate::routes::{AppRoute, DeliverFrom, K8sView};
 use crate::{
     api,
     components::{error_notice::ErrorNotice, guard::RequireLogin},
@@ -55,6 +55,10 @@ fn Overview() -> impl IntoView {
                                         <A href=AppRoute::k8s(&path, K8sView::Roles).link() attr:class="button button-small">"Roles"</A>
                                         " "
                                         <A href=AppRoute::k8s(&path, K8sView::Config).link() attr:class="button button-small">"Configuration"</A>
+                                        " "
+                                        <A href=AppRoute::Deliver(DeliverFrom { auth: Some(path.clone()), ..DeliverFrom::default() }).link() attr:class="button button-small">"Deliver to a pod"</A>
+                                        " "
+                                        <A href=AppRoute::Workloads { auth: Some(path.clone()), namespace: None }.link() attr:class="button button-small" attr:data-testid="k8s-workloads-link">"Workloads"</A>
                                     </li>
                                 }).collect_view()}
                             </ul>

@@ -19,8 +19,8 @@ use vaultdeck_policy::{parse, Capability};
 
 /// What the check found: the steps, and the token's facts when there was one.
 #[derive(Clone)]
-struct Finding {
-    steps: Vec<Step>,
+pub struct Finding {
+    pub steps: Vec<Step>,
     metadata: Vec<(String, String)>,
     revoked: Option<bool>,
 }
@@ -164,8 +164,15 @@ pub fn PodCheck(
     }
 }
 
-/// Reads the token's policies (those the user may read) and the mounts, then diagnoses.
-async fn explain(
+impl Finding {
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(|s| s.outcome == Outcome::Passed)
+    }
+}
+
+/// Reads the token's policies (those the user may read) and the mounts, then diagnoses
+/// `request.paths[0]`.
+pub async fn explain(
     request: &TestLoginRequest,
     draft: &RoleDraft,
     wanted: Capability,
@@ -208,8 +215,8 @@ async fn explain(
 }
 
 #[component]
-fn FindingView(finding: Finding) -> impl IntoView {
-    let verdict = if finding.steps.iter().all(|s| s.outcome == Outcome::Passed) {
+pub fn FindingView(finding: Finding) -> impl IntoView {
+    let verdict = if finding.passed() {
         view! { <p class="alert alert-ok" data-testid="check-verdict">"Yes: this pod can do it."</p> }.into_any()
     } else {
         view! { <p class="alert alert-error" data-testid="check-verdict">"No: see the step that failed."</p> }.into_any()

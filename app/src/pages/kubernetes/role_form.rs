@@ -8,12 +8,12 @@ use super::{
     pod_check::PodCheck,
     read_role, write_role, Role,
 };
-use crate::routes::{AppRoute, K8sView};
+use crate::routes::{AppRoute, DeliverFrom, K8sView};
 use crate::wire::MountKind;
 use crate::{
-    api::{self, ApiError, Method},
+    api::ApiError,
     components::{
-        confirm::TypedConfirm, duration_field::DurationField, error_notice::ErrorNotice,
+        delete_role::DeleteRole, duration_field::DurationField, error_notice::ErrorNotice,
         leave_guard::use_leave_guard, multi_value::MultiValueInput,
     },
     durations,
@@ -53,6 +53,15 @@ pub fn RoleFormPage(mount: String, role: Option<String>) -> impl IntoView {
             <A href=back>{format!("auth/{mount}/ roles")}</A>
         </nav>
         <h1>{title}</h1>
+        {role.clone().map(|name| view! {
+            <p>
+                <A href=AppRoute::Deliver(DeliverFrom {
+                    auth: Some(mount.clone()),
+                    role: Some(name),
+                    ..DeliverFrom::default()
+                }).link() attr:data-testid="deliver-role">"Deliver a secret to a pod"</A>
+            </p>
+        })}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || loaded.get().map(|answer| match answer {
                 Ok(current) => view! { <RoleEditor mount=mount.clone() name=role.clone() current /> }.into_any(),
@@ -353,63 +362,14 @@ fn RoleEditor(mount: String, name: Option<String>, current: Role) -> impl IntoVi
             </div>
         </form>
         {check_role.map(|role| view! {
-            <DeleteRole mount=check_mount.clone() role=role.clone() />
+            <DeleteRole
+                path=format!("auth/{check_mount}/role/{role}")
+                role=role.clone()
+                explanation="Pods bound to it can no longer log in; tokens they already have keep working until they expire."
+                after=AppRoute::k8s(&check_mount, K8sView::Roles)
+            />
             <PodCheck mount=check_mount.clone() role saved directory />
         })}
-    }
-}
-
-#[component]
-fn DeleteRole(mount: String, role: String) -> impl IntoView {
-    let toasts = use_toasts();
-    let permissions = use_permissions();
-    let navigate = use_navigate();
-    let open = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let path = format!("auth/{mount}/role/{role}");
-    let can_delete = {
-        let path = path.clone();
-        move || permissions.can(&path, Capability::Delete)
-    };
-    let confirm = Callback::new({
-        let (mount, role, path) = (mount.clone(), role.clone(), path.clone());
-        move |()| {
-            busy.set(true);
-            let (mount, role, path) = (mount.clone(), role.clone(), path.clone());
-            let navigate = navigate.clone();
-            crate::state::tasks::spawn_owned(async move {
-                match api::vault_write::<Value>(Method::DELETE, &path, None).await {
-                    Ok(_) => {
-                        toasts.success(format!("Role {role} deleted."));
-                        open.set(false);
-                        navigate(
-                            &AppRoute::k8s(&mount, K8sView::Roles).href(),
-                            Default::default(),
-                        );
-                    }
-                    Err(e) => {
-                        toasts.error(format!("Could not delete role {role}: {}", e.message()))
-                    }
-                }
-                busy.set(false);
-            });
-        }
-    });
-    view! {
-        {move || can_delete().then(|| view! {
-            <div class="actions">
-                <button type="button" class="button button-danger" on:click=move |_| open.set(true) data-testid="delete-role">"Delete role"</button>
-            </div>
-        })}
-        <TypedConfirm
-            open
-            title=format!("Delete the role {role}?")
-            explanation="Pods bound to it can no longer log in; tokens they already have keep working until they expire.".to_string()
-            expected=role.clone()
-            action_label="Delete".to_string()
-            on_confirm=confirm
-            busy
-        />
     }
 }
 

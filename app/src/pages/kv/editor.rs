@@ -4,10 +4,11 @@
 
 use super::{
     browse::Breadcrumbs,
+    draft::{blank_row, starting_rows, Body, SecretDraft},
     read_secret,
     values::{
-        diff, merge_patch, object_from_rows, object_text, parse_object, patch_is_exact, pretty,
-        rows_from, Change, RawData, Row, Value,
+        diff, merge_patch, object_text, parse_object, patch_is_exact, pretty, rows_from, Change,
+        RawData, Row, Value,
     },
     KvMount, Secret,
 };
@@ -99,14 +100,7 @@ fn SecretForm(
             })
             .collect()
     };
-    let mut initial = rows_from(&start);
-    if initial.is_empty() {
-        initial.push(Row {
-            key: String::new(),
-            value: Value::Text(String::new()),
-        });
-    }
-    let rows = RwSignal::new(new_rows(initial));
+    let rows = RwSignal::new(new_rows(starting_rows(&start)));
     let json_mode = RwSignal::new(false);
     let json_text = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
@@ -117,69 +111,43 @@ fn SecretForm(
     let saved = RwSignal::new(false);
     let patch_unsupported = StoredValue::new(false);
 
-    let current = move || -> Result<RawData, String> {
-        if json_mode.get() {
-            parse_object(&json_text.get())
-                .map_err(|e| format!("JSON, line {} column {}: {}", e.line, e.column, e.message))
+    // The signals read back as plain data; the rules live in `draft.rs`.
+    let draft = move || SecretDraft {
+        path: path.get(),
+        body: if json_mode.get() {
+            Body::Json(json_text.get())
         } else {
-            object_from_rows(&rows.with(|r| r.iter().map(|e| e.row.clone()).collect::<Vec<_>>()))
-        }
+            Body::Rows(rows.with(|r| r.iter().map(|e| e.row.clone()).collect()))
+        },
     };
     let dirty = Signal::derive(move || {
-        if saved.get() {
-            return false;
-        }
-        let changed = current()
-            .map(|d| original.with_value(|o| o != &d))
-            .unwrap_or(true);
-        changed || creating && !path.get().trim().is_empty()
+        !saved.get() && original.with_value(|o| draft().unsaved(o, creating))
     });
     use_leave_guard(dirty);
 
-    let switch_mode = move |_| {
-        problem.set(None);
-        if json_mode.get_untracked() {
-            match parse_object(&json_text.get_untracked()) {
-                Ok(data) => {
-                    rows.set(new_rows(rows_from(&data)));
-                    json_mode.set(false);
-                }
-                Err(e) => problem.set(Some(format!(
-                    "Fix the JSON first — line {}, column {}: {}",
-                    e.line, e.column, e.message
-                ))),
-            }
-        } else {
-            match object_from_rows(
-                &rows.with_untracked(|r| r.iter().map(|e| e.row.clone()).collect::<Vec<_>>()),
-            ) {
-                Ok(data) => {
-                    json_text.set(pretty(&object_text(&data)));
-                    json_mode.set(true);
-                }
-                Err(message) => problem.set(Some(message)),
-            }
+    let switch_mode = move |_| match untrack(draft).switched() {
+        Ok(Body::Rows(switched)) => {
+            problem.set(None);
+            rows.set(new_rows(switched));
+            json_mode.set(false);
         }
+        Ok(Body::Json(text)) => {
+            problem.set(None);
+            json_text.set(text);
+            json_mode.set(true);
+        }
+        Err(message) => problem.set(Some(message)),
     };
 
     let save = {
         let mount = mount.clone();
         let navigate = navigate.clone();
         move |overwrite: Option<u64>| {
-            let data = match current() {
-                Ok(data) => data,
-                Err(message) => return problem.set(Some(message)),
+            let snapshot = untrack(draft);
+            let (data, target) = match (snapshot.data(), snapshot.target()) {
+                (Ok(data), Ok(target)) => (data, target),
+                (Err(message), _) | (_, Err(message)) => return problem.set(Some(message)),
             };
-            let target = path.get_untracked().trim().trim_matches('/').to_string();
-            if target.is_empty()
-                || target
-                    .split('/')
-                    .any(|s| s.is_empty() || s == "." || s == "..")
-            {
-                return problem.set(Some(
-                    "A path is required, like folder/name (no empty, “.” or “..” parts).".into(),
-                ));
-            }
             if let Some(version) = overwrite {
                 base_version.set(version);
             }
@@ -192,9 +160,8 @@ fn SecretForm(
             crate::state::tasks::spawn_owned(async move {
                 // "Save mine" after a conflict replaces their version outright: a full write.
                 let try_patch = !creating && !patch_unsupported.get_value() && overwrite.is_none();
-                let outcome = write(&mount, &target, &before, &data, cas, try_patch).await;
-                match outcome {
-                    Ok(Written { patch_refused }) => {
+                match save_secret(&mount, &target, &before, &data, cas, try_patch).await {
+                    Saved::Written(Written { patch_refused }) => {
                         if patch_refused {
                             patch_unsupported.set_value(true);
                         }
@@ -206,18 +173,8 @@ fn SecretForm(
                             Default::default(),
                         );
                     }
-                    Err(e) if e.message().contains(CAS_MISMATCH) => {
-                        match read_secret(&mount, &target, None).await {
-                            Ok(Secret::Live { data: theirs, meta }) => {
-                                conflict.set(Some(Conflict {
-                                    theirs,
-                                    version: meta.map(|m| m.version).unwrap_or(0),
-                                }))
-                            }
-                            _ => error.set(Some(e)),
-                        }
-                    }
-                    Err(e) => error.set(Some(e)),
+                    Saved::Conflicted(theirs) => conflict.set(Some(theirs)),
+                    Saved::Failed(e) => error.set(Some(e)),
                 }
                 busy.set(false);
             });
@@ -263,7 +220,7 @@ fn SecretForm(
                         <span class="muted" data-testid="cas-base">{move || format!("Saving replaces version {} (check-and-set).", base_version.get())}</span>
                     })}
                 </div>
-                <Show when=move || json_mode.get() fallback=move || view! { <RowsEditor rows new_rows=Callback::new(move |()| new_rows(vec![Row { key: String::new(), value: Value::Text(String::new()) }])) /> }>
+                <Show when=move || json_mode.get() fallback=move || view! { <RowsEditor rows new_rows=Callback::new(move |()| new_rows(vec![blank_row()])) /> }>
                     <label class="field">
                         <span>"Secret as a JSON object"</span>
                         <textarea class="json-input" rows="14" spellcheck="false" bind:value=json_text data-testid="secret-json-input"></textarea>
@@ -274,13 +231,13 @@ fn SecretForm(
                 </Show>
                 {move || problem.get().map(|p| view! { <p class="field-error" role="alert" data-testid="form-problem">{p}</p> })}
                 {move || error.get().map(|error| {
-                    let target = path.get_untracked().trim().trim_matches('/').to_string();
+                    let target = untrack(draft).target().unwrap_or_default();
                     let capability = if creating { "create" } else { "update" };
                     let denied = needs(capability, &denied_mount.data_path(&target));
                     view! { <ErrorNotice error context="Vault did not save the secret." denied /> }
                 })}
                 {move || conflict.get().map(|c| {
-                    let mine = current().unwrap_or_default();
+                    let mine = draft().data().unwrap_or_default();
                     let theirs = c.theirs.clone();
                     let version = c.version;
                     let save = save.clone();
@@ -394,6 +351,39 @@ fn ConflictPanel(
                 <button type="button" class="button" on:click=move |_| on_keep_editing.run(()) data-testid="conflict-keep">"Keep editing"</button>
             </div>
         </div>
+    }
+}
+
+/// What came of a save.
+enum Saved {
+    Written(Written),
+    /// Someone saved a newer version since the form was opened: the user decides.
+    Conflicted(Conflict),
+    Failed(ApiError),
+}
+
+/// Writes the secret; when check-and-set refuses, reads the version that won so that the
+/// user can compare it with theirs.
+async fn save_secret(
+    mount: &KvMount,
+    target: &str,
+    before: &RawData,
+    after: &RawData,
+    cas: u64,
+    try_patch: bool,
+) -> Saved {
+    match write(mount, target, before, after, cas, try_patch).await {
+        Ok(written) => Saved::Written(written),
+        Err(e) if e.message().contains(CAS_MISMATCH) => {
+            match read_secret(mount, target, None).await {
+                Ok(Secret::Live { data: theirs, meta }) => Saved::Conflicted(Conflict {
+                    theirs,
+                    version: meta.map(|m| m.version).unwrap_or(0),
+                }),
+                _ => Saved::Failed(e),
+            }
+        }
+        Err(e) => Saved::Failed(e),
     }
 }
 

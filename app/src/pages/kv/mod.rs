@@ -3,6 +3,7 @@
 //! versions and metadata for KV version 2, and searching through sub-folders.
 
 pub mod browse;
+pub mod draft;
 pub mod editor;
 pub mod search;
 pub mod secret;

@@ -15,7 +15,7 @@ use crate::{
         copy::CopyButton,
         error_notice::{refusal_text, ErrorNotice},
     },
-    routes::{AppRoute, KvView},
+    routes::{AppRoute, DeliverFrom, KvView},
     state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
@@ -58,6 +58,13 @@ pub fn ShowSecret(mount: KvMount, path: String) -> impl IntoView {
         <section class="card">
             <Breadcrumbs mount=mount.path.clone() path=path.clone() />
             <h1 class="mono">{path.clone()}</h1>
+            <p>
+                <A href=AppRoute::Deliver(DeliverFrom {
+                    mount: Some(mount.path.clone()),
+                    path: Some(path.clone()),
+                    ..DeliverFrom::default()
+                }).link() attr:data-testid="deliver-secret">"Deliver to a pod"</A>
+            </p>
             {is_v2.then(|| view! {
                 <div class="tabs" role="tablist">
                     {[(Tab::Secret, "Secret"), (Tab::Versions, "Versions"), (Tab::Metadata, "Metadata")].into_iter().map(|(t, label)| view! {

@@ -201,9 +201,12 @@ fn TemplatePicker(text: RwSignal<String>, mounts: Signal<Vec<MountHint>>) -> imp
             })
             .collect::<Vec<_>>()
     };
+    // The first suitable mount is a default, not a choice: once the user has typed a mount,
+    // the list arriving (or changing) must not replace what they typed.
+    let typed_mount = RwSignal::new(false);
     Effect::new(move |_| {
         let options = choices();
-        if !options.contains(&mount.get_untracked()) {
+        if !typed_mount.get_untracked() && !options.contains(&mount.get_untracked()) {
             mount.set(options.first().cloned().unwrap_or_default());
         }
     });
@@ -224,7 +227,7 @@ fn TemplatePicker(text: RwSignal<String>, mounts: Signal<Vec<MountHint>>) -> imp
                     view! {
                         <label class="field">
                             <span>{if path_label.is_some() { "KV version 2 mount" } else { "Kubernetes auth mount" }}</span>
-                            <input type="text" list="template-mounts" bind:value=mount data-testid="template-mount" />
+                            <input type="text" list="template-mounts" bind:value=mount on:input=move |_| typed_mount.set(true) data-testid="template-mount" />
                             <datalist id="template-mounts">
                                 {choices().into_iter().map(|m| view! { <option value=m.clone()></option> }).collect_view()}
                             </datalist>

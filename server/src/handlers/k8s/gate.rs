@@ -28,6 +28,8 @@ pub enum Need {
     Look,
     /// Creating service accounts, or logging in as one for a test.
     Act,
+    /// Write the mount's configuration with a service account Vaultdeck sets up.
+    SetUp,
 }
 
 /// A Kubernetes mount a façade call is for.
@@ -119,6 +121,11 @@ async fn require_capability(
     let (path, capability, what) = match need {
         Need::Look => (format!("{roles}/"), "read", "look at the cluster"),
         Need::Act => (format!("{roles}/*"), "update", "act on the cluster"),
+        Need::SetUp => (
+            format!("{}/config", mount.api_path()),
+            "update",
+            "set up the mount's service account",
+        ),
     };
     let granted = state.vault.capabilities_self(token, &path).await?;
     if granted.iter().any(|c| c == capability || c == "root") {

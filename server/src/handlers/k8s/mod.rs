@@ -3,14 +3,21 @@
 //! goes through `gate`: the user's own Vault token decides, and the BFF's cluster
 //! credentials never do more than it allows.
 
+mod agent_run;
 mod gate;
+mod prove;
 mod role_rules;
+mod set_up;
 mod test_login;
 mod token_abilities;
+mod workloads;
 
+pub use prove::{get_delivery_settings, prove_delivery};
 pub use role_rules::check_role_rules;
+pub use set_up::set_up;
 pub use test_login::test_login;
 pub use token_abilities::token_abilities;
+pub use workloads::list_workloads;
 
 use crate::{
     error::ApiError,
@@ -89,6 +96,7 @@ pub async fn get_cluster(
         api_url: Some(kube.api_url.clone()),
         ca_pem: kube.ca_pem.clone(),
         help: None,
+        set_up_allowed: state.config.set_up_service_accounts,
     }))
 }
 
@@ -168,7 +176,10 @@ pub async fn create_service_account(
 }
 
 /// Creates the namespace unless it exists; whether it was created.
-async fn ensure_namespace(client: &kube::Client, namespace: &str) -> Result<bool, ApiError> {
+pub(super) async fn ensure_namespace(
+    client: &kube::Client,
+    namespace: &str,
+) -> Result<bool, ApiError> {
     let namespaces = Api::<Namespace>::all(client.clone());
     if namespaces
         .get_opt(namespace)
@@ -213,7 +224,7 @@ async fn create_token_secret(
     Ok(created.metadata.name.unwrap_or_default())
 }
 
-fn named(name: &str) -> ObjectMeta {
+pub(super) fn named(name: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
         ..ObjectMeta::default()

@@ -37,7 +37,7 @@ const SHORTEST_LIFETIME: i64 = 600;
 
 /// The role's fields that decide whom it binds (`auth/MOUNT/role/NAME`).
 #[derive(Deserialize, Default)]
-struct Role {
+pub(super) struct Role {
     #[serde(default)]
     bound_service_account_names: Vec<String>,
     #[serde(default)]
@@ -46,6 +46,17 @@ struct Role {
     bound_service_account_namespace_selector: String,
     #[serde(default)]
     audience: String,
+}
+
+impl Role {
+    /// The audiences a token for this role is minted for: the role's, when it has one
+    /// (then the API server itself refuses the token), else the API server's default.
+    pub(super) fn audiences(&self) -> Vec<String> {
+        Some(self.audience.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .into_iter()
+            .collect()
+    }
 }
 
 pub async fn test_login(
@@ -75,7 +86,7 @@ pub async fn test_login(
 }
 
 /// The role, read with the user's token; `None` when it does not exist.
-async fn read_role(
+pub(super) async fn read_role(
     state: &AppState,
     granted: &Granted,
     name: &str,
@@ -101,7 +112,7 @@ async fn read_role(
 
 /// Whether the role binds the account — by name, or through a wildcard for an account that
 /// exists — so that no token is minted for an account a role merely fails to exclude.
-async fn check_binding(
+pub(super) async fn check_binding(
     granted: &Granted,
     role: Option<&Role>,
     namespace: &str,
@@ -180,14 +191,14 @@ async fn account_exists(
 }
 
 /// The Secret a check's token is bound to: the token is valid only while it exists.
-struct Anchor {
+pub(super) struct Anchor {
     secrets: Api<Secret>,
-    name: String,
+    pub(super) name: String,
     uid: String,
 }
 
 impl Anchor {
-    async fn create(granted: &Granted, namespace: &str) -> Result<Anchor, ApiError> {
+    pub(super) async fn create(granted: &Granted, namespace: &str) -> Result<Anchor, ApiError> {
         let secrets = Api::<Secret>::namespaced(granted.kube.client.clone(), namespace);
         let secret = Secret {
             metadata: ObjectMeta {
@@ -227,7 +238,7 @@ impl Anchor {
     }
 
     /// Deletes the Secret; whether it is gone.
-    async fn delete(self) -> bool {
+    pub(super) async fn delete(self) -> bool {
         match self
             .secrets
             .delete(&self.name, &DeleteParams::default())
@@ -253,30 +264,17 @@ async fn log_in_as_pod(
     anchor: &Anchor,
     report: &mut TestLoginReport,
 ) -> Result<(), ApiError> {
-    let audiences: Vec<String> = Some(role.audience.trim().to_string())
-        .filter(|a| !a.is_empty())
-        .into_iter()
-        .collect();
-    let jwt = match pod_token(granted, body, &audiences, anchor).await {
-        Ok((jwt, lifetime)) => {
-            report.token_request = Some(StepResult {
-                ok: true,
-                error: None,
-            });
-            report.pod_token = Some(PodToken {
-                audiences,
-                expiration_seconds: lifetime,
-                bound_to: format!("Secret {}/{}", body.namespace.trim(), anchor.name),
-            });
-            jwt
-        }
-        Err(error) => {
-            report.token_request = Some(StepResult {
-                ok: false,
-                error: Some(error.to_string()),
-            });
-            return Ok(());
-        }
+    let (namespace, account) = (body.namespace.trim(), body.service_account.trim());
+    let Some(jwt) = recorded_pod_token(
+        granted,
+        (namespace, account),
+        role.audiences(),
+        anchor,
+        (&mut report.token_request, &mut report.pod_token),
+    )
+    .await
+    else {
+        return Ok(());
     };
     let login_path = format!("{}/login", granted.mount.api_path());
     let login = state
@@ -313,11 +311,45 @@ async fn log_in_as_pod(
     Ok(())
 }
 
+/// The pod's token (`pod_token`), with the TokenRequest step and what the token is written
+/// into a report's two fields, as the test login and the delivery proof both show them.
+/// `None` when the cluster refused: the step says why.
+pub(super) async fn recorded_pod_token(
+    granted: &Granted,
+    (namespace, account): (&str, &str),
+    audiences: Vec<String>,
+    anchor: &Anchor,
+    (step, token): (&mut Option<StepResult>, &mut Option<PodToken>),
+) -> Option<String> {
+    match pod_token(granted, namespace, account, &audiences, anchor).await {
+        Ok((jwt, lifetime)) => {
+            *step = Some(StepResult {
+                ok: true,
+                error: None,
+            });
+            *token = Some(PodToken {
+                audiences,
+                expiration_seconds: lifetime,
+                bound_to: format!("Secret {namespace}/{}", anchor.name),
+            });
+            Some(jwt)
+        }
+        Err(error) => {
+            *step = Some(StepResult {
+                ok: false,
+                error: Some(error.to_string()),
+            });
+            None
+        }
+    }
+}
+
 /// A token of the service account for `audiences`, as short-lived as allowed, bound to
 /// the anchor; and the lifetime the API server granted.
-async fn pod_token(
+pub(super) async fn pod_token(
     granted: &Granted,
-    body: &TestLoginRequest,
+    namespace: &str,
+    account: &str,
     audiences: &[String],
     anchor: &Anchor,
 ) -> Result<(String, i64), ApiError> {
@@ -329,15 +361,9 @@ async fn pod_token(
         },
         ..TokenRequest::default()
     };
-    let accounts =
-        Api::<ServiceAccount>::namespaced(granted.kube.client.clone(), body.namespace.trim());
+    let accounts = Api::<ServiceAccount>::namespaced(granted.kube.client.clone(), namespace);
     let answer = accounts
-        .create_subresource::<_, TokenRequest>(
-            "token",
-            body.service_account.trim(),
-            &PostParams::default(),
-            &request,
-        )
+        .create_subresource::<_, TokenRequest>("token", account, &PostParams::default(), &request)
         .await
         .map_err(kube_error)?;
     let lifetime = answer.spec.expiration_seconds.unwrap_or(SHORTEST_LIFETIME);
