@@ -165,11 +165,18 @@ impl Process {
 }
 
 /// A server like `vault-0` after a Helm install: raft storage, plain HTTP on loopback.
+///
+/// One difference: `performance_multiplier = 1`. Raft's default (5, "for minimal
+/// servers" in Vault's storage docs) multiplies the election timeouts, so `sys/init` on a
+/// fresh single node took 7.5–9.1 s here (6 runs, idle machine) and over 10 s while the
+/// tests ran, which failed a step's wait; with 1 it takes 1.4–1.8 s. A single loopback node
+/// gains nothing from the slower timings.
 fn raft_config(dir: &Path, port: u16, cluster_port: u16) -> String {
     format!(
         r#"storage "raft" {{
   path    = "{raft}"
   node_id = "n1"
+  performance_multiplier = 1
 }}
 listener "tcp" {{
   address     = "127.0.0.1:{port}"

@@ -139,9 +139,16 @@ fn InitForm(result: RwSignal<Option<(InitResponse, u32, u32)>>) -> impl IntoView
                 </label>
                 {move || checked().err().map(|message| view! { <p class="field-error" role="alert" data-testid="init-invalid">{message}</p> })}
                 {move || error.get().map(|error| view! { <ErrorNotice error context="Initialization failed." /> })}
-                <button type="submit" class="button button-primary" disabled=move || busy.get() || checked().is_err() data-testid="init-submit">
-                    "Initialize"
+                <button type="submit" class="button button-primary" disabled=move || busy.get() || checked().is_err() aria-busy=move || busy.get().to_string() data-testid="init-submit">
+                    {move || if busy.get() { "Initializing…" } else { "Initialize" }}
                 </button>
+                // On integrated storage a fresh node elects itself before it writes its keys:
+                // with raft's default timings that is several seconds of an unanswered request.
+                {move || busy.get().then(|| view! {
+                    <p class="muted" role="status" data-testid="init-working">
+                        "Vault is creating its keys. On integrated storage (raft) this can take several seconds."
+                    </p>
+                })}
             </form>
         </section>
     }
