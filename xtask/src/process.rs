@@ -25,6 +25,14 @@ fn tool_path() -> std::ffi::OsString {
     std::env::join_paths(dirs).expect("PATH entries are valid")
 }
 
+/// The file `command(program)` would run: the first match on the tool `PATH`.
+pub fn which(program: &str) -> Result<std::path::PathBuf> {
+    std::env::split_paths(&tool_path())
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .with_context(|| format!("{program} is not installed (cargo xtask setup installs it)"))
+}
+
 /// Runs the command, echoing it first; fails with its exit status.
 pub fn run(command: &mut Command) -> Result<()> {
     println!("$ {}", describe(command));

@@ -3,7 +3,11 @@
 //! → `wasm-opt -Oz` → content-hashed names → CSS and static files → `.br`/`.gz` copies;
 //! then the server with `ssr`, with Leptos' `hash.txt` beside it.
 
-use crate::{paths, process, setup};
+use crate::{
+    paths, process, setup,
+    sizes::{self, SiteSizes},
+    stamp::{files_under, Fingerprint, Step},
+};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::{
@@ -22,6 +26,8 @@ pub struct Built {
     pub testvault_binary: PathBuf,
     /// `testcluster up`: a real Kubernetes API server for the browser tests.
     pub testcluster_binary: PathBuf,
+    /// What the browser downloads, measured against the server just built.
+    pub sizes: SiteSizes,
 }
 
 /// Content hashes of the bundle, in the `hash.txt` format Leptos reads.
@@ -80,6 +86,7 @@ pub fn build_all(release: bool) -> Result<Built> {
     setup::build_tools()?;
     let site_dir = build_site()?;
     let server_binary = build_server(release, &site_dir)?;
+    let sizes = sizes::measure_and_print(&site_dir, &server_binary)?;
     let testvault_binary = server_binary.with_file_name("testvault");
     let testcluster_binary = server_binary.with_file_name("testcluster");
     Ok(Built {
@@ -87,68 +94,157 @@ pub fn build_all(release: bool) -> Result<Built> {
         server_binary,
         testvault_binary,
         testcluster_binary,
+        sizes,
     })
 }
 
 fn build_site() -> Result<PathBuf> {
-    let root = paths::workspace_root();
-    let target = paths::target_dir();
-    let compiled = build_wasm(&root, &target)?;
+    let compiled = build_wasm(&paths::workspace_root(), &paths::target_dir())?;
+    let steps = paths::target_dir().join("site-steps");
+    let bindgen_dir = steps.join("wasm-bindgen");
+    run_wasm_bindgen(&compiled, &bindgen_dir)?;
+    let bindgen_wasm = bindgen_dir.join(format!("{OUTPUT_NAME}_bg.wasm"));
+    let optimised = steps.join("wasm-opt").join(format!("{OUTPUT_NAME}.wasm"));
+    run_wasm_opt(&bindgen_wasm, &optimised)?;
+    report_sizes(&compiled, &bindgen_wasm, &optimised)?;
+    let bundle = Bundle {
+        js: bindgen_dir.join(format!("{OUTPUT_NAME}.js")),
+        wasm: optimised,
+    };
+    assemble_site(&bundle, &steps.join("site.stamp"))
+}
 
-    let staging = target.join("site.staging");
+const WASM_BINDGEN_FLAGS: &[&str] = &[
+    "--target",
+    "web",
+    "--no-typescript",
+    "--out-name",
+    OUTPUT_NAME,
+];
+
+/// `wasm-bindgen` into `out_dir` (`vaultdeck.js`, `vaultdeck_bg.wasm`), unless this module
+/// was already bound by this wasm-bindgen with these flags.
+fn run_wasm_bindgen(compiled: &Path, out_dir: &Path) -> Result<()> {
+    let mut inputs = Fingerprint::of("wasm-bindgen");
+    inputs
+        .file("module", compiled)?
+        .file("tool", &process::which("wasm-bindgen")?)?
+        .text("flags", &WASM_BINDGEN_FLAGS.join(" "));
+    let step = Step {
+        name: "wasm-bindgen",
+        stamp: out_dir.with_extension("stamp"),
+        outputs: vec![
+            out_dir.join(format!("{OUTPUT_NAME}.js")),
+            out_dir.join(format!("{OUTPUT_NAME}_bg.wasm")),
+        ],
+    };
+    step.run(&inputs, || {
+        let _ = fs::remove_dir_all(out_dir);
+        fs::create_dir_all(out_dir)?;
+        process::run(
+            process::command("wasm-bindgen")
+                .args(WASM_BINDGEN_FLAGS)
+                .arg("--out-dir")
+                .arg(out_dir)
+                .arg(compiled),
+        )
+    })
+}
+
+/// `-Oz`, and the WASM features rustc's output uses (wasm-opt refuses them otherwise).
+const WASM_OPT_FLAGS: &[&str] = &[
+    "-Oz",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+];
+
+/// `wasm-opt` from `input` to `output`, unless this very input was already optimised by
+/// this wasm-opt with these flags. npm's wasm-opt is a Node script: it is identified by its
+/// bytes, as running `--version` costs seconds.
+fn run_wasm_opt(input: &Path, output: &Path) -> Result<()> {
+    let mut inputs = Fingerprint::of("wasm-opt");
+    inputs
+        .file("module", input)?
+        .file("tool", &process::which("wasm-opt")?)?
+        .text("flags", &WASM_OPT_FLAGS.join(" "));
+    let step = Step {
+        name: "wasm-opt -Oz",
+        stamp: output
+            .parent()
+            .expect("a file in a directory")
+            .with_extension("stamp"),
+        outputs: vec![output.to_path_buf()],
+    };
+    step.run(&inputs, || {
+        fs::create_dir_all(output.parent().expect("a file in a directory"))?;
+        process::run(
+            process::command("wasm-opt")
+                .args(WASM_OPT_FLAGS)
+                .arg(input)
+                .arg("-o")
+                .arg(output),
+        )
+    })
+}
+
+/// The JS glue and the optimised WASM, as wasm-bindgen and wasm-opt left them.
+struct Bundle {
+    js: PathBuf,
+    wasm: PathBuf,
+}
+
+/// This file's own source: it decides how the site is laid out and compressed, so a change
+/// to it must rebuild the site, and a change elsewhere in xtask need not.
+const SITE_RECIPE: &str = include_str!("site.rs");
+
+/// The site directory: the bundle under content-hashed names, the stylesheet, the public
+/// files, their Brotli and gzip copies, and `hash.txt`. Skipped when none of those inputs
+/// changed, nor the code that lays them out.
+fn assemble_site(bundle: &Bundle, stamp: &Path) -> Result<PathBuf> {
+    let root = paths::workspace_root();
+    let site = paths::site_dir();
+    let mut inputs = Fingerprint::of("site");
+    inputs
+        .file("js", &bundle.js)?
+        .file("wasm", &bundle.wasm)?
+        .text("recipe", SITE_RECIPE);
+    for (relative, path) in files_under(&root.join("style"))? {
+        inputs.file(&format!("style/{relative}"), &path)?;
+    }
+    for (relative, path) in files_under(&root.join("public"))? {
+        inputs.file(&format!("public/{relative}"), &path)?;
+    }
+    let step = Step {
+        name: "site (hashed names, CSS, public files, .br/.gz copies)",
+        stamp: stamp.to_path_buf(),
+        outputs: vec![site.clone()],
+    };
+    step.run(&inputs, || write_site(bundle, &root, &site))?;
+    Ok(site)
+}
+
+fn write_site(bundle: &Bundle, root: &Path, site: &Path) -> Result<()> {
+    let staging = paths::target_dir().join("site.staging");
     let _ = fs::remove_dir_all(&staging);
     let pkg = staging.join("pkg");
     fs::create_dir_all(&pkg)?;
-
-    process::run(
-        process::command("wasm-bindgen")
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                OUTPUT_NAME,
-                "--out-dir",
-            ])
-            .arg(&pkg)
-            .arg(&compiled),
-    )?;
-    let bindgen_wasm = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
-    let optimised = pkg.join(format!("{OUTPUT_NAME}.wasm"));
-    process::run(
-        process::command("wasm-opt")
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-            ])
-            .args([
-                "--enable-sign-ext",
-                "--enable-reference-types",
-                "--enable-multivalue",
-            ])
-            .args(["--enable-mutable-globals"])
-            .arg(&bindgen_wasm)
-            .arg("-o")
-            .arg(&optimised),
-    )?;
-    report_sizes(&compiled, &bindgen_wasm, &optimised)?;
-    fs::remove_file(&bindgen_wasm)?;
-
     let hashes = Hashes {
-        js: rename_with_hash(&pkg, "js")?,
-        wasm: rename_with_hash(&pkg, "wasm")?,
+        js: copy_with_hash(&bundle.js, &pkg, "js")?,
+        wasm: copy_with_hash(&bundle.wasm, &pkg, "wasm")?,
         css: write_stylesheet(&root.join("style"), &pkg)?,
     };
     copy_dir(&root.join("public"), &staging)?;
     precompress(&pkg)?;
     fs::write(staging.join("hash.txt"), hashes.file_text())?;
 
-    let site = paths::site_dir();
-    let _ = fs::remove_dir_all(&site);
-    fs::rename(&staging, &site).context("moving the built site into place")?;
+    let _ = fs::remove_dir_all(site);
+    fs::rename(&staging, site).context("moving the built site into place")?;
     println!("site: built in {}", site.display());
-    Ok(site)
+    Ok(())
 }
 
 fn build_server(release: bool, site_dir: &Path) -> Result<PathBuf> {
@@ -186,14 +282,10 @@ pub fn short_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `pkg/vaultdeck.EXT` → `pkg/vaultdeck.HASH.EXT`; returns the hash.
-fn rename_with_hash(pkg: &Path, extension: &str) -> Result<String> {
-    let plain = pkg.join(format!("{OUTPUT_NAME}.{extension}"));
-    let hash = short_hash(&fs::read(&plain)?);
-    fs::rename(
-        &plain,
-        pkg.join(format!("{OUTPUT_NAME}.{hash}.{extension}")),
-    )?;
+/// `from` → `pkg/vaultdeck.HASH.EXT`; returns the hash.
+fn copy_with_hash(from: &Path, pkg: &Path, extension: &str) -> Result<String> {
+    let hash = short_hash(&fs::read(from)?);
+    fs::copy(from, pkg.join(format!("{OUTPUT_NAME}.{hash}.{extension}")))?;
     Ok(hash)
 }
 
@@ -238,17 +330,26 @@ fn precompress(dir: &Path) -> Result<()> {
             continue;
         }
         let data = fs::read(&path)?;
-        let mut brotli_out = Vec::new();
-        {
-            let mut writer = brotli::CompressorWriter::new(&mut brotli_out, 64 * 1024, 11, 22);
-            writer.write_all(&data)?;
-        }
-        fs::write(with_suffix(&path, "br"), &brotli_out)?;
+        fs::write(with_suffix(&path, "br"), brotli(&data)?)?;
         let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gzip.write_all(&data)?;
         fs::write(with_suffix(&path, "gz"), gzip.finish()?)?;
     }
     Ok(())
+}
+
+/// Brotli as the server sends the bundle: the best quality (11) and a 4 MiB window (22),
+/// affordable because it is done once per build, not per request.
+pub fn brotli(data: &[u8]) -> Result<Vec<u8>> {
+    const QUALITY: u32 = 11;
+    const WINDOW_BITS: u32 = 22;
+    let mut compressed = Vec::new();
+    {
+        let mut writer =
+            brotli::CompressorWriter::new(&mut compressed, 64 * 1024, QUALITY, WINDOW_BITS);
+        writer.write_all(data)?;
+    }
+    Ok(compressed)
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -259,9 +360,9 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 fn report_sizes(compiled: &Path, bindgen: &Path, optimised: &Path) -> Result<()> {
-    let size = |p: &Path| fs::metadata(p).map(|m| m.len() / 1024);
+    let size = |p: &Path| fs::metadata(p).map(|m| sizes::kb(m.len()));
     println!(
-        "wasm: {} KiB from rustc, {} KiB after wasm-bindgen, {} KiB after wasm-opt -Oz",
+        "wasm: {} from rustc, {} after wasm-bindgen, {} after wasm-opt -Oz",
         size(compiled)?,
         size(bindgen)?,
         size(optimised)?

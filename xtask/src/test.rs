@@ -106,7 +106,7 @@ fn playwright(built: &site::Built, flavor: &str, args: &[String]) -> Result<()> 
     process::run(&mut command)
 }
 
-fn playwright_command(built: &site::Built, args: &[String]) -> std::process::Command {
+pub fn playwright_command(built: &site::Built, args: &[String]) -> std::process::Command {
     let mut command = process::command("npx");
     command
         .current_dir(paths::workspace_root().join("end2end"))
@@ -165,24 +165,4 @@ fn summarize(stages: &[Stage]) -> Result<()> {
     } else {
         bail!("failed: {}", failed.join(", "))
     }
-}
-
-/// `cargo xtask bench NAME`: release builds, then the named benchmark in Chromium.
-pub fn bench(options: &[String]) -> Result<()> {
-    let known = ["kv"];
-    let name = options.first().map(String::as_str).unwrap_or("kv");
-    if !known.contains(&name) {
-        bail!("unknown benchmark `{name}` (known: {})", known.join(", "));
-    }
-    setup::all()?;
-    let built = site::build_all(true)?;
-    let mut command = playwright_command(
-        &built,
-        &[
-            "--config".into(),
-            "playwright.bench.config.ts".into(),
-            format!("{name}.bench"),
-        ],
-    );
-    process::run(command.env("PLAYWRIGHT_REPORTER", "list"))
 }

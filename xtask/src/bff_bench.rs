@@ -1,0 +1,421 @@
+//! `cargo xtask bench bff`: what the BFF costs over calling OpenBao directly.
+//!
+//! One release build of Vaultdeck in front of one `bao server -dev`, one KV v2 secret, and
+//! Debian's `wrk` as the client for both: the same request (read the secret), the same
+//! client, the same concurrency, measured one after the other in this run. Then the BFF's
+//! memory: resident set idle, after the load, and holding 10,000 sessions.
+//!
+//! Everything runs on this machine's loopback: wrk, the BFF and OpenBao share its cores, so
+//! the absolute numbers are this machine's; the ratios are the point.
+
+use crate::{http, openbao, paths, setup, site};
+use anyhow::{bail, Context, Result};
+use std::{
+    fs,
+    net::{SocketAddr, TcpListener},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// The dev server's root token: a lab server started and stopped by this benchmark.
+const ROOT_TOKEN: &str = "vaultdeck-bench-root";
+const SECRET_PATH: &str = "secret/data/bench/app";
+const CONCURRENCIES: [u32; 3] = [1, 64, 256];
+const SECONDS_PER_RUN: u32 = 10;
+const SESSIONS: usize = 10_000;
+
+/// From issue 18.
+const TARGET_P50_RATIO: f64 = 1.10;
+const TARGET_THROUGHPUT_RATIO: f64 = 0.90;
+const TARGET_IDLE_RSS_MB: f64 = 30.0;
+const TARGET_SESSIONS_RSS_MB: f64 = 100.0;
+
+pub fn run(built: &site::Built) -> Result<()> {
+    setup::debian_packages(&["wrk"])?;
+    openbao::ensure()?;
+    let work = paths::target_dir().join("bench-bff");
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work)?;
+
+    let bao = Server::start_openbao(&work)?;
+    write_secret(bao.addr)?;
+    let deck = Server::start_vaultdeck(built, &work, bao.addr)?;
+    let idle_rss = deck.rss_mb()?;
+    let cookie = log_in(deck.addr)?;
+
+    let direct = Target {
+        url: format!("http://{}/v1/{SECRET_PATH}", bao.addr),
+        header: format!("X-Vault-Token: {ROOT_TOKEN}"),
+    };
+    let through = Target {
+        url: format!("http://{}/ui/api/vault/v1/{SECRET_PATH}", deck.addr),
+        header: format!("Cookie: {cookie}"),
+    };
+    same_answer(&direct, &through, bao.addr, deck.addr)?;
+
+    let mut rows = Vec::new();
+    for connections in CONCURRENCIES {
+        let direct_run = wrk(&direct, connections)?;
+        let through_run = wrk(&through, connections)?;
+        rows.push((connections, direct_run, through_run));
+    }
+    let after_load_rss = deck.rss_mb()?;
+    let started = Instant::now();
+    open_sessions(deck.addr, SESSIONS)?;
+    let sessions_took = started.elapsed();
+    let sessions_rss = deck.rss_mb()?;
+
+    print!("{}", latency_table(&rows));
+    print!(
+        "{}",
+        memory_table(&MemoryFigures {
+            idle: idle_rss,
+            after_load: after_load_rss,
+            with_sessions: sessions_rss,
+            sessions_took,
+        })
+    );
+    Ok(())
+}
+
+/// A URL and the one header that authenticates it.
+struct Target {
+    url: String,
+    header: String,
+}
+
+/// A server started for the benchmark, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// `bao server -dev`: initialised, unsealed, KV v2 at `secret/`, in memory.
+    fn start_openbao(work: &Path) -> Result<Server> {
+        let addr = free_port()?;
+        let mut command = Command::new(openbao::binary());
+        command.args([
+            "server",
+            "-dev",
+            &format!("-dev-root-token-id={ROOT_TOKEN}"),
+            &format!("-dev-listen-address={addr}"),
+        ]);
+        Server::start("openbao", command, addr, &work.join("openbao.log"))
+    }
+
+    /// The release server the benchmark built, in front of `vault`, with its defaults.
+    fn start_vaultdeck(built: &site::Built, work: &Path, vault: SocketAddr) -> Result<Server> {
+        let addr = free_port()?;
+        let mut command = Command::new(&built.server_binary);
+        command
+            .env("VAULT_ADDR", format!("http://{vault}"))
+            .env("VAULTDECK_LISTEN", addr.to_string())
+            .env("VAULTDECK_SITE_DIR", &built.site_dir)
+            .env("VAULTDECK_DATA_DIR", work.join("data"));
+        Server::start("vaultdeck", command, addr, &work.join("vaultdeck.log"))
+    }
+
+    fn start(name: &str, mut command: Command, addr: SocketAddr, log: &Path) -> Result<Server> {
+        let log_file = fs::File::create(log)?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        let mut server = Server { child, addr };
+        if !http::wait_until_listening(addr, Duration::from_secs(60))
+            || server.child.try_wait()?.is_some()
+        {
+            bail!("{name} did not start; see {}", log.display());
+        }
+        Ok(server)
+    }
+
+    /// Resident set size, from the kernel's own accounting of the process.
+    fn rss_mb(&self) -> Result<f64> {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS in /proc/PID/status")?;
+        Ok(kib / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<SocketAddr> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+/// A secret of a realistic size: a few fields, as a database credential would have.
+fn write_secret(bao: SocketAddr) -> Result<()> {
+    let body = r#"{"data":{"username":"app","password":"correct-horse-battery-staple","host":"db.internal:5432","database":"orders"}}"#;
+    let answer = http::request(
+        bao,
+        "POST",
+        &format!("/v1/{SECRET_PATH}"),
+        &[("X-Vault-Token", ROOT_TOKEN)],
+        Some(body),
+    )?;
+    if answer.status != 200 {
+        bail!("writing the secret answered {}", answer.status);
+    }
+    Ok(())
+}
+
+/// A token login through the BFF, as the app does it; returns the `Cookie` header's value.
+fn log_in(deck: SocketAddr) -> Result<String> {
+    let body = format!(r#"{{"method":"token","token":"{ROOT_TOKEN}"}}"#);
+    let answer = http::request(
+        deck,
+        "POST",
+        "/ui/api/session",
+        &[
+            ("X-Requested-With", "vaultdeck"),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        Some(&body),
+    )?;
+    if answer.status != 200 {
+        bail!("logging in through Vaultdeck answered {}", answer.status);
+    }
+    let set_cookie = answer
+        .header("set-cookie")
+        .context("the login set no cookie")?;
+    Ok(set_cookie.split(';').next().unwrap_or_default().trim().to_string())
+}
+
+/// Both routes must return the same secret, or the comparison would mean nothing.
+fn same_answer(direct: &Target, through: &Target, bao: SocketAddr, deck: SocketAddr) -> Result<()> {
+    let secret = |addr: SocketAddr, target: &Target| -> Result<serde_json::Value> {
+        let path = target.url.split_once(&addr.to_string()).map_or("/", |(_, p)| p);
+        let (name, value) = target.header.split_once(": ").expect("a header line");
+        let answer = http::request(addr, "GET", path, &[(name, value)], None)?;
+        if answer.status != 200 {
+            bail!("GET {} answered {}", target.url, answer.status);
+        }
+        let body: serde_json::Value = serde_json::from_slice(&answer.body)
+            .with_context(|| format!("GET {} did not answer JSON", target.url))?;
+        Ok(body["data"]["data"].clone())
+    };
+    let (from_openbao, from_deck) = (secret(bao, direct)?, secret(deck, through)?);
+    if from_openbao.is_null() || from_openbao != from_deck {
+        bail!("Vaultdeck and OpenBao return different secrets: {from_openbao} / {from_deck}");
+    }
+    Ok(())
+}
+
+/// What one wrk run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrkRun {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub requests_per_second: f64,
+}
+
+fn wrk(target: &Target, connections: u32) -> Result<WrkRun> {
+    let threads = connections.min(2).to_string();
+    let output = Command::new("wrk")
+        .args(["--latency", "-t", &threads, "-c", &connections.to_string()])
+        .args(["-d", &format!("{SECONDS_PER_RUN}s"), "-H", &target.header])
+        .arg(&target.url)
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr));
+    }
+    parse_wrk(&text).with_context(|| format!("reading wrk's report:\n{text}"))
+}
+
+/// Reads wrk's `--latency` report; a run with errors or non-2xx answers is refused, as its
+/// numbers would describe failures.
+pub fn parse_wrk(report: &str) -> Result<WrkRun> {
+    for line in report.lines().map(str::trim) {
+        if line.starts_with("Non-2xx or 3xx responses:") || line.starts_with("Socket errors:") {
+            bail!("the run had errors: {line}");
+        }
+    }
+    let percentile = |label: &str| -> Result<f64> {
+        let line = report
+            .lines()
+            .map(str::trim)
+            .find(|line| line.starts_with(label))
+            .with_context(|| format!("no {label} line"))?;
+        parse_duration_ms(line[label.len()..].trim())
+    };
+    let requests_per_second = report
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Requests/sec:"))
+        .and_then(|value| value.trim().parse().ok())
+        .context("no Requests/sec line")?;
+    Ok(WrkRun {
+        p50_ms: percentile("50%")?,
+        p99_ms: percentile("99%")?,
+        requests_per_second,
+    })
+}
+
+/// wrk's durations: `612.00us`, `1.23ms`, `2.01s`, `1.50m`.
+fn parse_duration_ms(text: &str) -> Result<f64> {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .with_context(|| format!("no unit in `{text}`"))?;
+    let value: f64 = text[..split].parse()?;
+    let factor = match &text[split..] {
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "m" => 60_000.0,
+        unit => bail!("unknown unit `{unit}`"),
+    };
+    Ok(value * factor)
+}
+
+/// `count` token logins through the BFF, four at a time, each leaving a session behind.
+fn open_sessions(deck: SocketAddr, count: usize) -> Result<()> {
+    const WORKERS: usize = 4;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|worker| {
+                scope.spawn(move || -> Result<()> {
+                    for _ in (worker..count).step_by(WORKERS) {
+                        log_in(deck)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("a login worker panicked")?;
+        }
+        Ok(())
+    })
+}
+
+fn latency_table(rows: &[(u32, WrkRun, WrkRun)]) -> String {
+    let mut table = format!(
+        "\nBFF overhead: read one KV v2 secret, wrk {SECONDS_PER_RUN} s per run, same client\n\
+         {:>5}  {:>22}  {:>22}  {:>22}  {:>7}  {:>7}\n",
+        "conns", "p50 ms (direct/deck)", "p99 ms (direct/deck)", "req/s (direct/deck)",
+        "p50 ×", "req/s ×"
+    );
+    for (connections, direct, deck) in rows {
+        let p50_ratio = deck.p50_ms / direct.p50_ms;
+        let throughput_ratio = deck.requests_per_second / direct.requests_per_second;
+        table.push_str(&format!(
+            "{connections:>5}  {:>22}  {:>22}  {:>22}  {:>6.2}{}  {:>6.2}{}\n",
+            format!("{:.3} / {:.3}", direct.p50_ms, deck.p50_ms),
+            format!("{:.3} / {:.3}", direct.p99_ms, deck.p99_ms),
+            format!("{:.0} / {:.0}", direct.requests_per_second, deck.requests_per_second),
+            p50_ratio,
+            verdict(p50_ratio <= TARGET_P50_RATIO),
+            throughput_ratio,
+            verdict(throughput_ratio >= TARGET_THROUGHPUT_RATIO),
+        ));
+    }
+    table.push_str(&format!(
+        "targets: p50 ≤ {TARGET_P50_RATIO:.2}× direct, throughput ≥ {TARGET_THROUGHPUT_RATIO:.2}× direct \
+         (✓ met, ✗ missed)\n"
+    ));
+    table
+}
+
+struct MemoryFigures {
+    idle: f64,
+    after_load: f64,
+    with_sessions: f64,
+    sessions_took: Duration,
+}
+
+fn memory_table(figures: &MemoryFigures) -> String {
+    format!(
+        "\nBFF memory (resident set, release build)\n\
+         idle                      {:>7.1} MB  target ≤ {TARGET_IDLE_RSS_MB:.0} MB {}\n\
+         after the runs above      {:>7.1} MB\n\
+         with {SESSIONS} sessions      {:>7.1} MB  target ≤ {TARGET_SESSIONS_RSS_MB:.0} MB {}  \
+         ({SESSIONS} logins in {:.1} s)\n",
+        figures.idle,
+        verdict(figures.idle <= TARGET_IDLE_RSS_MB),
+        figures.after_load,
+        figures.with_sessions,
+        verdict(figures.with_sessions <= TARGET_SESSIONS_RSS_MB),
+        figures.sessions_took.as_secs_f64(),
+    )
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "✓"
+    } else {
+        "✗"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPORT: &str = "\
+Running 10s test @ http://127.0.0.1:8200/v1/secret/data/bench/app
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     4.10ms    1.20ms  31.02ms   80.12%
+    Req/Sec     7.81k   512.33     8.90k    70.00%
+  Latency Distribution
+     50%  612.00us
+     75%    3.90ms
+     90%    5.01ms
+     99%    1.02s
+  155432 requests in 10.01s, 80.12MB read
+Requests/sec:  15527.67
+Transfer/sec:      8.00MB
+";
+
+    #[test]
+    fn reads_percentiles_in_any_unit_and_the_rate() {
+        let run = parse_wrk(REPORT).unwrap();
+        assert_eq!(
+            run,
+            WrkRun {
+                p50_ms: 0.612,
+                p99_ms: 1020.0,
+                requests_per_second: 15527.67
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_runs_with_errors_or_failed_answers() {
+        let failed = REPORT.replace(
+            "Requests/sec",
+            "  Non-2xx or 3xx responses: 3\nRequests/sec",
+        );
+        assert!(parse_wrk(&failed).is_err());
+        let errors = REPORT.replace(
+            "Requests/sec",
+            "  Socket errors: connect 0, read 2, write 0, timeout 0\nRequests/sec",
+        );
+        assert!(parse_wrk(&errors).is_err());
+    }
+
+    #[test]
+    fn refuses_a_report_without_the_distribution() {
+        let without: String = REPORT
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("99%"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert!(parse_wrk(&without).is_err());
+    }
+}
