@@ -39,12 +39,13 @@ commands:
                    every test: cargo test --workspace, then Playwright in Chromium, each
                    against a real OpenBao and again against labvault (or the one named)
   screenshots      regenerate the README's screenshots (docs/screenshots/) in Chromium
-  bench [size | bff | kv]
+  bench [size | bff | first-load | kv]
                    benchmarks on release builds, all of them without a name; they print
                    measurements against their targets and assert nothing:
                    size: chunks and the login page's first load against the size budget;
                    bff: reading a secret through Vaultdeck against reading it from OpenBao
                    directly (wrk, same concurrency), and the server's memory;
+                   first-load: the login page against OpenBao's own UI, in Chromium;
                    kv: a folder of 100,000 keys
 
 environment:

@@ -1,0 +1,101 @@
+// `cargo xtask bench first-load`: the login page of Vaultdeck and of OpenBao's own UI, served
+// by the same OpenBao, in Chromium: bytes on the wire and the time until the token field
+// takes input, with an empty cache and again with the cache kept.
+
+import { expect, Page, test } from "@playwright/test";
+import { startVault } from "../tests/support/vault";
+import { startVaultdeck } from "../tests/support/servers";
+
+interface Load {
+  bytes: number;
+  requests: number;
+  ms: number;
+}
+
+/** Loads `url` and types into the token field; counts what crossed the wire meanwhile. */
+async function load(page: Page, url: string, tokenField: string): Promise<Load> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  let bytes = 0;
+  let requests = 0;
+  cdp.on("Network.loadingFinished", (event: { encodedDataLength: number }) => {
+    bytes += event.encodedDataLength;
+    requests += 1;
+  });
+  const started = Date.now();
+  await page.goto(url);
+  // Typing succeeds only once the app has drawn the field and made it editable.
+  await page.locator(tokenField).first().fill("s.probe");
+  const ms = Date.now() - started;
+  await expect(page.locator(tokenField).first()).toHaveValue("s.probe");
+  await cdp.detach();
+  return { bytes, requests, ms };
+}
+
+/** The median run of `count`, by time; bytes do not vary between runs of one kind. */
+async function median(count: number, run: () => Promise<Load>): Promise<Load> {
+  const runs: Load[] = [];
+  for (let i = 0; i < count; i++) runs.push(await run());
+  runs.sort((a, b) => a.ms - b.ms);
+  return runs[Math.floor(count / 2)];
+}
+
+const RUNS = 5;
+const TARGET_BYTES_RATIO = 0.15;
+
+test("first load: Vaultdeck's login page against OpenBao's own UI", async ({ browser }) => {
+  const vault = await startVault();
+  const deck = await startVaultdeck({ vaultAddr: vault.addr });
+  const pages = [
+    { name: "Vaultdeck", url: `${deck.url}login`, field: '[data-testid="login-first"]' },
+    { name: "OpenBao UI", url: `${vault.addr}/ui/vault/auth?with=token`, field: 'input[name="token"]' },
+  ];
+  const results: Record<string, { cold: Load; warm: Load }> = {};
+  try {
+    for (const { name, url, field } of pages) {
+      // Cold: a new context each time, so nothing is cached.
+      const cold = await median(RUNS, async () => {
+        const context = await browser.newContext();
+        try {
+          return await load(await context.newPage(), url, field);
+        } finally {
+          await context.close();
+        }
+      });
+      // Warm: one context, loaded once to fill its cache, then measured.
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await load(page, url, field);
+      const warm = await median(RUNS, () => load(page, url, field));
+      await context.close();
+      results[name] = { cold, warm };
+    }
+  } finally {
+    await deck.stop();
+    await vault.stop();
+  }
+  const deckLoads = results["Vaultdeck"];
+  const baoLoads = results["OpenBao UI"];
+  const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
+  const row = (metric: string, ours: string, theirs: string, ratio: number, target = "") =>
+    `  ${metric.padEnd(40)} ${ours.padStart(12)} ${theirs.padStart(12)} ${ratio.toFixed(ratio < 0.1 ? 3 : 2).padStart(6)}×  ${target}`;
+  const bytesRatio = deckLoads.cold.bytes / baoLoads.cold.bytes;
+  console.log(
+    [
+      `\nfirst load, same OpenBao behind both, Chromium, median of ${RUNS} (KB = 1000 bytes on the wire)`,
+      `  ${"metric".padEnd(40)} ${"Vaultdeck".padStart(12)} ${"OpenBao UI".padStart(12)} ${"ratio".padStart(7)}`,
+      row(
+        "bytes, empty cache",
+        kb(deckLoads.cold.bytes),
+        kb(baoLoads.cold.bytes),
+        bytesRatio,
+        `target ≤ ${TARGET_BYTES_RATIO}× ${bytesRatio <= TARGET_BYTES_RATIO ? "✓" : "✗"}`,
+      ),
+      row("requests, empty cache", String(deckLoads.cold.requests), String(baoLoads.cold.requests), deckLoads.cold.requests / baoLoads.cold.requests),
+      row("ms until the token field takes input", String(deckLoads.cold.ms), String(baoLoads.cold.ms), deckLoads.cold.ms / baoLoads.cold.ms),
+      row("bytes, cache kept", kb(deckLoads.warm.bytes), kb(baoLoads.warm.bytes), deckLoads.warm.bytes / baoLoads.warm.bytes),
+      row("ms until input, cache kept", String(deckLoads.warm.ms), String(baoLoads.warm.ms), deckLoads.warm.ms / baoLoads.warm.ms),
+      "",
+    ].join("\n"),
+  );
+});
