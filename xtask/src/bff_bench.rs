@@ -192,13 +192,21 @@ fn log_in(deck: SocketAddr) -> Result<String> {
     let set_cookie = answer
         .header("set-cookie")
         .context("the login set no cookie")?;
-    Ok(set_cookie.split(';').next().unwrap_or_default().trim().to_string())
+    Ok(set_cookie
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string())
 }
 
 /// Both routes must return the same secret, or the comparison would mean nothing.
 fn same_answer(direct: &Target, through: &Target, bao: SocketAddr, deck: SocketAddr) -> Result<()> {
     let secret = |addr: SocketAddr, target: &Target| -> Result<serde_json::Value> {
-        let path = target.url.split_once(&addr.to_string()).map_or("/", |(_, p)| p);
+        let path = target
+            .url
+            .split_once(&addr.to_string())
+            .map_or("/", |(_, p)| p);
         let (name, value) = target.header.split_once(": ").expect("a header line");
         let answer = http::request(addr, "GET", path, &[(name, value)], None)?;
         if answer.status != 200 {
@@ -233,7 +241,10 @@ fn wrk(target: &Target, connections: u32) -> Result<WrkRun> {
         .context("running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     parse_wrk(&text).with_context(|| format!("reading wrk's report:\n{text}"))
 }
@@ -307,8 +318,12 @@ fn latency_table(rows: &[(u32, WrkRun, WrkRun)]) -> String {
     let mut table = format!(
         "\nBFF overhead: read one KV v2 secret, wrk {SECONDS_PER_RUN} s per run, same client\n\
          {:>5}  {:>22}  {:>22}  {:>22}  {:>7}  {:>7}\n",
-        "conns", "p50 ms (direct/deck)", "p99 ms (direct/deck)", "req/s (direct/deck)",
-        "p50 ×", "req/s ×"
+        "conns",
+        "p50 ms (direct/deck)",
+        "p99 ms (direct/deck)",
+        "req/s (direct/deck)",
+        "p50 ×",
+        "req/s ×"
     );
     for (connections, direct, deck) in rows {
         let p50_ratio = deck.p50_ms / direct.p50_ms;
@@ -317,7 +332,10 @@ fn latency_table(rows: &[(u32, WrkRun, WrkRun)]) -> String {
             "{connections:>5}  {:>22}  {:>22}  {:>22}  {:>6.2}{}  {:>6.2}{}\n",
             format!("{:.3} / {:.3}", direct.p50_ms, deck.p50_ms),
             format!("{:.3} / {:.3}", direct.p99_ms, deck.p99_ms),
-            format!("{:.0} / {:.0}", direct.requests_per_second, deck.requests_per_second),
+            format!(
+                "{:.0} / {:.0}",
+                direct.requests_per_second, deck.requests_per_second
+            ),
             p50_ratio,
             verdict(p50_ratio <= TARGET_P50_RATIO),
             throughput_ratio,
