@@ -8,13 +8,17 @@
 //! Everything runs on this machine's loopback: wrk, the BFF and OpenBao share its cores, so
 //! the absolute numbers are this machine's; the ratios are the point.
 
-use crate::{http, openbao, paths, setup, site};
+use crate::{
+    http, openbao, paths,
+    served::{self, Served},
+    setup, site,
+};
 use anyhow::{bail, Context, Result};
 use std::{
     fs,
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
@@ -38,10 +42,10 @@ pub fn run(built: &site::Built) -> Result<()> {
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work)?;
 
-    let bao = Server::start_openbao(&work)?;
+    let bao = start_openbao(&work)?;
     write_secret(bao.addr)?;
-    let deck = Server::start_vaultdeck(built, &work, bao.addr)?;
-    let idle_rss = deck.rss_mb()?;
+    let deck = start_vaultdeck(built, &work, bao.addr)?;
+    let idle_rss = rss_mb(&deck)?;
     let cookie = log_in(deck.addr)?;
 
     let direct = Target {
@@ -60,11 +64,11 @@ pub fn run(built: &site::Built) -> Result<()> {
         let through_run = wrk(&through, connections)?;
         rows.push((connections, direct_run, through_run));
     }
-    let after_load_rss = deck.rss_mb()?;
+    let after_load_rss = rss_mb(&deck)?;
     let started = Instant::now();
     open_sessions(deck.addr, SESSIONS)?;
     let sessions_took = started.elapsed();
-    let sessions_rss = deck.rss_mb()?;
+    let sessions_rss = rss_mb(&deck)?;
 
     print!("{}", latency_table(&rows));
     print!(
@@ -85,76 +89,40 @@ struct Target {
     header: String,
 }
 
-/// A server started for the benchmark, stopped when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
+/// `bao server -dev`: initialised, unsealed, KV v2 at `secret/`, in memory.
+fn start_openbao(work: &Path) -> Result<Served> {
+    let addr = served::free_loopback_addr()?;
+    let mut command = Command::new(openbao::binary());
+    command.args([
+        "server",
+        "-dev",
+        &format!("-dev-root-token-id={ROOT_TOKEN}"),
+        &format!("-dev-listen-address={addr}"),
+    ]);
+    Served::start("openbao", command, addr, &work.join("openbao.log"))
 }
 
-impl Server {
-    /// `bao server -dev`: initialised, unsealed, KV v2 at `secret/`, in memory.
-    fn start_openbao(work: &Path) -> Result<Server> {
-        let addr = free_port()?;
-        let mut command = Command::new(openbao::binary());
-        command.args([
-            "server",
-            "-dev",
-            &format!("-dev-root-token-id={ROOT_TOKEN}"),
-            &format!("-dev-listen-address={addr}"),
-        ]);
-        Server::start("openbao", command, addr, &work.join("openbao.log"))
-    }
-
-    /// The release server the benchmark built, in front of `vault`, with its defaults.
-    fn start_vaultdeck(built: &site::Built, work: &Path, vault: SocketAddr) -> Result<Server> {
-        let addr = free_port()?;
-        let mut command = Command::new(&built.server_binary);
-        command
-            .env("VAULT_ADDR", format!("http://{vault}"))
-            .env("VAULTDECK_LISTEN", addr.to_string())
-            .env("VAULTDECK_SITE_DIR", &built.site_dir)
-            .env("VAULTDECK_DATA_DIR", work.join("data"));
-        Server::start("vaultdeck", command, addr, &work.join("vaultdeck.log"))
-    }
-
-    fn start(name: &str, mut command: Command, addr: SocketAddr, log: &Path) -> Result<Server> {
-        let log_file = fs::File::create(log)?;
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file)
-            .spawn()
-            .with_context(|| format!("starting {name}"))?;
-        let mut server = Server { child, addr };
-        if !http::wait_until_listening(addr, Duration::from_secs(60))
-            || server.child.try_wait()?.is_some()
-        {
-            bail!("{name} did not start; see {}", log.display());
-        }
-        Ok(server)
-    }
-
-    /// Resident set size, from the kernel's own accounting of the process.
-    fn rss_mb(&self) -> Result<f64> {
-        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("no VmRSS in /proc/PID/status")?;
-        Ok(kib / 1024.0)
-    }
+/// The release server the benchmark built, in front of `vault`, with its defaults.
+fn start_vaultdeck(built: &site::Built, work: &Path, vault: SocketAddr) -> Result<Served> {
+    let addr = served::free_loopback_addr()?;
+    let mut command = Command::new(&built.server_binary);
+    command
+        .env("VAULT_ADDR", format!("http://{vault}"))
+        .env("VAULTDECK_LISTEN", addr.to_string())
+        .env("VAULTDECK_SITE_DIR", &built.site_dir)
+        .env("VAULTDECK_DATA_DIR", work.join("data"));
+    Served::start("vaultdeck", command, addr, &work.join("vaultdeck.log"))
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> Result<SocketAddr> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+/// Resident set size, from the kernel's own accounting of the process.
+fn rss_mb(server: &Served) -> Result<f64> {
+    let status = fs::read_to_string(format!("/proc/{}/status", server.pid()))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS in /proc/PID/status")?;
+    Ok(kib / 1024.0)
 }
 
 /// A secret of a realistic size: a few fields, as a database credential would have.

@@ -9,6 +9,7 @@ mod openbao;
 mod paths;
 mod process;
 mod python;
+mod served;
 mod setup;
 mod site;
 mod sizes;

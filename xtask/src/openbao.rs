@@ -12,7 +12,7 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 pub const VERSION: &str = "2.7.2";
@@ -132,7 +132,9 @@ pub fn start_lab_server(data_dir: &Path) -> Result<(Child, String)> {
         .spawn()
         .context("starting OpenBao")?;
     let addr = format!("http://127.0.0.1:{port}");
-    wait_until_listening(port)?;
+    if !crate::http::wait_until_listening(([127, 0, 0, 1], port).into(), Duration::from_secs(30)) {
+        bail!("OpenBao did not listen on port {port} within 30 s");
+    }
     Ok((child, addr))
 }
 
@@ -156,15 +158,4 @@ fn port_or_free(wanted: u16) -> Result<u16> {
         return Ok(wanted);
     }
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn wait_until_listening(port: u16) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            bail!("OpenBao did not listen on port {port} within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(())
 }

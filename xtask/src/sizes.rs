@@ -9,14 +9,16 @@
 //! (Brotli quality 4) when over 1 KiB. The first load is therefore measured by asking the
 //! freshly built server for each file, and counting the body bytes it sends.
 
-use crate::{http, paths};
+use crate::{
+    http, paths,
+    served::{self, Served},
+};
 use anyhow::{bail, Context, Result};
 use std::{
     fs,
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::Duration,
+    process::Command,
 };
 
 /// Budgets are written in KB of 1000 bytes (the stricter reading of "250 KB").
@@ -139,13 +141,13 @@ fn brotli_size(path: &Path) -> Result<u64> {
 /// path), asks it for the login page and for every file that page loads, and stops it.
 pub fn measure_first_load(server_binary: &Path, site_dir: &Path) -> Result<FirstLoad> {
     let server = ProbeServer::start(server_binary, site_dir)?;
-    let (page, html) = fetch(server.addr, FIRST_PAGE)?;
+    let (page, html) = fetch(server.server.addr, FIRST_PAGE)?;
     let html = String::from_utf8_lossy(&html);
     let base = base_href(&html).unwrap_or_else(|| "/ui/".to_string());
     let mut fetched = vec![page];
     for reference in loaded_resources(&html) {
         if let Some(path) = resolve(&base, &reference) {
-            fetched.push(fetch(server.addr, &path)?.0);
+            fetched.push(fetch(server.server.addr, &path)?.0);
         }
     }
     Ok(FirstLoad { fetched })
@@ -170,12 +172,20 @@ fn fetch(addr: SocketAddr, path: &str) -> Result<(Fetched, Vec<u8>)> {
     Ok((fetched, plain.body))
 }
 
-/// The server, started for a moment on a free port with a throwaway lab data directory;
-/// stopped when dropped.
+/// The server on the site, with a throwaway lab data directory.
 struct ProbeServer {
-    child: Child,
-    addr: SocketAddr,
-    data_dir: PathBuf,
+    // Fields drop in order: the server stops before its data directory is removed.
+    server: Served,
+    _data_dir: RemovedOnDrop,
+}
+
+/// A directory removed when dropped.
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 impl ProbeServer {
@@ -184,46 +194,21 @@ impl ProbeServer {
         let data_dir = work.join("data");
         let _ = fs::remove_dir_all(&work);
         fs::create_dir_all(&work)?;
-        let log_path = work.join("server.log");
-        let log = fs::File::create(&log_path)?;
-        let addr = free_loopback_port()?;
-        let child = Command::new(binary)
+        let addr = served::free_loopback_addr()?;
+        let mut command = Command::new(binary);
+        command
             .env_remove("VAULT_ADDR")
             .env("VAULTDECK_LISTEN", addr.to_string())
             .env("VAULTDECK_BASE_PATH", "/ui")
             .env("VAULTDECK_SITE_DIR", site_dir)
             .env("VAULTDECK_DATA_DIR", &data_dir)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let mut server = ProbeServer {
-            child,
-            addr,
-            data_dir,
-        };
-        if !http::wait_until_listening(addr, Duration::from_secs(60))
-            || server.child.try_wait()?.is_some()
-        {
-            bail!("the server did not start; see {}", log_path.display());
-        }
-        Ok(server)
+            .env("RUST_LOG", "warn");
+        let server = Served::start("the server", command, addr, &work.join("server.log"))?;
+        Ok(ProbeServer {
+            server,
+            _data_dir: RemovedOnDrop(data_dir),
+        })
     }
-}
-
-impl Drop for ProbeServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-fn free_loopback_port() -> Result<SocketAddr> {
-    // Bound and released at once: the server binds it a moment later.
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
 
 /// The page's `<base href>`, which its relative links resolve against.
