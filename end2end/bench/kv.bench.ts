@@ -183,12 +183,22 @@ async function memory(page: Page): Promise<Memory> {
   await cdp.send("HeapProfiler.enable");
   await cdp.send("HeapProfiler.collectGarbage");
   const heap = await cdp.send("Runtime.getHeapUsage");
-  const wasm = await wasmBytes(cdp).catch((e) => {
+  // `Runtime.queryObjects` walks the whole heap; on OpenBao's UI holding 100,000 keys it once
+  // never answered (the run hit the 15-minute timeout there), so it gets a minute.
+  const wasm = await withTimeout(wasmBytes(cdp), 60_000, "Runtime.queryObjects").catch((e) => {
     console.log(`kv: WebAssembly memory not measured: ${e}`);
     return NaN;
   });
   await cdp.detach();
   return { jsHeap: heap.usedSize, wasm };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** The bytes of every WebAssembly.Memory in the page, found through their prototype. */

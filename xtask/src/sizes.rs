@@ -412,10 +412,10 @@ pub fn kb(bytes: u64) -> String {
 pub fn sizes_table(sizes: &SiteSizes) -> String {
     let mut out =
         String::from("\nsizes (KB = 1000 bytes; Brotli: the quality-11 copies the server sends)\n");
-    out += &format!("  {:<40} {:>12} {:>12}\n", "chunk", "raw", "Brotli");
+    out += &format!("  {:<60} {:>12} {:>12}\n", "chunk", "raw", "Brotli");
     for chunk in sizes.chunks.iter().filter(|c| !is_shared_chunk(c)) {
         out += &format!(
-            "  {:<40} {:>12} {:>12}\n",
+            "  {:<60} {:>12} {:>12}\n",
             chunk.file,
             kb(chunk.raw),
             kb(chunk.brotli)
@@ -424,7 +424,7 @@ pub fn sizes_table(sizes: &SiteSizes) -> String {
     let shared: Vec<&Chunk> = sizes.chunks.iter().filter(|c| is_shared_chunk(c)).collect();
     if let Some(largest) = shared.iter().map(|c| c.brotli).max() {
         out += &format!(
-            "  {:<40} {:>12} {:>12}  (largest {})\n",
+            "  {:<60} {:>12} {:>12}  (largest {})\n",
             format!("pkg/chunk_*.wasm: {} shared chunks", shared.len()),
             kb(shared.iter().map(|c| c.raw).sum()),
             kb(shared.iter().map(|c| c.brotli).sum()),
@@ -433,10 +433,10 @@ pub fn sizes_table(sizes: &SiteSizes) -> String {
     }
     if !sizes.pages.is_empty() {
         out += "what a page group fetches on its first visit (its chunk and the shared ones)\n";
-        out += &format!("  {:<40} {:>12} {:>12}\n", "page group", "raw", "Brotli");
+        out += &format!("  {:<60} {:>12} {:>12}\n", "page group", "raw", "Brotli");
         for page in &sizes.pages {
             out += &format!(
-                "  {:<40} {:>12} {:>12}\n",
+                "  {:<60} {:>12} {:>12}\n",
                 format!("{} ({} files)", page.group, page.files),
                 kb(page.raw),
                 kb(page.brotli)
@@ -450,20 +450,20 @@ pub fn sizes_table(sizes: &SiteSizes) -> String {
         "first load of {FIRST_PAGE}, as the server sends it to a browser accepting Brotli\n"
     );
     out += &format!(
-        "  {:<40} {:>12} {:>12}  {}\n",
+        "  {:<60} {:>12} {:>12}  {}\n",
         "request", "raw", "sent", "as"
     );
     for f in &load.fetched {
         let encoding = f.encoding.as_deref().unwrap_or("plain");
         out += &format!(
-            "  {:<40} {:>12} {:>12}  {encoding}\n",
+            "  {:<60} {:>12} {:>12}  {encoding}\n",
             f.path,
             kb(f.raw),
             kb(f.sent)
         );
     }
     out += &format!(
-        "  {:<40} {:>12} {:>12}  (budget: cargo xtask bench size)\n",
+        "  {:<60} {:>12} {:>12}  (budget: cargo xtask bench size)\n",
         format!("total, {} requests", load.fetched.len()),
         kb(load.raw_total()),
         kb(load.sent_total())
@@ -521,8 +521,14 @@ pub fn budget_rows(sizes: &SiteSizes, budget: &Budget) -> Result<Vec<BudgetRow>>
 
 pub fn budget_table(rows: &[BudgetRow]) -> String {
     let mut out = String::from("\nsize benchmark (KB = 1000 bytes; a measurement, not a test)\n");
+    let width = rows
+        .iter()
+        .map(|r| r.metric.len())
+        .max()
+        .unwrap_or(0)
+        .max(52);
     out += &format!(
-        "  {:<52} {:>12} {:>12}  ratio\n",
+        "  {:<width$} {:>12} {:>12}  ratio\n",
         "metric", "measured", "budget"
     );
     for row in rows {
@@ -532,7 +538,7 @@ pub fn budget_table(rows: &[BudgetRow]) -> String {
             "within"
         };
         out += &format!(
-            "  {:<52} {:>12} {:>12}  {:.2}× budget, {verdict}\n",
+            "  {:<width$} {:>12} {:>12}  {:.2}× budget, {verdict}\n",
             row.metric,
             kb(row.measured),
             kb(row.budget),
