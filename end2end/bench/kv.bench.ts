@@ -137,6 +137,21 @@ async function watchedContext(browser: Browser, side: Side): Promise<BrowserCont
     };
     requestAnimationFrame(check);
   }, side.anyRow);
+  // Every WebAssembly memory the page instantiates, for `memory()`: asking the heap for them
+  // (`Runtime.queryObjects`) stalled the renderer once the WASM was split into chunks.
+  await context.addInitScript(() => {
+    const memories = new Set<WebAssembly.Memory>();
+    (window as any).__wasmMemories = memories;
+    const note = (result: any) => {
+      const exports = (result.instance ?? result).exports ?? {};
+      for (const value of Object.values(exports)) if (value instanceof WebAssembly.Memory) memories.add(value);
+      return result;
+    };
+    const instantiate = WebAssembly.instantiate;
+    const instantiateStreaming = WebAssembly.instantiateStreaming;
+    (WebAssembly as any).instantiate = (...args: any[]) => (instantiate as any)(...args).then(note);
+    (WebAssembly as any).instantiateStreaming = (...args: any[]) => (instantiateStreaming as any)(...args).then(note);
+  });
   return context;
 }
 
@@ -176,41 +191,19 @@ interface Memory {
   wasm: number;
 }
 
-/** After a full garbage collection: the JS heap in use, and the WebAssembly memories
- * (Vaultdeck's Rust heap lives there, outside the JS heap). */
+/** After a full garbage collection: the JS heap in use, and the WebAssembly memories the
+ * page instantiated (Vaultdeck's Rust heap lives there, outside the JS heap). */
 async function memory(page: Page): Promise<Memory> {
   const cdp: CDPSession = await page.context().newCDPSession(page);
   await cdp.send("HeapProfiler.enable");
   await cdp.send("HeapProfiler.collectGarbage");
   const heap = await cdp.send("Runtime.getHeapUsage");
-  // `Runtime.queryObjects` walks the whole heap; on OpenBao's UI holding 100,000 keys it once
-  // never answered (the run hit the 15-minute timeout there), so it gets a minute.
-  const wasm = await withTimeout(wasmBytes(cdp), 60_000, "Runtime.queryObjects").catch((e) => {
-    console.log(`kv: WebAssembly memory not measured: ${e}`);
-    return NaN;
+  const wasm = await page.evaluate(() => {
+    const memories: Set<WebAssembly.Memory> = (window as any).__wasmMemories ?? new Set();
+    return [...memories].reduce((sum, memory) => sum + memory.buffer.byteLength, 0);
   });
   await cdp.detach();
   return { jsHeap: heap.usedSize, wasm };
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
-}
-
-/** The bytes of every WebAssembly.Memory in the page, found through their prototype. */
-async function wasmBytes(cdp: CDPSession): Promise<number> {
-  const proto = await cdp.send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype" });
-  const memories = await cdp.send("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId! });
-  const sum = await cdp.send("Runtime.callFunctionOn", {
-    objectId: memories.objects.objectId!,
-    functionDeclaration: "function () { return this.reduce((sum, m) => sum + m.buffer.byteLength, 0); }",
-    returnByValue: true,
-  });
-  return sum.result.value as number;
 }
 
 /** Waits until the filter's result (first match on top, first key gone) or the whole folder shows. */
