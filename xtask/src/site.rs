@@ -268,7 +268,7 @@ fn write_site(bundle: &Bundle, root: &Path, site: &Path) -> Result<()> {
     let modules = write_modules(bundle, &pkg)?;
     let hashes = Hashes {
         js: modules.js,
-        wasm: copy_with_hash(&bundle.wasm, &pkg, "wasm")?,
+        wasm: copy_with_hash(&bundle.wasm, &pkg, OUTPUT_NAME, "wasm")?,
         css: write_stylesheet(&root.join("style"), &pkg)?,
         split: modules.split,
         manifest: modules.manifest,
@@ -303,8 +303,7 @@ fn write_modules(bundle: &Bundle, pkg: &Path) -> Result<ModuleHashes> {
     let mut manifest = split::read_manifest(&bundle.manifest)?;
     for chunk in &bundle.chunks {
         let stem = chunk.file_stem().expect("a chunk file").to_string_lossy();
-        let hashed_stem = format!("{stem}.{}", short_hash(&fs::read(chunk)?));
-        fs::copy(chunk, pkg.join(format!("{hashed_stem}.wasm")))?;
+        let hashed_stem = format!("{stem}.{}", copy_with_hash(chunk, pkg, &stem, "wasm")?);
         link = split::replace_quoted_path(
             &link,
             &format!("{stem}.wasm"),
@@ -379,10 +378,10 @@ pub fn short_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `from` → `pkg/vaultdeck.HASH.EXT`; returns the hash.
-fn copy_with_hash(from: &Path, pkg: &Path, extension: &str) -> Result<String> {
+/// `from` → `pkg/STEM.HASH.EXT`; returns the hash.
+fn copy_with_hash(from: &Path, pkg: &Path, stem: &str, extension: &str) -> Result<String> {
     let hash = short_hash(&fs::read(from)?);
-    fs::copy(from, pkg.join(format!("{OUTPUT_NAME}.{hash}.{extension}")))?;
+    fs::copy(from, pkg.join(format!("{stem}.{hash}.{extension}")))?;
     Ok(hash)
 }
 
