@@ -13,7 +13,6 @@ mod served;
 mod setup;
 mod site;
 mod sizes;
-mod split;
 mod stamp;
 mod test;
 
