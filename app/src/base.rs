@@ -37,7 +37,13 @@ pub fn href(path: &str) -> String {
 /// An app path (`/secrets`) from a browser pathname (`/ui/secrets`), for return targets.
 pub fn app_path(pathname: &str) -> String {
     let base = use_context::<RouterBase>().map(|b| b.0).unwrap_or_default();
-    let rest = pathname.strip_prefix(&base).unwrap_or(pathname);
+    app_path_under(&base, pathname)
+}
+
+/// An app path from a browser pathname, for a known router base (where no context is at
+/// hand, as in an event listener or before the app runs).
+pub fn app_path_under(router_base: &str, pathname: &str) -> String {
+    let rest = pathname.strip_prefix(router_base).unwrap_or(pathname);
     if rest.is_empty() {
         "/".into()
     } else {

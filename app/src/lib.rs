@@ -8,6 +8,7 @@ pub mod base;
 pub mod components;
 pub mod delivery;
 pub mod durations;
+pub mod page_chunks;
 pub mod pages;
 pub mod routes;
 pub mod state;
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
     let session = state::session::provide_session_state();
     state::permissions::provide_permissions(session);
     components::leave_guard::watch_history_steps();
+    page_chunks::prefetch_linked_pages();
     // Who is logged in: asked once the app runs in the browser.
     Effect::new(move |_| {
         crate::state::tasks::spawn_owned(session.refresh());
@@ -75,5 +77,8 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    wasm_bindgen_futures::spawn_local(async {
+        page_chunks::load_current_page().await;
+        leptos::mount::hydrate_body(App);
+    });
 }

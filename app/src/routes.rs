@@ -4,27 +4,8 @@
 //! `/status` is `/ui/status` when served at `/ui`.
 
 use crate::components::layout::{Frame, Layout};
-use crate::pages::{
-    delivery::DeliverPage,
-    home::HomePage,
-    init::InitPage,
-    k8s_secrets::EnginePage,
-    kubernetes::{overview::KubernetesPage, KubernetesMountPage},
-    kv::KvPage,
-    login::LoginPage,
-    mounts::{
-        configure::ConfigureMountPage, enable::EnableMountPage, list::MountListPage, MountKind,
-    },
-    not_found::NotFound,
-    policies::{
-        edit::{PolicyCreatePage, PolicyEditPage},
-        list::PolicyListPage,
-        tester::PolicyTesterPage,
-    },
-    status::StatusPage,
-    unseal::UnsealPage,
-    workloads::WorkloadsPage,
-};
+use crate::page_chunks::page_view;
+use crate::pages::{home::HomePage, mounts::MountKind, not_found::NotFound};
 use crate::wire::encode_query_value;
 use leptos::prelude::*;
 use leptos_router::{
@@ -506,33 +487,7 @@ fn RoutedPage() -> impl IntoView {
     });
     move || {
         crate::state::tasks::provide_page_work();
-        page_for(route.get())
-    }
-}
-
-fn page_for(route: AppRoute) -> AnyView {
-    match route {
-        AppRoute::Home => view! { <HomePage /> }.into_any(),
-        AppRoute::Status => view! { <StatusPage /> }.into_any(),
-        AppRoute::Kubernetes => view! { <KubernetesPage /> }.into_any(),
-        AppRoute::Init => view! { <InitPage /> }.into_any(),
-        AppRoute::Unseal => view! { <UnsealPage /> }.into_any(),
-        AppRoute::Login { .. } => view! { <LoginPage /> }.into_any(),
-        AppRoute::Mounts(kind) => view! { <MountListPage kind /> }.into_any(),
-        AppRoute::EnableMount(kind) => view! { <EnableMountPage kind /> }.into_any(),
-        AppRoute::MountSettings { kind, mount } => {
-            view! { <ConfigureMountPage kind path=mount /> }.into_any()
-        }
-        AppRoute::Kv { mount, view } => view! { <KvPage mount view /> }.into_any(),
-        AppRoute::K8s { mount, view } => view! { <KubernetesMountPage mount view /> }.into_any(),
-        AppRoute::K8sEngine { mount, view } => view! { <EnginePage mount view /> }.into_any(),
-        AppRoute::Policies => view! { <PolicyListPage /> }.into_any(),
-        AppRoute::PolicyCreate => view! { <PolicyCreatePage /> }.into_any(),
-        AppRoute::PolicyTester => view! { <PolicyTesterPage /> }.into_any(),
-        AppRoute::Policy(name) => view! { <PolicyEditPage name /> }.into_any(),
-        AppRoute::Deliver(_) => view! { <DeliverPage /> }.into_any(),
-        AppRoute::Workloads { .. } => view! { <WorkloadsPage /> }.into_any(),
-        AppRoute::NotFound => view! { <NotFound /> }.into_any(),
+        page_view(route.get())
     }
 }
 

@@ -6,7 +6,7 @@ use crate::{bff_bench, process, setup, site, sizes, test};
 use anyhow::{bail, Result};
 
 /// Every benchmark, in the order a plain `cargo xtask bench` runs them (cheapest first).
-const BENCHMARKS: [&str; 4] = ["size", "bff", "first-load", "kv"];
+const BENCHMARKS: [&str; 5] = ["size", "bff", "first-load", "navigation", "kv"];
 
 pub fn run(options: &[String]) -> Result<()> {
     let chosen: Vec<&str> = match options.first() {

@@ -13,6 +13,7 @@ mod served;
 mod setup;
 mod site;
 mod sizes;
+mod split;
 mod stamp;
 mod test;
 

@@ -1,11 +1,13 @@
 //! Building the site the way cargo-leptos does, without its downloads: the app for
-//! `wasm32-unknown-unknown` with `hydrate` in the size profile → `wasm-bindgen --target web`
-//! → `wasm-opt -Oz` → content-hashed names → CSS and static files → `.br`/`.gz` copies;
-//! then the server with `ssr`, with Leptos' `hash.txt` beside it.
+//! `wasm32-unknown-unknown` with `hydrate` in the size profile → split into a main module and
+//! page chunks (`split.rs`) → `wasm-bindgen --target web` on the main module → `wasm-opt -Oz`
+//! on every module → content-hashed names → CSS and static files → `.br`/`.gz` copies; then
+//! the server with `ssr`, with Leptos' `hash.txt` beside it.
 
 use crate::{
     paths, process, setup,
     sizes::{self, SiteSizes},
+    split::{self, Split},
     stamp::{files_under, Fingerprint, Step},
 };
 use anyhow::{Context, Result};
@@ -30,16 +32,22 @@ pub struct Built {
     pub sizes: SiteSizes,
 }
 
-/// Content hashes of the bundle, in the `hash.txt` format Leptos reads.
+/// Content hashes of the bundle, in the `hash.txt` format Leptos reads: the JS glue, the
+/// main module, the stylesheet, the split's link module and its manifest.
 struct Hashes {
     js: String,
     wasm: String,
     css: String,
+    split: String,
+    manifest: String,
 }
 
 impl Hashes {
     fn file_text(&self) -> String {
-        format!("js: {}\nwasm: {}\ncss: {}\n", self.js, self.wasm, self.css)
+        format!(
+            "js: {}\nwasm: {}\ncss: {}\nsplit: {}\nmanifest: {}\n",
+            self.js, self.wasm, self.css, self.split, self.manifest
+        )
     }
 }
 
@@ -72,11 +80,15 @@ fn build_wasm(root: &Path, target: &Path) -> Result<PathBuf> {
                 .args(WASM_ARGS),
         )?;
     }
+    // `cargo rustc` rather than `cargo build`: the split reads the linker's relocations
+    // (`--emit-relocs`), and passing the flag to this crate alone leaves its dependencies'
+    // builds as they are (RUSTFLAGS would rebuild them all).
     process::run(
         process::cargo()
             .current_dir(root)
-            .args(["build", "--lib", "--features", "hydrate"])
-            .args(WASM_ARGS),
+            .args(["rustc", "--lib", "--features", "hydrate"])
+            .args(WASM_ARGS)
+            .args(["--", "-C", "link-arg=--emit-relocs"]),
     )?;
     fs::write(&marker, &this_clone)?;
     Ok(output_dir.join("vaultdeck_app.wasm"))
@@ -101,23 +113,38 @@ pub fn build_all(release: bool) -> Result<Built> {
 fn build_site() -> Result<PathBuf> {
     let compiled = build_wasm(&paths::workspace_root(), &paths::target_dir())?;
     let steps = paths::target_dir().join("site-steps");
+    let split = split::run(&compiled, &steps.join("wasm-split"))?;
     let bindgen_dir = steps.join("wasm-bindgen");
-    run_wasm_bindgen(&compiled, &bindgen_dir)?;
+    run_wasm_bindgen(&split.main, &bindgen_dir)?;
     let bindgen_wasm = bindgen_dir.join(format!("{OUTPUT_NAME}_bg.wasm"));
-    let optimised = steps.join("wasm-opt").join(format!("{OUTPUT_NAME}.wasm"));
+    let optimised_dir = steps.join("wasm-opt");
+    let optimised = optimised_dir.join(format!("{OUTPUT_NAME}.wasm"));
     run_wasm_opt(&bindgen_wasm, &optimised)?;
-    report_sizes(&compiled, &bindgen_wasm, &optimised)?;
+    let mut chunks = Vec::new();
+    for chunk in &split.chunks {
+        let output = optimised_dir.join(chunk.file_name().expect("a chunk file"));
+        run_wasm_opt(chunk, &output)?;
+        chunks.push(output);
+    }
+    report_sizes(&compiled, &split, &bindgen_wasm, &optimised, &chunks)?;
     let bundle = Bundle {
         js: bindgen_dir.join(format!("{OUTPUT_NAME}.js")),
         wasm: optimised,
+        chunks,
+        link_js: split.link_js,
+        manifest: split.manifest,
     };
     assemble_site(&bundle, &steps.join("site.stamp"))
 }
 
+/// `--keep-lld-exports`: the chunks import the main module's memory, table and functions
+/// through the exports the linker made; `--no-demangle` keeps the names the split gave them.
 const WASM_BINDGEN_FLAGS: &[&str] = &[
     "--target",
     "web",
     "--no-typescript",
+    "--keep-lld-exports",
+    "--no-demangle",
     "--out-name",
     OUTPUT_NAME,
 ];
@@ -173,10 +200,7 @@ fn run_wasm_opt(input: &Path, output: &Path) -> Result<()> {
         .text("flags", &WASM_OPT_FLAGS.join(" "));
     let step = Step {
         name: "wasm-opt -Oz",
-        stamp: output
-            .parent()
-            .expect("a file in a directory")
-            .with_extension("stamp"),
+        stamp: output.with_extension("wasm.stamp"),
         outputs: vec![output.to_path_buf()],
     };
     step.run(&inputs, || {
@@ -191,10 +215,14 @@ fn run_wasm_opt(input: &Path, output: &Path) -> Result<()> {
     })
 }
 
-/// The JS glue and the optimised WASM, as wasm-bindgen and wasm-opt left them.
+/// The JS glue and the optimised WASM, as wasm-bindgen and wasm-opt left them, and what the
+/// split added: the optimised chunks, the link module and the manifest.
 struct Bundle {
     js: PathBuf,
     wasm: PathBuf,
+    chunks: Vec<PathBuf>,
+    link_js: PathBuf,
+    manifest: PathBuf,
 }
 
 /// This file's own source: it decides how the site is laid out and compressed, so a change
@@ -211,7 +239,12 @@ fn assemble_site(bundle: &Bundle, stamp: &Path) -> Result<PathBuf> {
     inputs
         .file("js", &bundle.js)?
         .file("wasm", &bundle.wasm)?
+        .file("link", &bundle.link_js)?
+        .file("manifest", &bundle.manifest)?
         .text("recipe", SITE_RECIPE);
+    for chunk in &bundle.chunks {
+        inputs.file("chunk", chunk)?;
+    }
     for (relative, path) in files_under(&root.join("style"))? {
         inputs.file(&format!("style/{relative}"), &path)?;
     }
@@ -232,10 +265,13 @@ fn write_site(bundle: &Bundle, root: &Path, site: &Path) -> Result<()> {
     let _ = fs::remove_dir_all(&staging);
     let pkg = staging.join("pkg");
     fs::create_dir_all(&pkg)?;
+    let modules = write_modules(bundle, &pkg)?;
     let hashes = Hashes {
-        js: copy_with_hash(&bundle.js, &pkg, "js")?,
-        wasm: copy_with_hash(&bundle.wasm, &pkg, "wasm")?,
+        js: modules.js,
+        wasm: copy_with_hash(&bundle.wasm, &pkg, OUTPUT_NAME, "wasm")?,
         css: write_stylesheet(&root.join("style"), &pkg)?,
+        split: modules.split,
+        manifest: modules.manifest,
     };
     copy_dir(&root.join("public"), &staging)?;
     precompress(&pkg)?;
@@ -245,6 +281,66 @@ fn write_site(bundle: &Bundle, root: &Path, site: &Path) -> Result<()> {
     fs::rename(&staging, site).context("moving the built site into place")?;
     println!("site: built in {}", site.display());
     Ok(())
+}
+
+/// The hashes `write_modules` gave the JS glue, the link module and the manifest.
+struct ModuleHashes {
+    js: String,
+    split: String,
+    manifest: String,
+}
+
+/// The chunks, the link module, the manifest and the JS glue under content-hashed names, each
+/// naming the others by their hashed names.
+///
+/// The glue imports the link module and the link module imports the glue, so neither name
+/// can be a hash of the final file. The link module's name hashes what decides its content
+/// (its text with the chunks' hashed names, and the glue as wasm-bindgen wrote it); the
+/// glue's name hashes its final text, which names the link module; the link module then names
+/// the glue. Every name still changes whenever its file's content does.
+fn write_modules(bundle: &Bundle, pkg: &Path) -> Result<ModuleHashes> {
+    let mut link = fs::read_to_string(&bundle.link_js)?;
+    let mut manifest = split::read_manifest(&bundle.manifest)?;
+    for chunk in &bundle.chunks {
+        let stem = chunk.file_stem().expect("a chunk file").to_string_lossy();
+        let hashed_stem = format!("{stem}.{}", copy_with_hash(chunk, pkg, &stem, "wasm")?);
+        link = split::replace_quoted_path(
+            &link,
+            &format!("{stem}.wasm"),
+            &format!("{hashed_stem}.wasm"),
+        )?;
+        for stems in manifest.values_mut() {
+            for listed in stems.iter_mut().filter(|listed| **listed == stem) {
+                *listed = hashed_stem.clone();
+            }
+        }
+    }
+    let glue = fs::read_to_string(&bundle.js)?;
+    let split_hash = short_hash(format!("{link}\n{glue}").as_bytes());
+    let glue = split::replace_import_specifier(
+        &glue,
+        &format!("./{}", split::LINK_NAME),
+        &format!("./__wasm_split.{split_hash}.js"),
+    )?;
+    let js_hash = short_hash(glue.as_bytes());
+    fs::write(pkg.join(format!("{OUTPUT_NAME}.{js_hash}.js")), &glue)?;
+    let link = split::replace_quoted_path(
+        &link,
+        split::MAIN_MODULE.trim_start_matches("./"),
+        &format!("{OUTPUT_NAME}.{js_hash}.js"),
+    )?;
+    fs::write(pkg.join(format!("__wasm_split.{split_hash}.js")), link)?;
+    let manifest = serde_json::to_string_pretty(&manifest)?;
+    let manifest_hash = short_hash(manifest.as_bytes());
+    fs::write(
+        pkg.join(format!("__wasm_split_manifest.{manifest_hash}.json")),
+        manifest,
+    )?;
+    Ok(ModuleHashes {
+        js: js_hash,
+        split: split_hash,
+        manifest: manifest_hash,
+    })
 }
 
 fn build_server(release: bool, site_dir: &Path) -> Result<PathBuf> {
@@ -282,10 +378,10 @@ pub fn short_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `from` → `pkg/vaultdeck.HASH.EXT`; returns the hash.
-fn copy_with_hash(from: &Path, pkg: &Path, extension: &str) -> Result<String> {
+/// `from` → `pkg/STEM.HASH.EXT`; returns the hash.
+fn copy_with_hash(from: &Path, pkg: &Path, stem: &str, extension: &str) -> Result<String> {
     let hash = short_hash(&fs::read(from)?);
-    fs::copy(from, pkg.join(format!("{OUTPUT_NAME}.{hash}.{extension}")))?;
+    fs::copy(from, pkg.join(format!("{stem}.{hash}.{extension}")))?;
     Ok(hash)
 }
 
@@ -359,13 +455,33 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn report_sizes(compiled: &Path, bindgen: &Path, optimised: &Path) -> Result<()> {
-    let size = |p: &Path| fs::metadata(p).map(|m| sizes::kb(m.len()));
+fn report_sizes(
+    compiled: &Path,
+    split: &Split,
+    bindgen: &Path,
+    optimised: &Path,
+    chunks: &[PathBuf],
+) -> Result<()> {
+    let size = |p: &Path| fs::metadata(p).map(|m| m.len());
+    let split_chunks: u64 = split
+        .chunks
+        .iter()
+        .map(|c| size(c))
+        .sum::<std::io::Result<u64>>()?;
+    let chunks_optimised: u64 = chunks
+        .iter()
+        .map(|c| size(c))
+        .sum::<std::io::Result<u64>>()?;
     println!(
-        "wasm: {} from rustc, {} after wasm-bindgen, {} after wasm-opt -Oz",
-        size(compiled)?,
-        size(bindgen)?,
-        size(optimised)?
+        "wasm: {} from rustc; split into main {} + {} chunks {}; main {} after wasm-bindgen; \
+         after wasm-opt -Oz main {} + chunks {}",
+        sizes::kb(size(compiled)?),
+        sizes::kb(size(&split.main)?),
+        split.chunks.len(),
+        sizes::kb(split_chunks),
+        sizes::kb(size(bindgen)?),
+        sizes::kb(size(optimised)?),
+        sizes::kb(chunks_optimised),
     );
     Ok(())
 }

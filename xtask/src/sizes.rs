@@ -76,13 +76,26 @@ impl FirstLoad {
 
 pub struct SiteSizes {
     pub chunks: Vec<Chunk>,
+    /// What each page group loads on its first visit; empty for an unsplit module.
+    pub pages: Vec<PageLoad>,
     /// `None` when the server could not be asked (the reason was printed).
     pub first_load: Option<FirstLoad>,
+}
+
+/// What a page group — one `#[lazy]` function of `app/src/page_chunks.rs` — fetches the
+/// first time one of its pages is drawn: its own chunk and the chunks it shares with others
+/// (the split's manifest lists them).
+pub struct PageLoad {
+    pub group: String,
+    pub files: usize,
+    pub raw: u64,
+    pub brotli: u64,
 }
 
 /// Measures the site just built, serving it with `server_binary`, and prints the sizes.
 pub fn measure_and_print(site_dir: &Path, server_binary: &Path) -> Result<SiteSizes> {
     let chunks = chunks(site_dir)?;
+    let pages = page_loads(site_dir, &chunks)?;
     let first_load = match measure_first_load(server_binary, site_dir) {
         Ok(load) => Some(load),
         Err(error) => {
@@ -90,7 +103,11 @@ pub fn measure_and_print(site_dir: &Path, server_binary: &Path) -> Result<SiteSi
             None
         }
     };
-    let sizes = SiteSizes { chunks, first_load };
+    let sizes = SiteSizes {
+        chunks,
+        pages,
+        first_load,
+    };
     print!("{}", sizes_table(&sizes));
     Ok(sizes)
 }
@@ -119,6 +136,59 @@ pub fn chunks(site_dir: &Path) -> Result<Vec<Chunk>> {
     Ok(chunks)
 }
 
+/// The page groups of the split's manifest (`pkg/__wasm_split_manifest.HASH.json`), the
+/// largest first; none when the site has no manifest.
+pub fn page_loads(site_dir: &Path, chunks: &[Chunk]) -> Result<Vec<PageLoad>> {
+    let pkg = site_dir.join("pkg");
+    let manifest = fs::read_dir(&pkg)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("__wasm_split_manifest.") && name.ends_with(".json")
+        });
+    let Some(manifest) = manifest else {
+        return Ok(Vec::new());
+    };
+    let mut pages: Vec<PageLoad> = crate::split::read_manifest(&manifest)?
+        .into_iter()
+        .map(|(split, stems)| page_load(&split, &stems, chunks))
+        .collect::<Result<_>>()?;
+    pages.sort_by_key(|page| std::cmp::Reverse(page.brotli));
+    Ok(pages)
+}
+
+fn page_load(split: &str, stems: &[String], chunks: &[Chunk]) -> Result<PageLoad> {
+    let mut load = PageLoad {
+        group: group_name(split).to_string(),
+        files: stems.len(),
+        raw: 0,
+        brotli: 0,
+    };
+    for stem in stems {
+        let file = format!("pkg/{stem}.wasm");
+        let Some(chunk) = chunks.iter().find(|c| c.file == file) else {
+            bail!("the split's manifest names {file}, which the site does not have");
+        };
+        load.raw += chunk.raw;
+        load.brotli += chunk.brotli;
+    }
+    Ok(load)
+}
+
+/// `kv_pages_14624805361757986059` → `kv_pages`: Leptos appends a hash of the source
+/// location to each lazy function's name.
+fn group_name(split: &str) -> &str {
+    match split.rsplit_once('_') {
+        Some((name, hash)) if !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => split,
+    }
+}
+
+/// Chunks only shared between page groups (`chunk_N`), listed as one line in the tables.
+fn is_shared_chunk(chunk: &Chunk) -> bool {
+    chunk.file.starts_with("pkg/chunk_")
+}
+
 fn kind_order(file: &str) -> u8 {
     match file.rsplit('.').next() {
         Some("wasm") => 0,
@@ -145,12 +215,45 @@ pub fn measure_first_load(server_binary: &Path, site_dir: &Path) -> Result<First
     let html = String::from_utf8_lossy(&html);
     let base = base_href(&html).unwrap_or_else(|| "/ui/".to_string());
     let mut fetched = vec![page];
-    for reference in loaded_resources(&html) {
-        if let Some(path) = resolve(&base, &reference) {
-            fetched.push(fetch(server.server.addr, &path)?.0);
+    let mut queue: Vec<String> = loaded_resources(&html)
+        .iter()
+        .filter_map(|reference| resolve(&base, reference))
+        .collect();
+    queue.reverse();
+    while let Some(path) = queue.pop() {
+        if fetched.iter().any(|f| f.path == path) {
+            continue;
+        }
+        let (file, body) = fetch(server.server.addr, &path)?;
+        fetched.push(file);
+        // A module's static imports load with it (the JS glue imports the split's link
+        // module); dynamic ones (`fetch` of a chunk) do not.
+        if path.ends_with(".js") {
+            let text = String::from_utf8_lossy(&body);
+            for import in static_imports(&text) {
+                if let Some(imported) = resolve(&path, &import) {
+                    queue.push(imported);
+                }
+            }
         }
     }
     Ok(FirstLoad { fetched })
+}
+
+/// The relative specifiers of a JS module's static imports (`… from "./x.js"`).
+fn static_imports(js: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for quote in ['"', '\''] {
+        let opener = format!("from {quote}./");
+        let mut rest = js;
+        while let Some(at) = rest.find(&opener) {
+            rest = &rest[at + opener.len() - 2..];
+            let end = rest.find(quote).unwrap_or(rest.len());
+            found.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    found
 }
 
 /// Asks twice: as a browser would (what is sent), and without compression (the raw size,
@@ -309,14 +412,36 @@ pub fn kb(bytes: u64) -> String {
 pub fn sizes_table(sizes: &SiteSizes) -> String {
     let mut out =
         String::from("\nsizes (KB = 1000 bytes; Brotli: the quality-11 copies the server sends)\n");
-    out += &format!("  {:<40} {:>12} {:>12}\n", "chunk", "raw", "Brotli");
-    for chunk in &sizes.chunks {
+    out += &format!("  {:<60} {:>12} {:>12}\n", "chunk", "raw", "Brotli");
+    for chunk in sizes.chunks.iter().filter(|c| !is_shared_chunk(c)) {
         out += &format!(
-            "  {:<40} {:>12} {:>12}\n",
+            "  {:<60} {:>12} {:>12}\n",
             chunk.file,
             kb(chunk.raw),
             kb(chunk.brotli)
         );
+    }
+    let shared: Vec<&Chunk> = sizes.chunks.iter().filter(|c| is_shared_chunk(c)).collect();
+    if let Some(largest) = shared.iter().map(|c| c.brotli).max() {
+        out += &format!(
+            "  {:<60} {:>12} {:>12}  (largest {})\n",
+            format!("pkg/chunk_*.wasm: {} shared chunks", shared.len()),
+            kb(shared.iter().map(|c| c.raw).sum()),
+            kb(shared.iter().map(|c| c.brotli).sum()),
+            kb(largest)
+        );
+    }
+    if !sizes.pages.is_empty() {
+        out += "what a page group fetches on its first visit (its chunk and the shared ones)\n";
+        out += &format!("  {:<60} {:>12} {:>12}\n", "page group", "raw", "Brotli");
+        for page in &sizes.pages {
+            out += &format!(
+                "  {:<60} {:>12} {:>12}\n",
+                format!("{} ({} files)", page.group, page.files),
+                kb(page.raw),
+                kb(page.brotli)
+            );
+        }
     }
     let Some(load) = &sizes.first_load else {
         return out + "  first load: not measured (see above)\n";
@@ -325,20 +450,20 @@ pub fn sizes_table(sizes: &SiteSizes) -> String {
         "first load of {FIRST_PAGE}, as the server sends it to a browser accepting Brotli\n"
     );
     out += &format!(
-        "  {:<40} {:>12} {:>12}  {}\n",
+        "  {:<60} {:>12} {:>12}  {}\n",
         "request", "raw", "sent", "as"
     );
     for f in &load.fetched {
         let encoding = f.encoding.as_deref().unwrap_or("plain");
         out += &format!(
-            "  {:<40} {:>12} {:>12}  {encoding}\n",
+            "  {:<60} {:>12} {:>12}  {encoding}\n",
             f.path,
             kb(f.raw),
             kb(f.sent)
         );
     }
     out += &format!(
-        "  {:<40} {:>12} {:>12}  (budget: cargo xtask bench size)\n",
+        "  {:<60} {:>12} {:>12}  (budget: cargo xtask bench size)\n",
         format!("total, {} requests", load.fetched.len()),
         kb(load.raw_total()),
         kb(load.sent_total())
@@ -360,7 +485,8 @@ impl BudgetRow {
     }
 }
 
-/// The first load against its budget, then every chunk against the per-chunk budget.
+/// The first load against its budget, then what each page group's first visit fetches (or,
+/// for an unsplit module, every chunk) against the per-chunk budget.
 pub fn budget_rows(sizes: &SiteSizes, budget: &Budget) -> Result<Vec<BudgetRow>> {
     let Some(load) = &sizes.first_load else {
         bail!("the first load of {FIRST_PAGE} could not be measured (see above)");
@@ -373,18 +499,36 @@ pub fn budget_rows(sizes: &SiteSizes, budget: &Budget) -> Result<Vec<BudgetRow>>
         measured: load.sent_total(),
         budget: budget.first_load,
     }];
-    rows.extend(sizes.chunks.iter().map(|chunk| BudgetRow {
-        metric: format!("chunk {} (Brotli)", chunk.file),
-        measured: chunk.brotli,
-        budget: budget.chunk,
-    }));
+    // A page's chunk is what its first visit fetches; without a split, every file is one.
+    if sizes.pages.is_empty() {
+        rows.extend(sizes.chunks.iter().map(|chunk| BudgetRow {
+            metric: format!("chunk {} (Brotli)", chunk.file),
+            measured: chunk.brotli,
+            budget: budget.chunk,
+        }));
+    } else {
+        rows.extend(sizes.pages.iter().map(|page| BudgetRow {
+            metric: format!(
+                "pages {}, first visit ({} files, Brotli)",
+                page.group, page.files
+            ),
+            measured: page.brotli,
+            budget: budget.chunk,
+        }));
+    }
     Ok(rows)
 }
 
 pub fn budget_table(rows: &[BudgetRow]) -> String {
     let mut out = String::from("\nsize benchmark (KB = 1000 bytes; a measurement, not a test)\n");
+    let width = rows
+        .iter()
+        .map(|r| r.metric.len())
+        .max()
+        .unwrap_or(0)
+        .max(52);
     out += &format!(
-        "  {:<52} {:>12} {:>12}  ratio\n",
+        "  {:<width$} {:>12} {:>12}  ratio\n",
         "metric", "measured", "budget"
     );
     for row in rows {
@@ -394,7 +538,7 @@ pub fn budget_table(rows: &[BudgetRow]) -> String {
             "within"
         };
         out += &format!(
-            "  {:<52} {:>12} {:>12}  {:.2}× budget, {verdict}\n",
+            "  {:<width$} {:>12} {:>12}  {:.2}× budget, {verdict}\n",
             row.metric,
             kb(row.measured),
             kb(row.budget),
@@ -441,6 +585,7 @@ mod tests {
                     brotli: 7_500,
                 },
             ],
+            pages: Vec::new(),
             first_load: Some(FirstLoad {
                 fetched: vec![
                     fetched("/ui/login", 6_000, 6_000),
@@ -501,6 +646,24 @@ mod tests {
     }
 
     #[test]
+    fn static_imports_are_followed_and_dynamic_fetches_are_not() {
+        let glue = "import * as import1 from \"./__wasm_split.ab.js\";\n\
+                    import { x } from './helper.js';\n\
+                    fetch(new URL(\"./chunk.wasm\", import.meta.url));";
+        assert_eq!(
+            static_imports(glue),
+            vec![
+                "./__wasm_split.ab.js".to_string(),
+                "./helper.js".to_string()
+            ]
+        );
+        assert_eq!(
+            resolve("/ui/pkg/vaultdeck.1.js", "./__wasm_split.ab.js").as_deref(),
+            Some("/ui/pkg/__wasm_split.ab.js")
+        );
+    }
+
+    #[test]
     fn first_load_totals_add_up_every_request() {
         let load = sizes().first_load.unwrap();
         assert_eq!(load.sent_total(), 6_000 + 7_500 + 300_000);
@@ -518,6 +681,53 @@ mod tests {
         assert!((rows[0].ratio() - 1.254).abs() < 1e-9);
         assert!((rows[1].ratio() - 2.0).abs() < 1e-9);
         assert!((rows[2].ratio() - 0.05).abs() < 1e-9);
+    }
+
+    fn chunk(file: &str, brotli: u64) -> Chunk {
+        Chunk {
+            file: file.into(),
+            raw: brotli * 3,
+            brotli,
+        }
+    }
+
+    #[test]
+    fn a_page_group_counts_its_chunk_and_the_shared_ones_and_the_budget_follows_groups() {
+        let chunks = [
+            chunk("pkg/vaultdeck.1.wasm", 200_000),
+            chunk("pkg/split_kv_pages_77.2.wasm", 100_000),
+            chunk("pkg/chunk_1.3.wasm", 30_000),
+            chunk("pkg/chunk_2.4.wasm", 40_000),
+        ];
+        let stems = [
+            "chunk_1.3".to_string(),
+            "chunk_2.4".into(),
+            "split_kv_pages_77.2".into(),
+        ];
+        let kv = page_load("kv_pages_1234", &stems, &chunks).unwrap();
+        assert_eq!(
+            (kv.group.as_str(), kv.files, kv.brotli),
+            ("kv_pages", 3, 170_000)
+        );
+        assert!(page_load("x_1", &["missing".to_string()], &chunks).is_err());
+
+        let mut split = sizes();
+        split.chunks = chunks.into();
+        split.pages = vec![kv];
+        let rows = budget_rows(&split, &BUDGET).unwrap();
+        let summary: Vec<(u64, u64)> = rows.iter().map(|r| (r.measured, r.budget)).collect();
+        assert_eq!(summary, [(313_500, 250_000), (170_000, 150_000)]);
+        let table = sizes_table(&split);
+        assert!(table.contains("2 shared chunks"), "{table}");
+        assert!(table.contains("kv_pages (3 files)"), "{table}");
+        assert!(!table.contains("pkg/chunk_1.3.wasm"), "{table}");
+    }
+
+    #[test]
+    fn group_names_lose_only_a_numeric_suffix() {
+        assert_eq!(group_name("kv_pages_14624805361757986059"), "kv_pages");
+        assert_eq!(group_name("kv_pages"), "kv_pages");
+        assert_eq!(group_name("policy_pages_x1"), "policy_pages_x1");
     }
 
     #[test]
