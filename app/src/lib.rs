@@ -78,7 +78,17 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     wasm_bindgen_futures::spawn_local(async {
-        page_chunks::load_current_page().await;
-        leptos::mount::hydrate_body(App);
+        match page_chunks::load_current_page().await {
+            Ok(()) => leptos::mount::hydrate_body(App),
+            // Without its code the server's HTML for this page cannot be adopted. Draw the app
+            // afresh instead: the page retries its load, and if its code still does not
+            // come, says so and offers to try again.
+            Err(_) => {
+                if let Some(body) = document().body() {
+                    body.set_inner_html("");
+                }
+                leptos::mount::mount_to_body(App);
+            }
+        }
     });
 }

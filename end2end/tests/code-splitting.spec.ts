@@ -1,7 +1,9 @@
 // The WebAssembly is split by page (app/src/page_chunks.rs): the login page loads only the
 // main module; a page's chunk is fetched when a link to it is hovered, or when the page is
 // drawn; a deep link to a page outside the first load draws it from the server's HTML and
-// hydrates once its chunk is in, without an error or another page in between.
+// hydrates once its chunk is in, without an error or another page in between. A chunk that
+// does not arrive (failures injected by intercepting its requests) is fetched again; if it
+// never does, the page says so and loads it on "Try again", without a panic.
 
 import { expect, Page, test } from "./support/fixtures";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
@@ -70,4 +72,64 @@ test("a deep link to a page in a chunk draws it and hydrates with nothing else i
   expect(fetched.filter((file) => !isMainModule(file)).length).toBeGreaterThan(0);
   const headings: string[] = await page.evaluate(() => (window as any).__headings);
   expect(new Set(headings.filter((h) => h !== "")).size, `headings seen: ${JSON.stringify(headings)}`).toBe(1);
+});
+
+/** Fails every chunk request (not the main module) while `failing()` says so. */
+async function failChunkRequests(page: Page, failing: (file: string) => boolean): Promise<void> {
+  await page.route(/\.wasm$/, (route) => {
+    const path = new URL(route.request().url()).pathname;
+    const file = path.slice(path.lastIndexOf("/") + 1);
+    return !isMainModule(file) && failing(file) ? route.abort("internetdisconnected") : route.continue();
+  });
+}
+
+test("a chunk whose first fetch fails is fetched again and the page draws", async ({ page }) => {
+  await logInWithToken(page, deck.url, vault.rootToken);
+  const failedOnce = new Set<string>();
+  // What Chromium does to queued requests when the host's network changes: each chunk's
+  // first request fails, the next one goes through.
+  await failChunkRequests(page, (file) => {
+    if (failedOnce.has(file)) return false;
+    failedOnce.add(file);
+    return true;
+  });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Policies", exact: true }).click();
+  await expect(page.getByRole("link", { name: "default" })).toBeVisible();
+  expect(failedOnce.size).toBeGreaterThan(0);
+  await expect(page.getByTestId("chunk-unavailable")).toHaveCount(0);
+});
+
+test("a chunk that cannot be fetched is named on the page, and Try again loads it", async ({ page }) => {
+  await logInWithToken(page, deck.url, vault.rootToken);
+  let offline = true;
+  await failChunkRequests(page, () => offline);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Policies", exact: true }).click();
+  const notice = page.getByTestId("chunk-unavailable");
+  await expect(notice).toContainText("This page could not be loaded");
+  await expect(page).toHaveURL(`${deck.url}access/policies`);
+  // The rest of the app still works while the page's code is missing.
+  await expect(page.getByTestId("session-user")).toBeVisible();
+
+  offline = false;
+  await notice.getByTestId("chunk-retry").click();
+  await expect(page.getByRole("link", { name: "default" })).toBeVisible();
+  await expect(notice).toHaveCount(0);
+});
+
+test("a deep link whose chunk cannot be fetched draws the app with the notice, and Try again recovers", async ({ page }) => {
+  await logInWithToken(page, deck.url, vault.rootToken);
+  let offline = true;
+  await failChunkRequests(page, () => offline);
+  await page.goto(`${deck.url}access/policies/create`);
+  const notice = page.getByTestId("chunk-unavailable");
+  await expect(notice).toBeVisible();
+  // One page, drawn by the app: not the server's form left behind with the notice after it.
+  await expect(page.getByTestId("policy-name")).toHaveCount(0);
+  await expect(page.getByTestId("session-user")).toBeVisible();
+
+  offline = false;
+  await notice.getByTestId("chunk-retry").click();
+  const name = page.getByTestId("policy-name");
+  await name.fill("after-the-network-came-back");
+  await expect(name).toHaveValue("after-the-network-came-back");
 });

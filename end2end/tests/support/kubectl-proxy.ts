@@ -141,6 +141,12 @@ export async function startBehindKubectlProxy(cluster: Cluster): Promise<Proxied
     // The namespace and its link to the host.
     run("ip", ["netns", "add", net.ns]);
     run("ip", ["link", "add", net.hostIf, "type", "veth", "peer", "name", net.nsIf]);
+    // No IPv6 link-local addresses: the kernel adds them about two seconds after the link
+    // comes up (once duplicate address detection ends), and Chromium answers any address
+    // change on the host by failing its queued requests with ERR_NETWORK_CHANGED — which
+    // hit the page's first chunk fetches when setting up was quick.
+    run("ip", ["link", "set", net.hostIf, "addrgenmode", "none"]);
+    run("ip", ["link", "set", net.nsIf, "addrgenmode", "none"]);
     run("ip", ["link", "set", net.nsIf, "netns", net.ns]);
     run("ip", ["addr", "add", `${net.host}/30`, "dev", net.hostIf]);
     run("ip", ["link", "set", net.hostIf, "up"]);
