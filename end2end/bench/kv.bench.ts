@@ -6,7 +6,7 @@
 // Vaultdeck / OpenBao UI and the targets of issue 18.
 
 import { Browser, BrowserContext, CDPSession, Page, test } from "@playwright/test";
-import { createToken, flavor, startVault, vaultOk } from "../tests/support/vault";
+import { createToken, enableKv, flavor, startVault, vaultOk } from "../tests/support/vault";
 import { seedKeys } from "../tests/support/seed";
 import { startVaultdeck } from "../tests/support/servers";
 import { logInWithToken } from "../tests/support/ui";
@@ -441,7 +441,7 @@ test("kv: a folder of 100,000 keys, in Vaultdeck and in OpenBao's own UI", async
   let header = "";
   let rows: Row[] = [];
   try {
-    await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/big", { type: "kv", options: { version: "1" } });
+    await enableKv(lab.addr, lab.rootToken, "big", 1);
     const seedMs = await seedKeys(lab.addr, lab.rootToken, "big", "many/", COUNT);
     const directMs = await listDirect(lab.addr, lab.rootToken);
     header =

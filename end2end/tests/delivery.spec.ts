@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { expect, Page, test } from "./support/fixtures";
 import { Cluster, kubeOk as kubeOkAsAdmin, reviewerToken, startCluster } from "./support/cluster";
-import { TestVault, startVault, vaultOk } from "./support/vault";
+import { enableKv, startVault, TestVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken, screenshot } from "./support/ui";
 
@@ -47,7 +47,7 @@ test.beforeAll(async () => {
     kubernetes_ca_cert: cluster.caPem,
     token_reviewer_jwt: reviewer,
   });
-  await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
+  await enableKv(lab.addr, lab.rootToken, "kv", 2);
   await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/webapps/app_one", { data: { username: USERNAME, password: PASSWORD } });
   await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/webapps/app_two", { data: { password: "not-for-webapp-one" } });
   await vaultOk(lab.addr, lab.rootToken, "PUT", "sys/policies/acl/webapp-one-read", { policy: 'path "kv/data/webapps/app_one" { capabilities = ["read"] }' });

@@ -15,6 +15,12 @@ test.beforeAll(async () => {
   cluster = await startCluster();
   deck = await startBehindKubectlProxy(cluster);
   deck.vaultCall("POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
+  // A new KV v2 mount on OpenBao refuses requests until its background upgrade step is done
+  // (see enableKv in support/vault.ts); its config answers once it is.
+  for (let tries = 0; !deck.vaultCall("GET", "kv/config")?.data; tries++) {
+    if (tries === 200) throw new Error("the KV v2 mount was not ready within 10 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
   deck.vaultCall("POST", "kv/data/webapps/app_one", { data: { password: "through-the-proxy" } });
   deck.vaultCall("POST", "sys/auth/kubernetes", { type: "kubernetes" });
 });

@@ -4,7 +4,7 @@
 
 import { expect, Page, test } from "./support/fixtures";
 import { Cluster, kube as kubeAsAdmin, kubeOk as kubeOkAsAdmin, reviewerToken, startCluster } from "./support/cluster";
-import { flavor, TestVault, startVault, vault, vaultOk } from "./support/vault";
+import { enableKv, flavor, startVault, TestVault, vault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken, screenshot } from "./support/ui";
 
@@ -25,7 +25,7 @@ test.beforeAll(async () => {
   deck = await startVaultdeck({ vaultAddr: lab.addr, env: { KUBECONFIG: cluster.kubeconfig } });
   reviewerJwt = await reviewerToken(cluster);
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/auth/kubernetes", { type: "kubernetes" });
-  await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
+  await enableKv(lab.addr, lab.rootToken, "kv", 2);
   for (const app of ["app_one", "app_two"]) {
     await vaultOk(lab.addr, lab.rootToken, "POST", `kv/data/webapps/${app}`, { data: { password: `${app}-secret` } });
   }

@@ -2,7 +2,7 @@
 // rows in the page.
 
 import { expect, test } from "./support/fixtures";
-import { displayName, TestVault, startVault, vaultOk } from "./support/vault";
+import { displayName, enableKv, startVault, TestVault, vaultOk } from "./support/vault";
 import { seedKeys } from "./support/seed";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 
@@ -15,7 +15,7 @@ test.beforeAll(async () => {
   lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr });
   // KV version 1: one write per key, the same folder listing for the browser.
-  await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/big", { type: "kv", options: { version: "1" } });
+  await enableKv(lab.addr, lab.rootToken, "big", 1);
   const took = await seedKeys(lab.addr, lab.rootToken, "big", "many/", COUNT);
   console.log(`seeded ${COUNT} keys in ${(took / 1000).toFixed(1)} s`);
 });

@@ -3,7 +3,7 @@
 // destroy, metadata, typed paths for a narrow policy, and unsaved edits kept.
 
 import { Browser, expect, Page, test } from "./support/fixtures";
-import { createToken, createUser, TestVault, startVault, vaultOk } from "./support/vault";
+import { createToken, createUser, enableKv, startVault, TestVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken } from "./support/ui";
 
@@ -13,8 +13,8 @@ let deck: Vaultdeck;
 test.beforeAll(async () => {
   lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr });
-  await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
-  await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/legacy", { type: "kv", options: { version: "1" } });
+  await enableKv(lab.addr, lab.rootToken, "kv", 2);
+  await enableKv(lab.addr, lab.rootToken, "legacy", 1);
 });
 test.afterAll(async () => {
   await deck?.stop();

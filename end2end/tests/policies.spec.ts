@@ -7,7 +7,7 @@ import { expect, Page, test } from "./support/fixtures";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { createToken, createUser, displayName, TestVault, startVault, vault, vaultOk } from "./support/vault";
+import { createToken, createUser, displayName, enableKv, startVault, TestVault, vault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken } from "./support/ui";
 
@@ -24,7 +24,7 @@ const LAB_POLICIES = [
 test.beforeAll(async () => {
   lab = await startVault();
   deck = await startVaultdeck({ vaultAddr: lab.addr });
-  await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
+  await enableKv(lab.addr, lab.rootToken, "kv", 2);
   for (const app of ["webapps/app_one", "webapps/app_two"]) {
     await vaultOk(lab.addr, lab.rootToken, "POST", `kv/data/${app}`, { data: { password: `${app}-secret` } });
   }

@@ -5,7 +5,7 @@
 
 import { expect, test } from "./support/fixtures";
 import { Cluster, kubeOk as kubeAsAdmin, reviewerToken, startCluster } from "./support/cluster";
-import { TestVault, startVault, vaultOk } from "./support/vault";
+import { enableKv, startVault, TestVault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 import { logInWithToken } from "./support/ui";
 
@@ -49,7 +49,7 @@ test.beforeAll(async () => {
     kubernetes_ca_cert: cluster.caPem,
     token_reviewer_jwt: reviewer,
   });
-  await vaultOk(lab.addr, lab.rootToken, "POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } });
+  await enableKv(lab.addr, lab.rootToken, "kv", 2);
   await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/webapps/app_one", { data: { password: "app-one-w0rkl0ads" } });
   await vaultOk(lab.addr, lab.rootToken, "PUT", "sys/policies/acl/webapp-one-read", { policy: 'path "kv/data/webapps/app_one" { capabilities = ["read"] }' });
   await vaultOk(lab.addr, lab.rootToken, "POST", "auth/kubernetes/role/webapp-one", {

@@ -9,7 +9,8 @@ mod common;
 use common::{
     create_token,
     kube::{
-        admin, as_root, cluster, configure_mount, enable_auth, namespace_and_accounts, reviewer_jwt,
+        admin, as_root, cluster, configure_mount, enable_auth, enable_kv2, namespace_and_accounts,
+        reviewer_jwt,
     },
     lab,
     recorder::{Behaviour, Recorder},
@@ -49,8 +50,7 @@ async fn delivery_lab(cluster: &TestCluster, namespace: &str, mount: &str, audie
     )
     .await;
     namespace_and_accounts(cluster, namespace, &["webapp-one", "stranger"]).await;
-    let kv2 = json!({ "type": "kv", "options": { "version": "2" } });
-    as_root(url, &root, "POST", "sys/mounts/kv", kv2).await;
+    enable_kv2(url, &root, "kv").await;
     as_root(
         url,
         &root,

@@ -119,6 +119,20 @@ export async function vaultOk(addr: string, token: string | null, method: string
   return answer.body;
 }
 
+/** Mounts KV at `path` and waits until it serves. A new KV v2 mount on OpenBao answers 400
+ * "Upgrading from non-versioned to versioned data…" until the upgrade step it runs in the
+ * background is done (the plugin wraps every path in `upgradeCheck`); its `config` answers
+ * 200 once it is. labvault has no such window. */
+export async function enableKv(addr: string, token: string, path: string, version: 1 | 2): Promise<void> {
+  await vaultOk(addr, token, "POST", `sys/mounts/${path}`, { type: "kv", options: { version: String(version) } });
+  if (version === 1) return;
+  const deadline = Date.now() + 10_000;
+  while ((await vault(addr, token, "GET", `${path}/config`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`the KV v2 mount ${path} was not ready within 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function createToken(addr: string, rootToken: string, params: Record<string, unknown>): Promise<string> {
   const body = await vaultOk(addr, rootToken, "POST", "auth/token/create", params);
   return body.auth.client_token;
