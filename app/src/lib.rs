@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
     state::permissions::provide_permissions(session);
     components::leave_guard::watch_history_steps();
     page_chunks::prefetch_linked_pages();
+    page_chunks::prefetch_every_page_once_logged_in(session);
     // Who is logged in: asked once the app runs in the browser.
     Effect::new(move |_| {
         crate::state::tasks::spawn_owned(session.refresh());

@@ -2,9 +2,11 @@
 //!
 //! The first load holds the shell and the pages a person needs before anything else: login,
 //! seal status, unseal, home and "not found". Every other flow is a chunk function here
-//! (declared with `page_chunk!`), which the build (`cargo xtask build`, `wasm_split_cli_support`) moves into its own chunk,
-//! fetched the first time one of its pages is drawn — or earlier, when a link to it is hovered
-//! or focused ([`prefetch`]). On the server these are plain functions.
+//! (declared with `page_chunk!`), which the build (`cargo xtask build`,
+//! `wasm_split_cli_support`) moves into its own chunk. A chunk is fetched in the background
+//! once someone is logged in ([`prefetch_every_page_once_logged_in`]), when a link to one of
+//! its pages is hovered or focused ([`prefetch`]), or when one of its pages is drawn,
+//! whichever comes first. On the server these are plain functions.
 //!
 //! A chunk function must reach only its own pages: whatever two of them share is moved into a
 //! chunk both load, and whatever the first load uses stays in the main module. So each one
@@ -207,6 +209,48 @@ pub fn prefetch(route: &AppRoute) {
 pub fn prefetch_linked_pages() {
     #[cfg(feature = "hydrate")]
     browser::prefetch_linked_pages();
+}
+
+/// The chunks in the order the background prefetch fetches them: the pages a person is most
+/// likely to open first come first.
+#[cfg(feature = "hydrate")]
+const BACKGROUND_ORDER: [PageChunk; 7] = [
+    PageChunk::Kv,
+    PageChunk::Policies,
+    PageChunk::KubernetesAuth,
+    PageChunk::Mounts,
+    PageChunk::KubernetesEngine,
+    PageChunk::Delivery,
+    PageChunk::Init,
+];
+
+/// How long the app lets a freshly logged-in page fetch its own data before the background
+/// prefetch starts.
+#[cfg(feature = "hydrate")]
+const BACKGROUND_PREFETCH_AFTER_MS: u32 = 1_000;
+
+/// Once someone is logged in, fetches every page chunk in the background, one chunk after
+/// another (a chunk's files in parallel), so that no first click waits for code: only the
+/// login page has to load small, and it loads before anyone is logged in. A chunk that fails
+/// is skipped; its page's own load retries. Installed once by the root component.
+pub fn prefetch_every_page_once_logged_in(session: crate::state::session::SessionState) {
+    #[cfg(feature = "hydrate")]
+    {
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if session.is_logged_in() && !started.get_value() {
+                started.set_value(true);
+                wasm_bindgen_futures::spawn_local(async {
+                    pause(BACKGROUND_PREFETCH_AFTER_MS).await;
+                    for chunk in BACKGROUND_ORDER {
+                        let _ = browser::load(chunk).await;
+                    }
+                });
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = session;
 }
 
 /// Loads the chunk of the page at the browser's address. `hydrate` waits for it before it

@@ -29,6 +29,11 @@ function requiredEnv(name: string): string {
   return value;
 }
 
+/** The built site the tests serve (`cargo xtask build`'s output). */
+export function siteDir(): string {
+  return requiredEnv("VAULTDECK_SITE_DIR");
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -97,7 +102,7 @@ export async function startVaultdeck(options: VaultdeckOptions = {}): Promise<Va
   const dataDir = temporaryDir("vaultdeck");
   const basePath = options.basePath ?? "/ui";
   const env: Record<string, string> = {
-    VAULTDECK_SITE_DIR: requiredEnv("VAULTDECK_SITE_DIR"),
+    VAULTDECK_SITE_DIR: siteDir(),
     VAULTDECK_LISTEN: `127.0.0.1:${port}`,
     VAULTDECK_BASE_PATH: basePath,
     VAULTDECK_DATA_DIR: dataDir,
