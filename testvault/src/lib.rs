@@ -383,6 +383,21 @@ pub async fn call(
     Ok((status, body))
 }
 
+/// Waits until the KV v2 mount at `path` serves. A new KV v2 mount on OpenBao answers 400
+/// "Upgrading from non-versioned to versioned data…" until the upgrade step it runs in the
+/// background is done (the plugin wraps every path in `upgradeCheck`); its `config` answers
+/// 200 once it is. labvault has no such window, so this returns at once there.
+pub async fn wait_for_kv_v2(url: &str, token: &str, path: &str) -> Result<()> {
+    let config = format!("{path}/config");
+    for _ in 0..200 {
+        if call(url, "GET", &config, Some(token), None).await?.0 == 200 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the KV v2 mount {path} was not ready within 10 s")
+}
+
 fn http_client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(reqwest::Client::new)

@@ -279,23 +279,10 @@ impl Lab {
         .await
         .expect(204);
         if version == 2 {
-            self.wait_for_kv_v2(path).await;
+            testvault::wait_for_kv_v2(self.vault.url(), &self.root, path)
+                .await
+                .expect("the new KV v2 mount serves");
         }
-    }
-
-    /// A new KV v2 mount on OpenBao answers 400 "Upgrading from non-versioned to versioned
-    /// data…" until its upgrade step (run in the background when the mount starts) is done:
-    /// the plugin wraps every path in `upgradeCheck`. Its `config` answers 200 once it is.
-    /// labvault has no such window, so this returns at once there.
-    async fn wait_for_kv_v2(&self, path: &str) {
-        let config = format!("{path}/config");
-        for _ in 0..200 {
-            if self.root("GET", &config, None).await.status == 200 {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the KV v2 mount {path} was not ready within 10 s");
     }
 }
 

@@ -78,21 +78,13 @@ pub async fn as_root(lab_url: &str, root: &str, method: &str, path: &str, body: 
     assert!(status < 300, "{method} {path}: {status} {answer}");
 }
 
-/// Mounts KV v2 at `path` and waits until it serves: a new KV v2 mount on OpenBao answers
-/// 400 "Upgrading from non-versioned to versioned data…" until the upgrade step it runs in
-/// the background is done (the plugin wraps every path in `upgradeCheck`); its `config`
-/// answers 200 once it is. labvault has no such window.
+/// Mounts KV v2 at `path` and waits until it serves (see `testvault::wait_for_kv_v2`).
 pub async fn enable_kv2(lab_url: &str, root: &str, path: &str) {
     let body = json!({ "type": "kv", "options": { "version": "2" } });
     as_root(lab_url, root, "POST", &format!("sys/mounts/{path}"), body).await;
-    let config = format!("{path}/config");
-    for _ in 0..200 {
-        if vault(lab_url, "GET", &config, Some(root), None).await.0 == 200 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the KV v2 mount {path} was not ready within 10 s");
+    testvault::wait_for_kv_v2(lab_url, root, path)
+        .await
+        .expect("the new KV v2 mount serves");
 }
 
 pub async fn enable_kubernetes_auth(lab_url: &str, root: &str) {
