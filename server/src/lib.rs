@@ -102,7 +102,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             idle_timeout: config.session_idle_timeout,
         }),
         config: Arc::new(config.clone()),
-        vault,
+        vault: Arc::new(vault),
         site: Arc::new(site),
         listings: Arc::new(listing_cache::ListingCache::default()),
         cluster: Arc::new(cluster),

@@ -10,10 +10,12 @@ use axum::http::HeaderMap;
 use leptos::config::LeptosOptions;
 use std::{path::PathBuf, sync::Arc};
 
+/// Cloned for every request (axum's `State`, each middleware), so every field is an `Arc`:
+/// a clone is a few counter increments, never an allocation.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub vault: VaultClient,
+    pub vault: Arc<VaultClient>,
     pub site: Arc<Site>,
     pub sessions: Arc<Sessions>,
     pub listings: Arc<crate::listing_cache::ListingCache>,

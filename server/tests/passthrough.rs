@@ -5,6 +5,7 @@
 mod common;
 
 use common::{lab, vaultdeck};
+use reqwest::header;
 use serde_json::json;
 
 #[tokio::test]
@@ -89,6 +90,52 @@ async fn the_passthrough_adds_the_sessions_token_and_only_that() {
         error.json()["errors"],
         json!(["plugin not found in the catalog: nosuch"])
     );
+}
+
+/// A relayed answer keeps Vault's length, so it goes out in one piece rather than in
+/// chunked framing; an answer big enough to compress still is, for a browser that accepts it.
+#[tokio::test]
+async fn answers_keep_vaults_length_and_big_ones_are_still_compressed() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&root).await;
+    let read_gzip = |name: &str| {
+        deck.http
+            .get(format!("{}/vault/v1/secret/data/{name}", deck.base))
+            .header(header::COOKIE, &cookie)
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .send()
+    };
+    for (name, value) in [("small", "v".to_string()), ("big", "v".repeat(8192))] {
+        deck.call(
+            "POST",
+            &format!("vault/v1/secret/data/{name}"),
+            Some(&cookie),
+            Some(json!({ "data": { "k": value } })),
+        )
+        .await
+        .expect(200);
+    }
+
+    let small = read_gzip("small").await.unwrap();
+    assert_eq!(small.status(), 200);
+    assert!(small.headers().get(header::TRANSFER_ENCODING).is_none());
+    assert!(small.headers().get(header::CONTENT_ENCODING).is_none());
+    let length: usize = small.headers()[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = small.bytes().await.unwrap();
+    assert_eq!(body.len(), length);
+    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer["data"]["data"]["k"], "v");
+
+    let big = read_gzip("big").await.unwrap();
+    assert_eq!(big.status(), 200);
+    assert_eq!(big.headers()[header::CONTENT_ENCODING], "gzip");
+    assert!(big.headers().get(header::CONTENT_LENGTH).is_none());
+    assert!(big.bytes().await.unwrap().len() < 8192);
 }
 
 #[tokio::test]

@@ -104,7 +104,13 @@ async fn relay_without_tokens(upstream: Upstream, path: &VaultPath) -> Result<Re
 /// Turns Vault's answer into the browser's, streaming the body.
 pub fn relay(upstream: Upstream) -> Response {
     let status = upstream.status();
-    let headers = relayed_headers(upstream.headers());
+    let mut headers = relayed_headers(upstream.headers());
+    // The body passes through byte for byte (the client decodes no content-encoding), so
+    // Vault's length stays true. With it, hyper sends the answer length-delimited, in one
+    // write, instead of in chunked framing that ends with a write of its own.
+    if let Some(length) = upstream.headers().get(header::CONTENT_LENGTH) {
+        headers.push(("content-length", length.as_bytes().to_vec()));
+    }
     response(status, headers, Body::from_stream(upstream.into_stream()))
 }
 
