@@ -16,6 +16,17 @@ pub enum ApiError {
     VaultUnreachable { addr: String, detail: String },
     #[error("Vault at {addr} did not answer within {seconds} s")]
     VaultTimeout { addr: String, seconds: u64 },
+    #[error(
+        "Vault at {addr} answered {status}, a redirect to {to}. Vaultdeck does not follow \
+         redirects, so that your token goes nowhere but the configured Vault address. A \
+         standby node that does not forward requests answers this way: point VAULT_ADDR at \
+         the active node (the Helm chart's `-active` service)."
+    )]
+    VaultRedirected {
+        addr: String,
+        status: u16,
+        to: String,
+    },
     #[error("{0}")]
     BadRequest(String),
     #[error("not found")]
@@ -46,7 +57,9 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::VaultUnreachable { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::VaultUnreachable { .. } | ApiError::VaultRedirected { .. } => {
+                StatusCode::BAD_GATEWAY
+            }
             ApiError::VaultTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,

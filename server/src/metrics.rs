@@ -96,7 +96,8 @@ pub fn vault_answered(method: &str, took: Duration) {
         .record(took.as_secs_f64());
 }
 
-/// A call to Vault that failed: `unreachable`, `timeout`, or `server_error` (5xx).
+/// A call to Vault that failed: `unreachable`, `timeout`, `server_error` (5xx), or
+/// `redirect` (a 3xx, which is never followed).
 pub fn vault_failed(kind: &'static str) {
     metrics::counter!("vaultdeck_vault_errors_total", "kind" => kind).increment(1);
 }

@@ -112,6 +112,9 @@ impl VaultClient {
         let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(Duration::from_secs(5))
+            // A redirect is answered as an error (`redirect_error`), never followed: a
+            // followed redirect re-sends `X-Vault-Token` to wherever `Location` points.
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(settings.max_connections)
             .danger_accept_invalid_certs(settings.skip_verify);
         if let Some(path) = &settings.ca_cert {
@@ -164,7 +167,30 @@ impl VaultClient {
         if response.status().is_server_error() {
             crate::metrics::vault_failed("server_error");
         }
+        if response.status().is_redirection() {
+            return Err(self.redirect_error(&response));
+        }
         Ok(Upstream { response, permit })
+    }
+
+    /// Vault answered a redirect: a standby that does not forward requests points at the
+    /// active node. Following it would hand the caller's token to an address nobody
+    /// configured here, so the answer is an error naming where it pointed (its origin only:
+    /// the path and query may carry values).
+    fn redirect_error(&self, response: &reqwest::Response) -> ApiError {
+        crate::metrics::vault_failed("redirect");
+        let to = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .and_then(|location| response.url().join(location).ok())
+            .map(|target| target.origin().ascii_serialization())
+            .unwrap_or_else(|| "an unreadable location".to_string());
+        ApiError::VaultRedirected {
+            addr: self.addr_text(),
+            status: response.status().as_u16(),
+            to,
+        }
     }
 
     /// Waits for a free connection, as long as a request may take.

@@ -606,6 +606,57 @@ async fn slow_and_idle_connections_are_closed() {
     }
 }
 
+/// A redirect from the Vault address must not carry the user's token elsewhere. Vault's
+/// standbys answer 307 to the active node's address when they do not forward requests, and
+/// an HTTP client that follows redirects re-sends custom headers such as `X-Vault-Token`
+/// to any host (only `Authorization` and cookies are dropped across hosts). Here "Vault"
+/// redirects a token login to a stranger's server.
+#[tokio::test]
+async fn a_redirect_from_vault_does_not_take_the_token_elsewhere() {
+    let stranger = Recorder::start(Behaviour::Answer {
+        status: 200,
+        body: json!({ "data": { "policies": ["root"], "ttl": 0 } }).to_string(),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let redirecting_vault = Recorder::start(Behaviour::Redirect {
+        location: format!(
+            "{}/v1/auth/token/lookup-self?marker=query-value",
+            stranger.url
+        ),
+    })
+    .await;
+    let deck = vaultdeck(&redirecting_vault.url, &[]).await;
+
+    let answer = deck
+        .call(
+            "POST",
+            "session",
+            None,
+            Some(json!({ "method": "token", "token": "s.the-users-own-token" })),
+        )
+        .await;
+
+    assert!(
+        stranger.requests().is_empty(),
+        "the redirect was followed: {:?}",
+        stranger.requests()
+    );
+    assert_eq!(
+        redirecting_vault.requests()[0].vault_token.as_deref(),
+        Some("s.the-users-own-token")
+    );
+    assert_eq!(answer.status, 502, "{}", answer.text);
+    let message = answer.json()["errors"][0].as_str().unwrap().to_string();
+    assert!(message.contains("redirect"), "{message}");
+    assert!(message.contains(&stranger.url), "{message}");
+    assert!(
+        !message.contains("query-value"),
+        "the query is not shown: {message}"
+    );
+    assert!(!message.contains("the-users-own-token"), "{message}");
+}
+
 /// Finding 6: requests to Vault are capped; more wait for a free connection.
 #[tokio::test]
 async fn requests_to_vault_are_capped() {

@@ -37,6 +37,9 @@ pub enum Behaviour {
         body: String,
         delay: Duration,
     },
+    /// Answer every request with a `307 Temporary Redirect` to `location` (what a Vault
+    /// standby without request forwarding does, pointing at whatever it was told).
+    Redirect { location: String },
 }
 
 #[derive(Default)]
@@ -149,6 +152,11 @@ async fn handle(
                 .body(axum::body::Body::from(body))
                 .unwrap()
         }
+        Behaviour::Redirect { location } => Response::builder()
+            .status(StatusCode::TEMPORARY_REDIRECT)
+            .header("location", location)
+            .body(axum::body::Body::empty())
+            .unwrap(),
         Behaviour::Forward { to, strip, .. } => {
             let Some(rest) = target.strip_prefix(&strip) else {
                 return finish(&counters, not_found());
