@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -138,8 +138,9 @@ async fn count_request(request: axum::extract::Request, next: axum::middleware::
 /// it as that page's own origin — passing every same-origin check.
 #[derive(Clone, Debug, Default)]
 pub struct AllowedHosts {
-    /// Lower-case names; `*.example.com` matches any name below `example.com`.
-    names: Vec<String>,
+    /// Lower-case names; `*.example.com` matches any name below `example.com`. Shared:
+    /// the middleware stack, and this with it, is cloned for every request.
+    names: Arc<[String]>,
 }
 
 impl AllowedHosts {
@@ -197,9 +198,8 @@ async fn refuse_unknown_hosts(
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .or_else(|| request.uri().authority().map(|a| a.as_str()))
-        .unwrap_or_default()
-        .to_string();
-    if allowed.allows(&host) {
+        .unwrap_or_default();
+    if allowed.allows(host) {
         return next.run(request).await;
     }
     let shown: String = host.chars().take(100).collect();
