@@ -107,6 +107,11 @@ impl Upstream {
     }
 }
 
+/// A status that sends a client elsewhere; 304 (Not Modified) is a 3xx that does not.
+fn is_redirect(status: reqwest::StatusCode) -> bool {
+    status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED
+}
+
 impl VaultClient {
     pub fn new(settings: &VaultSettings) -> anyhow::Result<Self> {
         let mut builder = reqwest::Client::builder()
@@ -167,7 +172,7 @@ impl VaultClient {
         if response.status().is_server_error() {
             crate::metrics::vault_failed("server_error");
         }
-        if response.status().is_redirection() {
+        if is_redirect(response.status()) {
             return Err(self.redirect_error(&response));
         }
         Ok(Upstream { response, permit })
@@ -459,6 +464,17 @@ mod tests {
         let token = VaultToken::new("hvs.very-secret");
         assert_eq!(format!("{token:?}"), "VaultToken(<redacted>)");
         assert_eq!(format!("{token}"), "<redacted>");
+    }
+
+    #[test]
+    fn every_status_that_points_elsewhere_is_a_redirect() {
+        let redirect = |code: u16| is_redirect(reqwest::StatusCode::from_u16(code).unwrap());
+        for code in [300, 301, 302, 303, 307, 308] {
+            assert!(redirect(code), "{code}");
+        }
+        for code in [200, 204, 304, 400, 404, 500] {
+            assert!(!redirect(code), "{code}");
+        }
     }
 
     fn client(addr: &str) -> VaultClient {
