@@ -3,13 +3,15 @@
 //! One release build of Vaultdeck in front of one `bao server -dev`, one KV v2 secret, and
 //! Debian's `wrk` as the client for both: the same request (read the secret), the same
 //! client, the same concurrency, measured one after the other in this run. Then the BFF's
-//! memory: resident set idle, after the load, and holding 10,000 sessions.
+//! memory: resident set idle, after the load, and holding 10,000 sessions. Last, the
+//! instructions the BFF executes for a read and for a bare request, counted by callgrind:
+//! the one figure here that does not move with the host.
 //!
 //! Everything runs on this machine's loopback: wrk, the BFF and OpenBao share its cores, so
 //! the absolute numbers are this machine's; the ratios are the point.
 
 use crate::{
-    http, openbao, paths,
+    callgrind, http, openbao, paths,
     served::{self, Served},
     setup, site,
 };
@@ -36,7 +38,7 @@ const TARGET_IDLE_RSS_MB: f64 = 30.0;
 const TARGET_SESSIONS_RSS_MB: f64 = 100.0;
 
 pub fn run(built: &site::Built) -> Result<()> {
-    setup::debian_packages(&["wrk"])?;
+    setup::debian_packages(&["wrk", "valgrind"])?;
     openbao::ensure()?;
     let work = paths::target_dir().join("bench-bff");
     let _ = fs::remove_dir_all(&work);
@@ -76,6 +78,7 @@ pub fn run(built: &site::Built) -> Result<()> {
     open_sessions(deck.addr, SESSIONS)?;
     let sessions_took = started.elapsed();
     let sessions_rss = rss_mb(&deck)?;
+    let instructions = instructions_per_request(built, &work, bao.addr)?;
 
     print!("{}", latency_table(&rows));
     print!("{}", cpu_table(&cpu_rows));
@@ -88,6 +91,7 @@ pub fn run(built: &site::Built) -> Result<()> {
             sessions_took,
         })
     );
+    print!("{}", instructions_table(&instructions));
     Ok(())
 }
 
@@ -114,12 +118,65 @@ fn start_openbao(work: &Path) -> Result<Served> {
 fn start_vaultdeck(built: &site::Built, work: &Path, vault: SocketAddr) -> Result<Served> {
     let addr = served::free_loopback_addr()?;
     let mut command = Command::new(&built.server_binary);
+    configure_vaultdeck(&mut command, built, &work.join("data"), vault, addr);
+    Served::start("vaultdeck", command, addr, &work.join("vaultdeck.log"))
+}
+
+fn configure_vaultdeck(
+    command: &mut Command,
+    built: &site::Built,
+    data_dir: &Path,
+    vault: SocketAddr,
+    addr: SocketAddr,
+) {
     command
         .env("VAULT_ADDR", format!("http://{vault}"))
         .env("VAULTDECK_LISTEN", addr.to_string())
         .env("VAULTDECK_SITE_DIR", &built.site_dir)
-        .env("VAULTDECK_DATA_DIR", work.join("data"));
-    Served::start("vaultdeck", command, addr, &work.join("vaultdeck.log"))
+        .env("VAULTDECK_DATA_DIR", data_dir);
+}
+
+/// Instructions per request of a second Vaultdeck, run under callgrind with one worker
+/// thread (so that idle workers' polling adds nothing), over one connection: a bare
+/// `api/health`, then the read the tables above measure.
+fn instructions_per_request(
+    built: &site::Built,
+    work: &Path,
+    vault: SocketAddr,
+) -> Result<InstructionsPerRequest> {
+    let addr = served::free_loopback_addr()?;
+    let out_file = work.join("callgrind.out");
+    let mut command = callgrind::command(&out_file);
+    command
+        .arg(&built.server_binary)
+        .env("TOKIO_WORKER_THREADS", "1");
+    configure_vaultdeck(
+        &mut command,
+        built,
+        &work.join("data-callgrind"),
+        vault,
+        addr,
+    );
+    let deck = Served::start(
+        "vaultdeck under callgrind",
+        command,
+        addr,
+        &work.join("vaultdeck-callgrind.log"),
+    )?;
+    let counter = callgrind::Counter::new(deck.pid(), &out_file);
+    let cookie = log_in(deck.addr)?;
+    let per_request = |path: &str| -> Result<f64> {
+        let target = Target {
+            url: format!("http://{}/ui/{path}", deck.addr),
+            header: format!("Cookie: {cookie}"),
+        };
+        let (run, instructions) = counter.count(|| wrk(&target, 1))?;
+        Ok(instructions as f64 / run.requests as f64)
+    };
+    Ok(InstructionsPerRequest {
+        health: per_request("api/health")?,
+        read: per_request(&format!("api/vault/v1/{SECRET_PATH}"))?,
+    })
 }
 
 /// Resident set size, from the kernel's own accounting of the process.
@@ -404,6 +461,23 @@ fn cpu_table(rows: &[CpuPerRead]) -> String {
         ));
     }
     table
+}
+
+struct InstructionsPerRequest {
+    health: f64,
+    read: f64,
+}
+
+fn instructions_table(figures: &InstructionsPerRequest) -> String {
+    format!(
+        "\nBFF instructions per request (callgrind: user space only, one worker thread, \
+         wrk -c 1, {SECONDS_PER_RUN} s each)\n\
+         api/health, answered by the BFF alone   {:>9.0}\n\
+         read one secret, through to OpenBao      {:>9.0}  ({:.1}× a bare request)\n",
+        figures.health,
+        figures.read,
+        figures.read / figures.health,
+    )
 }
 
 struct MemoryFigures {

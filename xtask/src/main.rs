@@ -3,6 +3,7 @@
 
 mod bench;
 mod bff_bench;
+mod callgrind;
 mod http;
 mod k8s;
 mod openbao;
