@@ -163,9 +163,9 @@ fn instructions_per_request(
         addr,
         &work.join("vaultdeck-callgrind.log"),
     )?;
-    let counter = callgrind::Counter::new(deck.pid(), &out_file);
+    let mut counter = callgrind::Counter::new(deck.pid(), &out_file);
     let cookie = log_in(deck.addr)?;
-    let per_request = |path: &str| -> Result<f64> {
+    let mut per_request = |path: &str| -> Result<f64> {
         let target = Target {
             url: format!("http://{}/ui/{path}", deck.addr),
             header: format!("Cookie: {cookie}"),

@@ -5,7 +5,6 @@
 
 use anyhow::{bail, Context, Result};
 use std::{
-    cell::Cell,
     fs,
     path::{Path, PathBuf},
     process::Command,
@@ -29,7 +28,8 @@ pub fn command(out_file: &Path) -> Command {
 pub struct Counter {
     pid: u32,
     out_file: PathBuf,
-    dumps: Cell<u32>,
+    /// Dumps asked for so far: callgrind numbers its dump files `<out_file>.1`, `.2`, ….
+    dumps: u32,
 }
 
 impl Counter {
@@ -37,18 +37,18 @@ impl Counter {
         Counter {
             pid,
             out_file: out_file.to_path_buf(),
-            dumps: Cell::new(0),
+            dumps: 0,
         }
     }
 
     /// Runs `load` and returns its result with the instructions the process executed
     /// meanwhile.
-    pub fn count<T>(&self, load: impl FnOnce() -> Result<T>) -> Result<(T, u64)> {
+    pub fn count<T>(&mut self, load: impl FnOnce() -> Result<T>) -> Result<(T, u64)> {
         self.control("--zero")?;
         let result = load()?;
         self.control("--dump")?;
-        self.dumps.set(self.dumps.get() + 1);
-        let dump = PathBuf::from(format!("{}.{}", self.out_file.display(), self.dumps.get()));
+        self.dumps += 1;
+        let dump = PathBuf::from(format!("{}.{}", self.out_file.display(), self.dumps));
         Ok((result, read_dump(&dump)?))
     }
 
@@ -84,7 +84,7 @@ fn read_dump(dump: &Path) -> Result<u64> {
 }
 
 /// The `summary:` line of a callgrind dump: the events it counted, instructions alone here.
-pub fn summary(dump: &str) -> Option<u64> {
+fn summary(dump: &str) -> Option<u64> {
     dump.lines()
         .find_map(|line| line.strip_prefix("summary:"))
         .and_then(|count| count.trim().parse().ok())
