@@ -14,6 +14,13 @@
 //!   `wrap_info.token`, and `data.id` of token lookups. Nothing is replaced by text search,
 //!   so a token that happens to be a common word (a dev server's `root`) changes nothing
 //!   else. Every other answer streams through untouched.
+//!
+//! Each rule holds inside any namespace. A namespace may lead the path (OpenBao 2.3 and
+//! later, Vault Enterprise): `team/auth/token/create` creates a token in namespace `team`.
+//! Vault refuses the reserved names below as namespace names, so the path as Vault routes
+//! it inside its namespace starts at the first reserved segment. A secret whose own path
+//! holds such a segment (`kv/data/notes/auth/token/create`) is treated the same way, which
+//! errs on the side of refusing.
 
 use crate::{error::ApiError, vault_path::VaultPath};
 use axum::http::HeaderMap;
@@ -21,6 +28,11 @@ use serde_json::Value;
 
 /// What the browser sees in a field that held a token.
 pub const REDACTED: &str = "(redacted by Vaultdeck)";
+
+/// Names Vault and OpenBao refuse for a namespace ("… is a reserved path and cannot be used
+/// as a namespace name", OpenBao 2.7).
+const RESERVED_NAMESPACE_NAMES: &[&str] =
+    &["auth", "sys", "identity", "cubbyhole", "audit", "root"];
 
 /// Request headers that ask Vault to wrap the answer.
 const WRAPPING_HEADERS: &[&str] = &["x-vault-wrap-ttl", "x-vault-wrap-format"];
@@ -34,10 +46,11 @@ pub fn refuse_token_minting(path: &VaultPath, headers: &HeaderMap) -> Result<(),
                 .into(),
         ));
     }
-    let mints = path.starts_with(&["sys", "wrapping", "wrap"])
-        || path.starts_with(&["sys", "wrapping", "rewrap"])
-        || creates_token(path)
-        || path.starts_with(&["identity", "oidc", "token"]);
+    let routed = within_namespace(path);
+    let mints = begins(routed, &["sys", "wrapping", "wrap"])
+        || begins(routed, &["sys", "wrapping", "rewrap"])
+        || creates_token(routed)
+        || begins(routed, &["identity", "oidc", "token"]);
     if mints {
         return Err(ApiError::Forbidden(format!(
             "Vaultdeck does not hand out new tokens: {} would create a credential from your \
@@ -48,9 +61,25 @@ pub fn refuse_token_minting(path: &VaultPath, headers: &HeaderMap) -> Result<(),
     Ok(())
 }
 
+/// The path as Vault routes it inside its namespace: from the first segment that cannot
+/// name a namespace (`team/inner/auth/token/create` → `auth/token/create`). A path without
+/// one is a secrets engine's, whole.
+fn within_namespace(path: &VaultPath) -> &[String] {
+    let segments = path.segments();
+    let start = segments
+        .iter()
+        .position(|segment| RESERVED_NAMESPACE_NAMES.contains(&segment.as_str()))
+        .unwrap_or(0);
+    &segments[start..]
+}
+
+fn begins(segments: &[String], prefix: &[&str]) -> bool {
+    segments.len() >= prefix.len() && segments.iter().zip(prefix).all(|(s, p)| s == p)
+}
+
 /// `auth/token/create`, `create-orphan`, `create/ROLE`.
-fn creates_token(path: &VaultPath) -> bool {
-    match path.segments() {
+fn creates_token(routed: &[String]) -> bool {
+    match routed {
         [auth, token, create, ..] => {
             auth == "auth" && token == "token" && (create == "create" || create == "create-orphan")
         }
@@ -60,7 +89,8 @@ fn creates_token(path: &VaultPath) -> bool {
 
 /// Whether an answer from `path` can carry a token, and must be read before relaying.
 pub fn may_carry_token(path: &VaultPath) -> bool {
-    path.starts_with(&["auth"]) || path.starts_with(&["sys", "wrapping"])
+    let routed = within_namespace(path);
+    begins(routed, &["auth"]) || begins(routed, &["sys", "wrapping"])
 }
 
 /// Replaces every token field of a Vault answer; whether anything was replaced.
@@ -71,7 +101,8 @@ pub fn blank_token_fields(path: &VaultPath, answer: &mut Value) -> bool {
     }
     // Token lookups answer with the token itself as `data.id` (lookup-accessor leaves it
     // empty); an unwrapped answer may be any of them.
-    if path.starts_with(&["auth", "token"]) || path.starts_with(&["sys", "wrapping", "unwrap"]) {
+    let routed = within_namespace(path);
+    if begins(routed, &["auth", "token"]) || begins(routed, &["sys", "wrapping", "unwrap"]) {
         blanked |= blank(answer, "/data/id");
     }
     blanked
@@ -110,6 +141,9 @@ mod tests {
             "sys/wrapping/wrap",
             "sys/wrapping/rewrap",
             "identity/oidc/token/app",
+            "team/auth/token/create",
+            "team/inner/sys/wrapping/wrap",
+            "team/identity/oidc/token/app",
         ] {
             assert!(
                 refuse_token_minting(&path(minting), &none).is_err(),
@@ -120,12 +154,28 @@ mod tests {
             "auth/token/lookup-self",
             "kv/data/create",
             "auth/userpass/users/create",
+            "team/auth/userpass/users/create",
+            "cubbyhole/auth/token/create",
         ] {
             assert!(
                 refuse_token_minting(&path(ordinary), &none).is_ok(),
                 "{ordinary}"
             );
         }
+    }
+
+    #[test]
+    fn answers_inside_a_namespace_are_read_for_tokens_too() {
+        assert!(may_carry_token(&path("team/auth/token/lookup-self")));
+        assert!(may_carry_token(&path("team/inner/sys/wrapping/unwrap")));
+        assert!(!may_carry_token(&path("team/kv/data/app")));
+        assert!(!may_carry_token(&path("cubbyhole/auth")));
+        let mut lookup = json!({ "data": { "id": "s.abc.team", "policies": ["default"] } });
+        assert!(blank_token_fields(
+            &path("team/auth/token/lookup-self"),
+            &mut lookup
+        ));
+        assert_eq!(lookup["data"]["id"], REDACTED);
     }
 
     #[test]
@@ -168,7 +218,12 @@ mod tests {
         assert!(may_carry_token(&path("auth/token/lookup-self")));
         assert!(may_carry_token(&path("auth/kubernetes/login")));
         assert!(may_carry_token(&path("sys/wrapping/unwrap")));
-        assert!(!may_carry_token(&path("kv/data/auth")));
+        assert!(!may_carry_token(&path("kv/data/app")));
         assert!(!may_carry_token(&path("sys/mounts")));
+        // `kv/data/auth` could be namespace `kv/data`'s auth methods, so its answer is read;
+        // a KV answer has no token field, and comes back as it was.
+        assert!(may_carry_token(&path("kv/data/auth")));
+        let mut secret = json!({ "data": { "data": { "id": "x" }, "metadata": {} }, "auth": null });
+        assert!(!blank_token_fields(&path("kv/data/auth"), &mut secret));
     }
 }

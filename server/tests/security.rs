@@ -427,6 +427,66 @@ async fn no_wrapped_or_child_token_leaves_and_answers_keep_their_shape() {
     );
 }
 
+/// A namespace at the front of the path (OpenBao 2.3 and later, Vault Enterprise) reaches
+/// the same endpoints: `team/auth/token/create` creates a token in namespace `team`, and
+/// `team/auth/token/lookup-self` answers with the caller's own token. The custody rules
+/// apply to the path inside any namespace, at any depth.
+#[tokio::test]
+async fn a_namespace_in_the_path_hands_out_no_token_either() {
+    let (vault, root) = lab().await;
+    // labvault has no namespaces (it says so and refuses): there, only the refusals before
+    // anything reaches Vault are checked.
+    let (created, _) = call_vault(
+        vault.url(),
+        "POST",
+        "sys/namespaces/team",
+        Some(&root),
+        Some(json!({})),
+    )
+    .await;
+    let has_namespaces = created == 200;
+    let deck = vaultdeck(vault.url(), &[]).await;
+    let session = deck.login_with_token(&root).await;
+    let accessors_before = accessor_count_in(vault.url(), &root, "team/").await;
+
+    for path in [
+        "team/auth/token/create",
+        "team/auth/token/create-orphan",
+        "team/auth/token/create/ops",
+        "team/sys/wrapping/wrap",
+        "team/sys/wrapping/rewrap",
+        "team/identity/oidc/token/app",
+        "team/inner/auth/token/create",
+    ] {
+        let (status, text) = passthrough(&deck, "POST", path, &session, &[]).await;
+        assert_eq!(status, 403, "{path}: {text}");
+        assert!(!text.contains("client_token\":\"s."), "{path}: {text}");
+    }
+    assert_eq!(
+        accessor_count_in(vault.url(), &root, "team/").await,
+        accessors_before,
+        "no token was created in the namespace"
+    );
+
+    if has_namespaces {
+        let (status, lookup) =
+            passthrough(&deck, "GET", "team/auth/token/lookup-self", &session, &[]).await;
+        assert_eq!(status, 200, "{lookup}");
+        let lookup: Value = serde_json::from_str(&lookup).unwrap();
+        assert_eq!(lookup["data"]["id"], "(redacted by Vaultdeck)", "{lookup}");
+    }
+    // A reserved name cannot be a namespace: a cubbyhole entry called `auth/token/create`
+    // is an ordinary write.
+    deck.call(
+        "POST",
+        "vault/v1/cubbyhole/auth/token/create",
+        Some(&session),
+        Some(json!({"note": "kept"})),
+    )
+    .await
+    .expect(204);
+}
+
 /// A passthrough call with extra headers: status and body text.
 async fn passthrough(
     deck: &Deck,
@@ -730,7 +790,13 @@ async fn a_login_whose_token_cannot_look_itself_up_is_refused_and_revoked() {
 }
 
 async fn accessor_count_as(vault_url: &str, root: &str) -> usize {
-    let (_, listed) = call_vault(vault_url, "LIST", "auth/token/accessors", Some(root), None).await;
+    accessor_count_in(vault_url, root, "").await
+}
+
+/// Tokens in a namespace (`""` for the root one; `"team/"`), as an operator would count them.
+async fn accessor_count_in(vault_url: &str, root: &str, namespace: &str) -> usize {
+    let path = format!("{namespace}auth/token/accessors");
+    let (_, listed) = call_vault(vault_url, "LIST", &path, Some(root), None).await;
     listed["data"]["keys"].as_array().map_or(0, Vec::len)
 }
 
