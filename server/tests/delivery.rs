@@ -358,6 +358,79 @@ async fn a_proof_never_shows_what_the_users_own_token_cannot_read() {
     assert_eq!(report["files"][0]["rendered"], LEGACY_TOKEN, "{report:#}");
 }
 
+/// The agent reads a template's path as a URL (openbao-template parses it with Go's
+/// `url.Parse`): `#…` is dropped, `?…` becomes a query, `%5F` is decoded. Vaultdeck's own
+/// read takes the path as it is. So a decoy the user wrote at `webapps/app_one#p` passes
+/// the user's read check while the agent renders `webapps/app_one`, which the user may not
+/// read. A path that the two would read differently is refused before anything runs.
+#[tokio::test]
+async fn a_proof_renders_only_the_path_the_user_was_checked_for() {
+    let cluster = cluster().await;
+    let lab = delivery_lab(&cluster, "deliver-url", "kubernetes", "").await;
+    let operator_policy = r#"
+        path "auth/kubernetes/role/*" { capabilities = ["read", "update", "list"] }
+        path "auth/kubernetes/config" { capabilities = ["read"] }
+        path "kv/data/webapps/*" { capabilities = ["create", "read", "update"] }
+        path "kv/data/webapps/app_one" { capabilities = ["deny"] }
+    "#;
+    as_root(
+        lab.vault.url(),
+        &lab.root,
+        "PUT",
+        "sys/policies/acl/k8s-url-operator",
+        json!({ "policy": operator_policy }),
+    )
+    .await;
+    let operator = create_token(
+        lab.vault.url(),
+        &lab.root,
+        json!({ "policies": ["k8s-url-operator"] }),
+    )
+    .await;
+    let deck = lab.deck(&cluster).await;
+    let session = deck.login_with_token(&operator).await;
+
+    for decoy in [
+        "webapps/app_one#p",
+        "webapps/app_one?p=1",
+        "webapps/app%5Fone",
+    ] {
+        let encoded: String = decoy
+            .split('/')
+            .map(|segment| {
+                segment
+                    .replace('%', "%25")
+                    .replace('#', "%23")
+                    .replace('?', "%3F")
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let (status, written) = vault(
+            lab.vault.url(),
+            "POST",
+            &format!("kv/data/{encoded}"),
+            Some(&operator),
+            Some(json!({ "data": { "password": "decoy" } })),
+        )
+        .await;
+        assert_eq!(status, 200, "{decoy}: {written}");
+
+        let mut plan = lab.plan("kubernetes", None);
+        plan.secrets.truncate(1);
+        plan.secrets[0].path = decoy.into();
+        plan.secrets[0].keys = vec!["password".into()];
+        let answer = prove(&deck, &session, &plan).await;
+        assert!(
+            !answer.text.contains("app_one-secret"),
+            "{decoy}: the agent rendered what the user may not read: {}",
+            answer.text
+        );
+        assert_eq!(answer.status, 400, "{decoy}: {}", answer.text);
+        assert!(answer.text.contains(decoy), "{decoy}: {}", answer.text);
+    }
+    assert_eq!(anchors_left(&cluster, "deliver-url").await, 0);
+}
+
 /// The plan's address is what pods use; the agent talks only to the Vault Vaultdeck is
 /// configured for, so a user cannot send the pod's token (or Vault's answers) anywhere.
 #[tokio::test]

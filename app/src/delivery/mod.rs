@@ -271,12 +271,26 @@ fn check_secret(secret: &SecretPick) -> Result<(), String> {
             secret.path
         ));
     }
+    if read_differently_by_the_agent(&secret.path) || read_differently_by_the_agent(&secret.mount) {
+        return Err(format!(
+            "The path {} cannot be used in a template: the agent reads a template's path as a URL, where ?, #, % and spaces at either end would make it read another secret than this one.",
+            secret.path
+        ));
+    }
     if let Some(key) = secret.keys.iter().find(|k| !is_template_key(k)) {
         return Err(format!(
             "The key “{key}” cannot be written by a template: keys must be letters, digits and _ (and not start with a digit)."
         ));
     }
     Ok(())
+}
+
+/// Whether the agent would read another path than the one written. openbao-template trims
+/// spaces and `/` from a `secret` path and then parses it as a URL: `#…` is dropped, `?…`
+/// becomes a query and `%XX` is decoded (`dependency/vault_read.go`), while Vaultdeck's
+/// own read (the one "Prove it" checks the user's token with) takes the path as written.
+fn read_differently_by_the_agent(text: &str) -> bool {
+    text.contains(['?', '#', '%']) || text.trim() != text || text.contains(char::is_control)
 }
 
 /// The longest file name whose `agent-inject-template-NAME` key still fits the 63
@@ -414,6 +428,21 @@ pub(crate) mod tests {
         let mut plan = lab_plan();
         plan.secrets[0].name = "x".repeat(MAX_NAME + 1);
         assert!(plan.check().is_err());
+        for path in [
+            "app#p",
+            "app?version=1",
+            "app%5Fone",
+            " app",
+            "app ",
+            "a\tb",
+        ] {
+            let mut plan = lab_plan();
+            plan.secrets[0].path = path.into();
+            assert!(plan.check().unwrap_err().contains("as a URL"), "{path}");
+        }
+        let mut plan = lab_plan();
+        plan.secrets[0].path = "team a/My Secret".into();
+        assert_eq!(plan.check(), Ok(()), "a space inside a path reads the same");
     }
 
     #[test]
