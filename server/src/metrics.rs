@@ -13,7 +13,13 @@
 //! - `vaultdeck_sessions_active` — live sessions, counted in the store at each scrape.
 
 use crate::session::Sessions;
-use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
+use axum::{
+    extract::State,
+    http::{header, Method},
+    response::IntoResponse,
+    routing::get,
+    Router,
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::{
     net::SocketAddr,
@@ -78,11 +84,26 @@ async fn render(State(sessions): State<Arc<Sessions>>) -> impl IntoResponse {
     )
 }
 
+/// A method as a label: the methods HTTP defines and Vault's `LIST` by name, anything else
+/// `other`. A method is any token a client sends, and each label value is a series kept for
+/// the life of the process, so made-up methods must not grow the set.
+pub fn method_label(method: &Method) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "LIST", "CONNECT", "TRACE",
+    ];
+    let name = method.as_str();
+    KNOWN
+        .iter()
+        .find(|known| **known == name)
+        .copied()
+        .unwrap_or("other")
+}
+
 /// One request the BFF answered.
-pub fn request_done(route: &str, method: &str, status: u16, took: Duration) {
+pub fn request_done(route: &str, method: &Method, status: u16, took: Duration) {
     let labels = [
         ("route", route.to_string()),
-        ("method", method.to_string()),
+        ("method", method_label(method).to_string()),
         ("status", status.to_string()),
     ];
     metrics::counter!("vaultdeck_http_requests_total", &labels).increment(1);
@@ -91,8 +112,8 @@ pub fn request_done(route: &str, method: &str, status: u16, took: Duration) {
 }
 
 /// One call to Vault that got an answer (whatever its status).
-pub fn vault_answered(method: &str, took: Duration) {
-    metrics::histogram!("vaultdeck_vault_request_duration_seconds", "method" => method.to_string())
+pub fn vault_answered(method: &'static str, took: Duration) {
+    metrics::histogram!("vaultdeck_vault_request_duration_seconds", "method" => method)
         .record(took.as_secs_f64());
 }
 

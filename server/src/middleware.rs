@@ -121,7 +121,7 @@ async fn count_request(request: axum::extract::Request, next: axum::middleware::
         .get::<axum::extract::MatchedPath>()
         .map_or("unmatched", |path| path.as_str())
         .to_string();
-    let method = request.method().to_string();
+    let method = request.method().clone();
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     crate::metrics::request_done(

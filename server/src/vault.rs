@@ -154,7 +154,7 @@ impl VaultClient {
     /// address; Vault's own answers, errors included, are returned as they are.
     pub async fn send(&self, request: VaultRequest<'_>) -> Result<Upstream, ApiError> {
         let permit = self.connection_slot().await?;
-        let method = request.method.to_string();
+        let method = crate::metrics::method_label(&request.method);
         let started = std::time::Instant::now();
         let mut builder = self
             .http
@@ -168,7 +168,7 @@ impl VaultClient {
             builder = builder.header("X-Vault-Namespace", namespace);
         }
         let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
-        crate::metrics::vault_answered(&method, started.elapsed());
+        crate::metrics::vault_answered(method, started.elapsed());
         if response.status().is_server_error() {
             crate::metrics::vault_failed("server_error");
         }

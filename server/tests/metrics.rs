@@ -68,3 +68,42 @@ async fn metrics_count_requests_vault_calls_logins_and_sessions() {
         .unwrap();
     assert_ne!(public.status(), 200);
 }
+
+/// An HTTP method is any token a client cares to send, and every distinct label value is a
+/// series kept for the life of the process. Counted by the method's own name, a stream of
+/// made-up methods (no login needed) would grow memory without end; outside the methods
+/// Vaultdeck and Vault answer, a method is counted as `other`.
+#[tokio::test]
+async fn made_up_methods_do_not_become_series() {
+    let (vault, root) = lab().await;
+    let deck = vaultdeck(vault.url(), &["--metrics-listen", "127.0.0.1:0"]).await;
+    let metrics_url = format!(
+        "http://{}/metrics",
+        deck.running.metrics_addr.expect("metrics are on")
+    );
+    let session = deck.login_with_token(&root).await;
+    for n in 0..20 {
+        let method = format!("MADEUP{n:04}");
+        deck.call(&method, "health", None, None).await;
+        deck.call(&method, "vault/v1/secret/data/x", Some(&session), None)
+            .await;
+    }
+    deck.call("LIST", "vault/v1/secret/metadata/", Some(&session), None)
+        .await;
+
+    let text = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !text.contains("MADEUP"),
+        "made-up methods became labels:\n{text}"
+    );
+    assert!(text.contains(r#"method="other""#), "{text}");
+    assert!(
+        text.contains(r#"vaultdeck_vault_request_duration_seconds_bucket{method="LIST""#),
+        "Vault's own LIST keeps its name:\n{text}"
+    );
+}
