@@ -48,6 +48,9 @@ pub enum ApiError {
     /// A part Vaultdeck depends on (other than Vault) is not available, with why.
     #[error("{0}")]
     Unavailable(String),
+    /// What the request would create exists already, and is not Vaultdeck's to use.
+    #[error("{0}")]
+    Conflict(String),
     #[error(
         "cross-site request refused: state-changing requests must come from Vaultdeck's own pages"
     )]
@@ -70,6 +73,7 @@ impl ApiError {
             ApiError::SessionEnded(_) => StatusCode::UNAUTHORIZED,
             ApiError::Csrf | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
         }
     }
 }

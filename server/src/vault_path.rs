@@ -80,11 +80,6 @@ impl VaultPath {
         text
     }
 
-    /// Whether the path starts with these segments, e.g. `["auth", "token"]`.
-    pub fn starts_with(&self, prefix: &[&str]) -> bool {
-        self.segments.len() >= prefix.len() && self.segments.iter().zip(prefix).all(|(s, p)| s == p)
-    }
-
     pub fn segments(&self) -> &[String] {
         &self.segments
     }
@@ -158,8 +153,7 @@ mod tests {
         assert_eq!(path.encoded(), "kv/data/a%20b/c%3Fd");
         let folder = VaultPath::parse("kv/metadata/team/").unwrap();
         assert_eq!(folder.encoded(), "kv/metadata/team/");
-        assert!(folder.starts_with(&["kv", "metadata"]));
-        assert!(!folder.starts_with(&["kv", "data"]));
+        assert_eq!(folder.segments()[..2], ["kv", "metadata"]);
         // Dots inside a name are fine; only whole dot segments climb.
         assert_eq!(
             VaultPath::parse("kv/data/.env").unwrap().decoded(),

@@ -253,3 +253,72 @@ async fn after_set_up_a_secrets_engine_issues_tokens() {
     assert_eq!(status, 200, "{creds}");
     assert_eq!(creds["data"]["service_account_name"], "webapp");
 }
+
+/// Set-up mints a year-long token for the account it names. Were that any account that
+/// exists, a user who may configure one mount could ask for a token of the cluster's most
+/// powerful account (say, a controller's in `kube-system`) and, through a secrets engine
+/// pointed at their own server, receive it. Only an account Vaultdeck created is reused.
+#[tokio::test]
+async fn set_up_mints_no_token_for_an_account_it_did_not_create() {
+    let cluster = cluster().await;
+    let (lab, root) = lab().await;
+    enable_kubernetes_auth(&lab.url(), &root).await;
+    namespace_and_accounts(&cluster, "setup-existing", &["powerful"]).await;
+    let deck = deck_allowed_to_set_up(&lab.url(), &cluster).await;
+    let session = deck.login_with_token(&root).await;
+
+    let refused = deck
+        .call(
+            "POST",
+            "k8s/set-up?mount=kubernetes",
+            Some(&session),
+            Some(set_up_body("setup-existing", "powerful")),
+        )
+        .await
+        .expect(409);
+    let message = refused.json()["errors"][0].as_str().unwrap().to_string();
+    assert!(message.contains("setup-existing/powerful"), "{message}");
+    assert!(message.contains("not created by Vaultdeck"), "{message}");
+    let (bound, binding) = cluster
+        .admin_call(
+            "GET",
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/vaultdeck-system-auth-delegator-setup-existing-powerful",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(bound, 404, "nothing was bound: {binding}");
+    let (_, config) = vault(
+        &lab.url(),
+        "GET",
+        "auth/kubernetes/config",
+        Some(&root),
+        None,
+    )
+    .await;
+    assert!(
+        config["data"]["token_reviewer_jwt_set"] != json!(true),
+        "no token was written: {config}"
+    );
+
+    // An account Vaultdeck made is its own to use again.
+    deck.call(
+        "POST",
+        "k8s/set-up?mount=kubernetes",
+        Some(&session),
+        Some(set_up_body("setup-existing", "made-here")),
+    )
+    .await
+    .expect(200);
+    let again = deck
+        .call(
+            "POST",
+            "k8s/set-up?mount=kubernetes",
+            Some(&session),
+            Some(set_up_body("setup-existing", "made-here")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(again["created_service_account"], false, "{again}");
+}

@@ -224,6 +224,23 @@ async fn create_token_secret(
     Ok(created.metadata.name.unwrap_or_default())
 }
 
+/// The label on what Vaultdeck creates in the cluster (Kubernetes' recommended label).
+pub(super) const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "vaultdeck");
+
+/// Labels that say Vaultdeck created an object.
+pub(super) fn managed_by_vaultdeck() -> BTreeMap<String, String> {
+    BTreeMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())])
+}
+
+/// Whether an object carries [`MANAGED_BY`].
+pub(super) fn is_managed_by_vaultdeck(metadata: &ObjectMeta) -> bool {
+    metadata
+        .labels
+        .as_ref()
+        .and_then(|labels| labels.get(MANAGED_BY.0))
+        .is_some_and(|value| value == MANAGED_BY.1)
+}
+
 pub(super) fn named(name: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),

@@ -14,7 +14,10 @@
 //! engine's token there. That is why the setting is off by default and the README says so.
 //! The token never reaches the browser.
 
-use super::{ensure_namespace, gate::authorize, gate::Need, kube_error, named, MountQuery};
+use super::{
+    ensure_namespace, gate::authorize, gate::Need, is_managed_by_vaultdeck, kube_error,
+    managed_by_vaultdeck, named, MountQuery,
+};
 use crate::{error::ApiError, k8s_names, session::CurrentSession, state::AppState};
 use axum::{
     extract::{Query, State},
@@ -97,20 +100,35 @@ pub async fn set_up(
     }))
 }
 
-/// Creates the service account unless it exists; whether it was created.
+/// Creates the service account, labelled as Vaultdeck's; whether it was created. An account
+/// that exists is used only if Vaultdeck created it: the set-up mints a year-long token of
+/// it, and any other account (a controller's in `kube-system`, say) is not the user's to
+/// have a token of.
 async fn ensure_account(
     client: &kube::Client,
     namespace: &str,
     name: &str,
 ) -> Result<bool, ApiError> {
+    let mut metadata = named(name);
+    metadata.labels = Some(managed_by_vaultdeck());
     let account = ServiceAccount {
-        metadata: named(name),
+        metadata,
         ..ServiceAccount::default()
     };
     let accounts = Api::<ServiceAccount>::namespaced(client.clone(), namespace);
     match accounts.create(&PostParams::default(), &account).await {
         Ok(_) => Ok(true),
-        Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
+        Err(kube::Error::Api(status)) if status.code == 409 => {
+            let existing = accounts.get(name).await.map_err(kube_error)?;
+            match is_managed_by_vaultdeck(&existing.metadata) {
+                true => Ok(false),
+                false => Err(ApiError::Conflict(format!(
+                    "The service account {namespace}/{name} exists and was not created by \
+                     Vaultdeck, so Vaultdeck will not mint a token of it: name a new account \
+                     (Vaultdeck creates it), or apply the YAML shown on this page with kubectl."
+                ))),
+            }
+        }
         Err(other) => Err(kube_error(other)),
     }
 }

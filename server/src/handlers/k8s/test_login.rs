@@ -203,10 +203,7 @@ impl Anchor {
         let secret = Secret {
             metadata: ObjectMeta {
                 generate_name: Some("vaultdeck-login-check-".into()),
-                labels: Some(BTreeMap::from([(
-                    "app.kubernetes.io/managed-by".to_string(),
-                    "vaultdeck".to_string(),
-                )])),
+                labels: Some(super::managed_by_vaultdeck()),
                 annotations: Some(BTreeMap::from([(
                     "vaultdeck.io/purpose".to_string(),
                     "A test login's service-account token is bound to this Secret; Vaultdeck \
