@@ -221,6 +221,93 @@ async fn the_test_token_has_the_roles_audience_and_dies_with_its_secret() {
     );
 }
 
+/// A test login cut short still kills its token. While Vault's login is held up (here by a
+/// TokenReview that the API server's other name stalls, as a server a mount administrator
+/// raced the mount to would), the client closes its connection: the handler is dropped
+/// before it deletes the Secret the token is bound to, and the token lived out its ten
+/// minutes. It must die with the check.
+#[tokio::test]
+async fn a_test_login_cut_short_still_kills_its_token() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "cut-vault").await;
+    namespace_and_accounts(&cluster, "cut-apps", &["webapp-one"]).await;
+    let stalling = Recorder::start(Behaviour::ForwardHolding {
+        to: cluster.api_url().to_string(),
+        ca_pem: Some(cluster.ca_pem().to_string()),
+        held: "tokenreviews".into(),
+        delay: Duration::from_secs(8),
+    })
+    .await;
+    enable_auth(vault.url(), &root, "cut", "kubernetes").await;
+    configure_mount(
+        vault.url(),
+        &root,
+        "cut",
+        &stalling.url,
+        cluster.ca_pem(),
+        &reviewer,
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": ["cut-apps"],
+        "token_policies": ["default"],
+    });
+    as_root(vault.url(), &root, "POST", "auth/cut/role/webapp-one", role).await;
+    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
+    let deck = vaultdeck(
+        vault.url(),
+        &[
+            "--kubeconfig",
+            &kubeconfig,
+            "--kube-host-aliases",
+            &stalling.url,
+        ],
+    )
+    .await;
+    let session = deck.login_with_token(&root).await;
+
+    let check = json!({ "mount": "cut", "role": "webapp-one", "namespace": "cut-apps",
+        "service_account": "webapp-one", "paths": [] });
+    // The client gives up first: the connection closes while Vault's login waits.
+    let gave_up = deck
+        .http
+        .post(format!("{}/k8s/test-login", deck.base))
+        .header("X-Requested-With", "vaultdeck")
+        .header("Cookie", &session)
+        .json(&check)
+        .timeout(Duration::from_secs(1))
+        .send()
+        .await;
+    assert!(gave_up.is_err_and(|e| e.is_timeout()));
+    assert!(
+        stalling
+            .requests()
+            .iter()
+            .any(|r| r.target.contains("tokenreviews")),
+        "the login reached the TokenReview before the request was cut"
+    );
+    let mut left = usize::MAX;
+    for _ in 0..40 {
+        left = anchors_in(&cluster, "cut-apps").await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the token's Secret outlived the cut-short check");
+}
+
+/// The Secrets test logins bind their tokens to, still in `namespace`.
+async fn anchors_in(cluster: &testcluster::TestCluster, namespace: &str) -> usize {
+    let path = format!(
+        "/api/v1/namespaces/{namespace}/secrets?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dvaultdeck"
+    );
+    let (_, listed) = cluster.admin_call("GET", &path, None).await.unwrap();
+    listed["items"].as_array().map_or(0, Vec::len)
+}
+
 /// What the claims of a JWT say (no signature check: the test reads what was minted).
 fn jwt_claims(token: &str) -> Value {
     use base64::Engine;

@@ -31,6 +31,14 @@ pub enum Behaviour {
         strip: String,
         ca_pem: Option<String>,
     },
+    /// Forward like `Forward` (nothing stripped), but hold the answer to every request whose
+    /// target contains `held` for `delay`: a server that stalls, say, a TokenReview.
+    ForwardHolding {
+        to: String,
+        ca_pem: Option<String>,
+        held: String,
+        delay: Duration,
+    },
     /// Wait, then answer with this status and JSON body.
     Answer {
         status: u16,
@@ -61,6 +69,9 @@ impl Recorder {
         let counters = Arc::new(Counters::default());
         let client = match &behaviour {
             Behaviour::Forward {
+                ca_pem: Some(ca), ..
+            }
+            | Behaviour::ForwardHolding {
                 ca_pem: Some(ca), ..
             } => reqwest::Client::builder()
                 .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
@@ -162,6 +173,15 @@ async fn handle(
                 return finish(&counters, not_found());
             };
             forward(&client, &parts, &format!("{to}{rest}"), body).await
+        }
+        Behaviour::ForwardHolding {
+            to, held, delay, ..
+        } => {
+            let answer = forward(&client, &parts, &format!("{to}{target}"), body).await;
+            if target.contains(&held) {
+                tokio::time::sleep(delay).await;
+            }
+            answer
         }
     };
     finish(&counters, response)

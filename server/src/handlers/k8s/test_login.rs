@@ -191,10 +191,15 @@ async fn account_exists(
 }
 
 /// The Secret a check's token is bound to: the token is valid only while it exists.
+///
+/// Dropped without [`Anchor::delete`] — the request timed out or the client went away while
+/// the check waited on Vault — it still deletes the Secret, from a task of its own: the
+/// token must die with the check, not live out its ten minutes.
 pub(super) struct Anchor {
     secrets: Api<Secret>,
     pub(super) name: String,
     uid: String,
+    deleted: bool,
 }
 
 impl Anchor {
@@ -222,6 +227,7 @@ impl Anchor {
             secrets,
             name: created.metadata.name.unwrap_or_default(),
             uid: created.metadata.uid.unwrap_or_default(),
+            deleted: false,
         })
     }
 
@@ -235,18 +241,34 @@ impl Anchor {
     }
 
     /// Deletes the Secret; whether it is gone.
-    pub(super) async fn delete(self) -> bool {
-        match self
-            .secrets
-            .delete(&self.name, &DeleteParams::default())
-            .await
-        {
-            Ok(_) => true,
-            Err(kube::Error::Api(status)) if status.code == 404 => true,
-            Err(error) => {
-                tracing::warn!(secret = %self.name, "deleting a test login's Secret failed: {error}");
-                false
+    pub(super) async fn delete(mut self) -> bool {
+        self.deleted = true;
+        delete_anchor(&self.secrets, &self.name).await
+    }
+}
+
+impl Drop for Anchor {
+    fn drop(&mut self) {
+        if self.deleted {
+            return;
+        }
+        let (secrets, name) = (self.secrets.clone(), std::mem::take(&mut self.name));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { delete_anchor(&secrets, &name).await });
             }
+            Err(_) => tracing::warn!(secret = %name, "a test login's Secret was left behind"),
+        }
+    }
+}
+
+async fn delete_anchor(secrets: &Api<Secret>, name: &str) -> bool {
+    match secrets.delete(name, &DeleteParams::default()).await {
+        Ok(_) => true,
+        Err(kube::Error::Api(status)) if status.code == 404 => true,
+        Err(error) => {
+            tracing::warn!(secret = %name, "deleting a test login's Secret failed: {error}");
+            false
         }
     }
 }
