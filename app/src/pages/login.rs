@@ -87,12 +87,16 @@ fn tabs_for(listed: &BTreeMap<String, MountInfo>) -> Vec<LoginTab> {
     tabs
 }
 
-/// A return target is an app path, never another site.
+/// A return target is an app path, never another site. Browsers read `\` as `/` and drop
+/// tabs and line breaks from a URL, so `/\evil.example/` and `/<TAB>/evil.example/` are
+/// `//evil.example/` to them: another site when the app is served at `/`.
 fn safe_return(target: Option<String>) -> String {
     match target {
         Some(t)
             if t.starts_with('/')
                 && !t.starts_with("//")
+                && !t.contains('\\')
+                && !t.contains(char::is_control)
                 && !t.contains("://")
                 && !t.starts_with("/login") =>
         {
@@ -295,10 +299,18 @@ mod tests {
             "https://evil.example",
             "javascript:alert(1)",
             "/login?x",
+            "/\\evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/%0A/x\r",
         ] {
             assert_eq!(safe_return(Some(hostile.into())), "/", "{hostile}");
         }
         assert_eq!(safe_return(None), "/");
+        assert_eq!(
+            safe_return(Some("/secrets/kv/show/my secret?version=2".into())),
+            "/secrets/kv/show/my secret?version=2"
+        );
     }
 
     #[test]
