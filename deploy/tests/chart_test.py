@@ -120,7 +120,13 @@ class Rendered:
                 continue
             for document in yaml.safe_load_all(text):
                 if document:
-                    key = (document["kind"], document["metadata"]["name"])
+                    name = document["metadata"]["name"]
+                    # Objects in other namespaces than the release's (the test-login Roles)
+                    # share a name: they are told apart by "namespace/name".
+                    elsewhere = document["metadata"].get("namespace", namespace)
+                    if elsewhere != namespace:
+                        name = f"{elsewhere}/{name}"
+                    key = (document["kind"], name)
                     assert key not in self.objects, f"{key} rendered twice"
                     self.objects[key] = document
 
@@ -578,6 +584,30 @@ class Rbac(unittest.TestCase):
             WORKLOADS,
         ])
 
+    def test_test_logins_in_listed_namespaces_only(self):
+        r = Rendered({"rbac": {"testLoginNamespaces": ["team-a", "team-b"]}})
+        # No token of any account in any other namespace; the legacy token Secret of a new
+        # account is still created anywhere, but never deleted.
+        self.assertEqual(r.rules(), [
+            {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "create"]},
+            {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "create"]},
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+            WORKLOADS,
+        ])
+        for namespace in ["team-a", "team-b"]:
+            role = r.objects[("Role", f"{namespace}/vault-vaultdeck-test-logins")]
+            self.assertEqual(role["rules"], [
+                {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "delete"]},
+            ])
+            binding = r.objects[("RoleBinding", f"{namespace}/vault-vaultdeck-test-logins")]
+            self.assertEqual(binding["roleRef"]["name"], "vault-vaultdeck-test-logins")
+            self.assertEqual(binding["subjects"],
+                             [{"kind": "ServiceAccount", "name": "vaultdeck", "namespace": "vault"}])
+        self.assertNotIn("Role", Rendered({}).kinds())
+        off = Rendered({"rbac": {"testLogins": False, "testLoginNamespaces": ["team-a"]}})
+        self.assertNotIn("Role", off.kinds())
+
     def test_set_up_when_asked_for(self):
         r = Rendered({"rbac": {"setUpServiceAccounts": {"enabled": True}}})
         self.assertEqual(r.rules(), ALL_RIGHTS + [
@@ -764,8 +794,13 @@ class Install(unittest.TestCase):
         where = ["-n", namespace] if namespace else []
         return json.loads(self.kubectl("get", kind, name, *where, "-o", "json").stdout)
 
-    def can(self, service_account: str, verb: str, resource: str) -> bool:
-        answer = self.kubectl("auth", "can-i", verb, resource, "-n", "default",
+    def can(self, service_account: str, verb: str, resource: str, namespace: str = "default") -> bool:
+        """`kubectl auth can-i`. "clusterroles/NAME" is a named object, as kubectl reads it;
+        "serviceaccounts/token" is the subresource, which kubectl would read as a service
+        account named "token" (and answer for `create serviceaccounts`)."""
+        if resource == "serviceaccounts/token":
+            resource = "serviceaccounts --subresource=token"
+        answer = self.kubectl("auth", "can-i", verb, *resource.split(), "-n", namespace,
                               f"--as=system:serviceaccount:{service_account}", check=False)
         return answer.stdout.strip() == "yes"
 
@@ -813,6 +848,18 @@ class Install(unittest.TestCase):
         for verb, resource in [("bind", "clusterroles/cluster-admin"), ("bind", "clusterroles/vault-secrets-engine"),
                                ("escalate", "clusterroles"), ("create", "clusterroles"), ("get", "secrets")]:
             self.assertFalse(self.can(account, verb, resource), f"{verb} {resource}")
+
+    def test_test_logins_limited_to_listed_namespaces(self):
+        self.kubectl("create", "namespace", "scoped-apps")
+        self.install("vaultdeck", "scoped", {"rbac": {"testLoginNamespaces": ["scoped-apps"]}})
+        account = "scoped:vaultdeck"
+        for verb, resource, namespace in [("create", "serviceaccounts/token", "scoped-apps"),
+                                          ("delete", "secrets", "scoped-apps")]:
+            self.assertTrue(self.can(account, verb, resource, namespace), f"{verb} {resource} in {namespace}")
+        for verb, resource, namespace in [("create", "serviceaccounts/token", "kube-system"),
+                                          ("create", "serviceaccounts/token", "default"),
+                                          ("delete", "secrets", "kube-system")]:
+            self.assertFalse(self.can(account, verb, resource, namespace), f"{verb} {resource} in {namespace}")
 
     def test_upgrade_turns_writes_off_and_uninstall_removes_everything(self):
         self.install("vaultdeck", "lifecycle", {})
