@@ -48,14 +48,21 @@ pub fn routes(state: AppState) -> Router {
             forget_ended_sessions,
         ));
 
-    // The bundle's names carry a content hash, so browsers may keep them for a year.
+    // The bundle's names carry a content hash, so browsers may keep them for a year; only
+    // the files themselves (and a 304, which refreshes a kept file's headers), though: a 404
+    // (an old pod asked for a new build's file during an upgrade) kept for a year would
+    // break the app for that long.
     let bundle = ServeDir::new(state.site.root.join("pkg"))
         .precompressed_br()
         .precompressed_gzip();
     let bundle = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=31536000, immutable"),
+            |response: &axum::http::Response<_>| {
+                let status = response.status();
+                (status.is_success() || status == axum::http::StatusCode::NOT_MODIFIED)
+                    .then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
+            },
         ))
         .service(bundle);
 
