@@ -358,11 +358,12 @@ async fn a_proof_never_shows_what_the_users_own_token_cannot_read() {
     assert_eq!(report["files"][0]["rendered"], LEGACY_TOKEN, "{report:#}");
 }
 
-/// The agent reads a template's path as a URL (openbao-template parses it with Go's
-/// `url.Parse`): `#…` is dropped, `?…` becomes a query, `%5F` is decoded. Vaultdeck's own
-/// read takes the path as it is. So a decoy the user wrote at `webapps/app_one#p` passes
-/// the user's read check while the agent renders `webapps/app_one`, which the user may not
-/// read. A path that the two would read differently is refused before anything runs.
+/// The agent reads a template's path as a URL (openbao-template trims spaces and `/`, then
+/// parses it with Go's `url.Parse`): `#…` is dropped, `?…` becomes a query. Vaultdeck's own
+/// read takes those characters as they are. So a decoy the user wrote at
+/// `webapps/app_one#p` (or `webapps/app_one ` with a trailing space) passes the user's read
+/// check while the agent renders `webapps/app_one`, which the user may not read. A path
+/// that the two could read differently is refused before anything runs.
 #[tokio::test]
 async fn a_proof_renders_only_the_path_the_user_was_checked_for() {
     let cluster = cluster().await;
@@ -394,14 +395,19 @@ async fn a_proof_renders_only_the_path_the_user_was_checked_for() {
         "webapps/app_one#p",
         "webapps/app_one?p=1",
         "webapps/app%5Fone",
+        "webapps/app_one /",
     ] {
+        // Written where Vaultdeck's read looks: the plan's path without its slashes at
+        // either end.
         let encoded: String = decoy
+            .trim_matches('/')
             .split('/')
             .map(|segment| {
                 segment
                     .replace('%', "%25")
                     .replace('#', "%23")
                     .replace('?', "%3F")
+                    .replace(' ', "%20")
             })
             .collect::<Vec<_>>()
             .join("/");

@@ -271,7 +271,7 @@ fn check_secret(secret: &SecretPick) -> Result<(), String> {
             secret.path
         ));
     }
-    if read_differently_by_the_agent(&secret.path) || read_differently_by_the_agent(&secret.mount) {
+    if read_differently_by_the_agent(&secret.api_path()) || secret.mount.contains(':') {
         return Err(format!(
             "The path {} cannot be used in a template: the agent reads a template's path as a URL, where ?, #, % and spaces at either end would make it read another secret than this one.",
             secret.path
@@ -285,10 +285,12 @@ fn check_secret(secret: &SecretPick) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether the agent would read another path than the one written. openbao-template trims
-/// spaces and `/` from a `secret` path and then parses it as a URL: `#…` is dropped, `?…`
-/// becomes a query and `%XX` is decoded (`dependency/vault_read.go`), while Vaultdeck's
-/// own read (the one "Prove it" checks the user's token with) takes the path as written.
+/// Whether the agent would read another path than the one Vaultdeck reads (the read "Prove
+/// it" checks the user's token with), given the API path as the template holds it.
+/// openbao-template trims spaces and `/` from a `secret` path and then parses it as a URL
+/// (`dependency/vault_read.go`): `#…` is dropped, `?…` becomes a query, and `%XX` is
+/// decoded by rules that differ from Vaultdeck's at the edges (an encoded `/`). A mount
+/// with a `:` would start the URL with a scheme.
 fn read_differently_by_the_agent(text: &str) -> bool {
     text.contains(['?', '#', '%']) || text.trim() != text || text.contains(char::is_control)
 }
@@ -432,8 +434,8 @@ pub(crate) mod tests {
             "app#p",
             "app?version=1",
             "app%5Fone",
-            " app",
             "app ",
+            "app /",
             "a\tb",
         ] {
             let mut plan = lab_plan();
@@ -443,6 +445,12 @@ pub(crate) mod tests {
         let mut plan = lab_plan();
         plan.secrets[0].path = "team a/My Secret".into();
         assert_eq!(plan.check(), Ok(()), "a space inside a path reads the same");
+        let mut plan = lab_plan();
+        plan.secrets[0].mount = " kv".into();
+        assert!(plan.check().unwrap_err().contains("as a URL"));
+        let mut plan = lab_plan();
+        plan.secrets[0].mount = "kv:".into();
+        assert!(plan.check().unwrap_err().contains("as a URL"));
     }
 
     #[test]
