@@ -242,8 +242,10 @@ impl Anchor {
 
     /// Deletes the Secret; whether it is gone.
     pub(super) async fn delete(mut self) -> bool {
-        self.deleted = true;
-        delete_anchor(&self.secrets, &self.name).await
+        // Marked only once done: dropped mid-call, or failed, the drop tries again.
+        let gone = delete_anchor(&self.secrets, &self.name).await;
+        self.deleted = gone;
+        gone
     }
 }
 
