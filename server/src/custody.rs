@@ -100,9 +100,14 @@ pub fn blank_token_fields(path: &VaultPath, answer: &mut Value) -> bool {
         blanked |= blank(answer, pointer);
     }
     // Token lookups answer with the token itself as `data.id` (lookup-accessor leaves it
-    // empty); an unwrapped answer may be any of them.
+    // empty); an unwrapped answer may be any of them. A lookup always names the token's
+    // `accessor`: that tells it from a KV version 1 secret with an `id` key under a path
+    // such as `kv/auth/token/x`, whose value must come back as it is (the user may edit and
+    // save it).
     let routed = within_namespace(path);
-    if begins(routed, &["auth", "token"]) || begins(routed, &["sys", "wrapping", "unwrap"]) {
+    let token_endpoint =
+        begins(routed, &["auth", "token"]) || begins(routed, &["sys", "wrapping", "unwrap"]);
+    if token_endpoint && answer.pointer("/data/accessor").is_some() {
         blanked |= blank(answer, "/data/id");
     }
     blanked
@@ -165,12 +170,19 @@ mod tests {
     }
 
     #[test]
+    fn a_kv_secret_under_auth_token_keeps_its_id() {
+        let mut secret = json!({ "data": { "id": "kept", "owner": "team" } });
+        assert!(!blank_token_fields(&path("kv/auth/token/x"), &mut secret));
+        assert_eq!(secret["data"]["id"], "kept");
+    }
+
+    #[test]
     fn answers_inside_a_namespace_are_read_for_tokens_too() {
         assert!(may_carry_token(&path("team/auth/token/lookup-self")));
         assert!(may_carry_token(&path("team/inner/sys/wrapping/unwrap")));
         assert!(!may_carry_token(&path("team/kv/data/app")));
         assert!(!may_carry_token(&path("cubbyhole/auth")));
-        let mut lookup = json!({ "data": { "id": "s.abc.team", "policies": ["default"] } });
+        let mut lookup = json!({ "data": { "id": "s.abc.team", "accessor": "a.team", "policies": ["default"] } });
         assert!(blank_token_fields(
             &path("team/auth/token/lookup-self"),
             &mut lookup
@@ -181,7 +193,7 @@ mod tests {
     #[test]
     fn only_token_fields_are_blanked() {
         let mut lookup = json!({
-            "data": { "id": "root", "policies": ["root"], "display_name": "root" },
+            "data": { "id": "root", "accessor": "abc", "policies": ["root"], "display_name": "root" },
             "auth": null, "wrap_info": null
         });
         assert!(blank_token_fields(
