@@ -5,7 +5,10 @@
 mod common;
 
 use common::{
-    kube::{admin, as_root, cluster, configure_for, enable_kubernetes_auth, reviewer_jwt},
+    kube::{
+        admin, as_root, cluster, configure_for, enable_kubernetes_auth, namespace_and_accounts,
+        reviewer_jwt,
+    },
     lab, vaultdeck,
 };
 use serde_json::{json, Value};
@@ -31,16 +34,18 @@ fn apply_manifests(cluster: &TestCluster) {
     );
 }
 
-/// A kubeconfig for the chart's service account, with a token from TokenRequest (what the
-/// kubelet would mount in Vaultdeck's pod).
+/// A kubeconfig for a service account (the chart's is `vault/vaultdeck`), with a token from
+/// TokenRequest (what the kubelet would mount in Vaultdeck's pod).
 async fn service_account_kubeconfig(
     cluster: &TestCluster,
     dir: &Path,
+    namespace: &str,
+    account: &str,
 ) -> (std::path::PathBuf, String) {
     let answer = admin(
         cluster,
         "POST",
-        "/api/v1/namespaces/vault/serviceaccounts/vaultdeck/token",
+        &format!("/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token"),
         json!({ "spec": { "expirationSeconds": 3600 } }),
     )
     .await;
@@ -111,7 +116,8 @@ async fn the_charts_rbac_is_enough_for_every_kubernetes_page_and_no_more() {
     .await;
     apply_manifests(&cluster);
     let dir = tempfile::tempdir().unwrap();
-    let (kubeconfig, token) = service_account_kubeconfig(&cluster, dir.path()).await;
+    let (kubeconfig, token) =
+        service_account_kubeconfig(&cluster, dir.path(), "vault", "vaultdeck").await;
 
     let (vault, root) = lab().await;
     let reviewer = reviewer_jwt(&cluster, "rbac-vault").await;
@@ -241,4 +247,137 @@ async fn the_charts_rbac_is_enough_for_every_kubernetes_page_and_no_more() {
             "{verb} {resource}"
         );
     }
+}
+
+/// With test logins granted only in some namespaces (the chart's `rbac.testLoginNamespaces`,
+/// while `rbac.createServiceAccounts` still lets it create Secrets everywhere), a test login
+/// elsewhere is refused before anything is made. Without that check the Secret a token is
+/// bound to was created, the token was refused, and the Secret could not be deleted.
+#[tokio::test]
+async fn a_test_login_where_vaultdeck_may_not_mint_leaves_nothing_behind() {
+    let cluster = cluster().await;
+    namespace_and_accounts(&cluster, "scoped-deck", &["vaultdeck"]).await;
+    namespace_and_accounts(&cluster, "scoped-apps", &["webapp-one"]).await;
+    namespace_and_accounts(&cluster, "other-apps", &["webapp-one"]).await;
+    let subject =
+        json!([{ "kind": "ServiceAccount", "name": "vaultdeck", "namespace": "scoped-deck" }]);
+    grant(&cluster, "ClusterRole", None, "scoped-deck-everywhere", json!([
+        { "apiGroups": [""], "resources": ["namespaces", "serviceaccounts"], "verbs": ["get", "list"] },
+        { "apiGroups": [""], "resources": ["secrets"], "verbs": ["create"] },
+    ]), &subject).await;
+    grant(
+        &cluster,
+        "Role",
+        Some("scoped-apps"),
+        "scoped-deck-test-logins",
+        json!([
+            { "apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"] },
+            { "apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "delete"] },
+        ]),
+        &subject,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (kubeconfig, _) =
+        service_account_kubeconfig(&cluster, dir.path(), "scoped-deck", "vaultdeck").await;
+
+    let (vault, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "scoped-vault").await;
+    enable_kubernetes_auth(vault.url(), &root).await;
+    configure_for(vault.url(), &root, &cluster, &reviewer).await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": ["scoped-apps", "other-apps"],
+        "token_policies": ["default"],
+    });
+    as_root(
+        vault.url(),
+        &root,
+        "POST",
+        "auth/kubernetes/role/webapp-one",
+        role,
+    )
+    .await;
+    let deck = vaultdeck(vault.url(), &["--kubeconfig", kubeconfig.to_str().unwrap()]).await;
+    let session = deck.login_with_token(&root).await;
+    let check = |namespace: &str| {
+        json!({ "mount": "kubernetes", "role": "webapp-one", "namespace": namespace,
+            "service_account": "webapp-one", "paths": [] })
+    };
+
+    let refused = deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(check("other-apps")),
+        )
+        .await
+        .expect(403);
+    assert!(
+        refused.text.contains("rbac.testLoginNamespaces"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        secrets_in(&cluster, "other-apps").await,
+        0,
+        "nothing left behind"
+    );
+
+    let report = deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(check("scoped-apps")),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(report["login"]["ok"], true, "{report}");
+    assert_eq!(report["invalidated"], true, "{report}");
+}
+
+/// A ClusterRole (or a Role in `namespace`) with these rules, bound to `subjects`.
+async fn grant(
+    cluster: &TestCluster,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    rules: Value,
+    subjects: &Value,
+) {
+    let base = match namespace {
+        Some(namespace) => format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"),
+        None => "/apis/rbac.authorization.k8s.io/v1".to_string(),
+    };
+    let (roles, bindings) = match kind {
+        "Role" => ("roles", "rolebindings"),
+        _ => ("clusterroles", "clusterrolebindings"),
+    };
+    admin(
+        cluster,
+        "POST",
+        &format!("{base}/{roles}"),
+        json!({ "metadata": { "name": name }, "rules": rules }),
+    )
+    .await;
+    admin(
+        cluster,
+        "POST",
+        &format!("{base}/{bindings}"),
+        json!({ "metadata": { "name": name }, "subjects": subjects,
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": name } }),
+    )
+    .await;
+}
+
+/// The Secrets Vaultdeck made in `namespace` (a test login's token is bound to one).
+async fn secrets_in(cluster: &TestCluster, namespace: &str) -> usize {
+    let path = format!(
+        "/api/v1/namespaces/{namespace}/secrets?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dvaultdeck"
+    );
+    let (_, listed) = cluster.admin_call("GET", &path, None).await.unwrap();
+    listed["items"].as_array().map_or(0, Vec::len)
 }

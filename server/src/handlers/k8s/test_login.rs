@@ -204,6 +204,7 @@ pub(super) struct Anchor {
 
 impl Anchor {
     pub(super) async fn create(granted: &Granted, namespace: &str) -> Result<Anchor, ApiError> {
+        may_check_in(&granted.kube.client, namespace).await?;
         let secrets = Api::<Secret>::namespaced(granted.kube.client.clone(), namespace);
         let secret = Secret {
             metadata: ObjectMeta {
@@ -262,6 +263,31 @@ impl Drop for Anchor {
             Err(_) => tracing::warn!(secret = %name, "a test login's Secret was left behind"),
         }
     }
+}
+
+/// What Vaultdeck's own identity must be allowed in `namespace` for a check: mint the
+/// account's token, make its Secret and delete it again. Asked before anything is made:
+/// where a cluster grants these only in some namespaces (the chart's
+/// `rbac.testLoginNamespaces`), a check elsewhere must neither leave a Secret behind nor
+/// mint a token whose Secret cannot be deleted.
+async fn may_check_in(client: &kube::Client, namespace: &str) -> Result<(), ApiError> {
+    for (verb, resource) in [
+        ("create", "serviceaccounts/token"),
+        ("create", "secrets"),
+        ("delete", "secrets"),
+    ] {
+        if !super::token_abilities::may(client, namespace, verb, resource)
+            .await?
+            .allowed
+        {
+            return Err(ApiError::Forbidden(format!(
+                "Vaultdeck's own service account may not {verb} {resource} in namespace \
+                 {namespace}, which a test login needs there. The Helm chart grants it with \
+                 rbac.testLogins, in the namespaces rbac.testLoginNamespaces lists (or in all)."
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn delete_anchor(secrets: &Api<Secret>, name: &str) -> bool {

@@ -92,20 +92,23 @@ fn dead_or_refused(error: kube::Error) -> ApiError {
     }
 }
 
-/// `VERB RESOURCE[.GROUP]` in `namespace`, asked with the token.
-async fn may(
+/// `VERB RESOURCE[/SUBRESOURCE][.GROUP]` in `namespace`, asked with the client's own
+/// credentials (the token's, or Vaultdeck's).
+pub(super) async fn may(
     client: &kube::Client,
     namespace: &str,
     verb: &str,
     resource: &str,
 ) -> Result<AccessAnswer, ApiError> {
     let (resource, group) = resource.split_once('.').unwrap_or((resource, ""));
+    let (resource, subresource) = resource.split_once('/').unwrap_or((resource, ""));
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
             resource_attributes: Some(ResourceAttributes {
                 namespace: Some(namespace.to_string()),
                 verb: Some(verb.to_string()),
                 resource: Some(resource.to_string()),
+                subresource: Some(subresource.to_string()),
                 group: Some(group.to_string()),
                 ..ResourceAttributes::default()
             }),
