@@ -68,6 +68,7 @@ test.describe("with Vault unreachable", () => {
     expect(bundle.status()).toBe(200);
     expect(bundle.headers()["cache-control"]).toContain("immutable");
     expect(bundle.headers()["content-encoding"]).toBe("br");
+    expect(bundle.headers()["vary"]).toContain("accept-encoding");
   });
 
   test("a request body over the limit gets 413 in Vault's error shape", async ({ request }) => {

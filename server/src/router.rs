@@ -64,6 +64,12 @@ pub fn routes(state: AppState) -> Router {
                     .then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
             },
         ))
+        // The same name answers Brotli, gzip or plain bytes by Accept-Encoding; a shared
+        // cache must keep them apart (tower-http's ServeDir says so only from 0.7).
+        .layer(SetResponseHeaderLayer::appending(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
         .service(bundle);
 
     let mut router = Router::new()
