@@ -273,8 +273,8 @@ fn check_secret(secret: &SecretPick) -> Result<(), String> {
     }
     if read_differently_by_the_agent(&secret.api_path()) || secret.mount.contains(':') {
         return Err(format!(
-            "The path {} cannot be used in a template: the agent reads a template's path as a URL, where ?, #, % and spaces at either end would make it read another secret than this one.",
-            secret.path
+            "The path {} on {} cannot be used in a template: the agent trims a template's path and reads it as a URL, where ?, #, %, a space at the end or a : in the mount would make it read another secret than this one.",
+            secret.path, secret.mount
         ));
     }
     if let Some(key) = secret.keys.iter().find(|k| !is_template_key(k)) {
