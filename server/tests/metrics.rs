@@ -3,17 +3,23 @@
 
 mod common;
 
-use common::{lab, vaultdeck};
+use common::{lab, vaultdeck, Deck};
 use serde_json::json;
 
-#[tokio::test]
-async fn metrics_count_requests_vault_calls_logins_and_sessions() {
-    let (vault, root) = lab().await;
-    let deck = vaultdeck(vault.url(), &["--metrics-listen", "127.0.0.1:0"]).await;
+/// Vaultdeck with metrics on their own address, and that address's `/metrics` URL.
+async fn with_metrics(vault_url: &str) -> (Deck, String) {
+    let deck = vaultdeck(vault_url, &["--metrics-listen", "127.0.0.1:0"]).await;
     let metrics_url = format!(
         "http://{}/metrics",
         deck.running.metrics_addr.expect("metrics are on")
     );
+    (deck, metrics_url)
+}
+
+#[tokio::test]
+async fn metrics_count_requests_vault_calls_logins_and_sessions() {
+    let (vault, root) = lab().await;
+    let (deck, metrics_url) = with_metrics(vault.url()).await;
     let session = deck.login_with_token(&root).await;
     deck.call(
         "POST",
@@ -76,11 +82,7 @@ async fn metrics_count_requests_vault_calls_logins_and_sessions() {
 #[tokio::test]
 async fn made_up_methods_do_not_become_series() {
     let (vault, root) = lab().await;
-    let deck = vaultdeck(vault.url(), &["--metrics-listen", "127.0.0.1:0"]).await;
-    let metrics_url = format!(
-        "http://{}/metrics",
-        deck.running.metrics_addr.expect("metrics are on")
-    );
+    let (deck, metrics_url) = with_metrics(vault.url()).await;
     let session = deck.login_with_token(&root).await;
     for n in 0..20 {
         let method = format!("MADEUP{n:04}");

@@ -26,6 +26,23 @@ fn set_up_body(namespace: &str, account: &str) -> Value {
     json!({ "namespace": namespace, "service_account": account })
 }
 
+/// `POST api/k8s/set-up?QUERY` for `namespace/account`, as the app sends it.
+async fn set_up(
+    deck: &Deck,
+    session: &str,
+    query: &str,
+    namespace: &str,
+    account: &str,
+) -> common::Answer {
+    deck.call(
+        "POST",
+        &format!("k8s/set-up?{query}"),
+        Some(session),
+        Some(set_up_body(namespace, account)),
+    )
+    .await
+}
+
 /// A pod's login: a token of `account` from the cluster, given to the auth method.
 async fn pod_login(
     lab_url: &str,
@@ -54,15 +71,15 @@ async fn set_up_is_refused_unless_the_deployment_allows_it_and_the_token_may_con
     let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
     let default_deck = vaultdeck(&lab.url(), &["--kubeconfig", &kubeconfig]).await;
     let session = default_deck.login_with_token(&root).await;
-    let off = default_deck
-        .call(
-            "POST",
-            "k8s/set-up?mount=kubernetes",
-            Some(&session),
-            Some(set_up_body("refused-ns", "refused-sa")),
-        )
-        .await
-        .expect(403);
+    let off = set_up(
+        &default_deck,
+        &session,
+        "mount=kubernetes",
+        "refused-ns",
+        "refused-sa",
+    )
+    .await
+    .expect(403);
     assert!(
         off.text.contains("--set-up-service-accounts"),
         "{}",
@@ -85,15 +102,15 @@ async fn set_up_is_refused_unless_the_deployment_allows_it_and_the_token_may_con
     let roles_only = create_token(&lab.url(), &root, json!({ "policies": ["roles-only"] })).await;
     let deck = deck_allowed_to_set_up(&lab.url(), &cluster).await;
     let session = deck.login_with_token(&roles_only).await;
-    let refused = deck
-        .call(
-            "POST",
-            "k8s/set-up?mount=kubernetes",
-            Some(&session),
-            Some(set_up_body("refused-ns", "refused-sa")),
-        )
-        .await
-        .expect(403);
+    let refused = set_up(
+        &deck,
+        &session,
+        "mount=kubernetes",
+        "refused-ns",
+        "refused-sa",
+    )
+    .await
+    .expect(403);
     assert!(
         refused.text.contains("“update” on auth/kubernetes/config"),
         "{}",
@@ -148,16 +165,16 @@ async fn after_set_up_an_auth_method_outside_the_cluster_logs_pods_in() {
 
     let deck = deck_allowed_to_set_up(&lab.url(), &cluster).await;
     let session = deck.login_with_token(&root).await;
-    let report = deck
-        .call(
-            "POST",
-            "k8s/set-up?mount=kubernetes",
-            Some(&session),
-            Some(set_up_body("setup-vault", "reviewer")),
-        )
-        .await
-        .expect(200)
-        .json();
+    let report = set_up(
+        &deck,
+        &session,
+        "mount=kubernetes",
+        "setup-vault",
+        "reviewer",
+    )
+    .await
+    .expect(200)
+    .json();
     assert_eq!(report["created_namespace"], true, "{report}");
     assert_eq!(report["created_service_account"], true);
     assert_eq!(report["cluster_role"], "system:auth-delegator");
@@ -188,16 +205,16 @@ async fn after_set_up_an_auth_method_outside_the_cluster_logs_pods_in() {
     assert_eq!(status, 200, "{login}");
 
     // Again: what exists is kept, the token replaced.
-    let again = deck
-        .call(
-            "POST",
-            "k8s/set-up?mount=kubernetes",
-            Some(&session),
-            Some(set_up_body("setup-vault", "reviewer")),
-        )
-        .await
-        .expect(200)
-        .json();
+    let again = set_up(
+        &deck,
+        &session,
+        "mount=kubernetes",
+        "setup-vault",
+        "reviewer",
+    )
+    .await
+    .expect(200)
+    .json();
     assert_eq!(again["created_service_account"], false, "{again}");
 }
 
@@ -227,16 +244,16 @@ async fn after_set_up_a_secrets_engine_issues_tokens() {
     .await;
     let deck = deck_allowed_to_set_up(&lab.url(), &cluster).await;
     let session = deck.login_with_token(&root).await;
-    let report = deck
-        .call(
-            "POST",
-            "k8s/set-up?mount=setup-engine&engine=secrets",
-            Some(&session),
-            Some(set_up_body("setup-engine", "vault-engine")),
-        )
-        .await
-        .expect(200)
-        .json();
+    let report = set_up(
+        &deck,
+        &session,
+        "mount=setup-engine&engine=secrets",
+        "setup-engine",
+        "vault-engine",
+    )
+    .await
+    .expect(200)
+    .json();
     assert_eq!(report["cluster_role"], "vault-secrets-engine", "{report}");
     assert_eq!(report["config_path"], "setup-engine/config");
 
@@ -267,15 +284,15 @@ async fn set_up_mints_no_token_for_an_account_it_did_not_create() {
     let deck = deck_allowed_to_set_up(&lab.url(), &cluster).await;
     let session = deck.login_with_token(&root).await;
 
-    let refused = deck
-        .call(
-            "POST",
-            "k8s/set-up?mount=kubernetes",
-            Some(&session),
-            Some(set_up_body("setup-existing", "powerful")),
-        )
-        .await
-        .expect(409);
+    let refused = set_up(
+        &deck,
+        &session,
+        "mount=kubernetes",
+        "setup-existing",
+        "powerful",
+    )
+    .await
+    .expect(409);
     let message = refused.json()["errors"][0].as_str().unwrap().to_string();
     assert!(message.contains("setup-existing/powerful"), "{message}");
     assert!(message.contains("not created by Vaultdeck"), "{message}");
@@ -302,23 +319,24 @@ async fn set_up_mints_no_token_for_an_account_it_did_not_create() {
     );
 
     // An account Vaultdeck made is its own to use again.
-    deck.call(
-        "POST",
-        "k8s/set-up?mount=kubernetes",
-        Some(&session),
-        Some(set_up_body("setup-existing", "made-here")),
+    set_up(
+        &deck,
+        &session,
+        "mount=kubernetes",
+        "setup-existing",
+        "made-here",
     )
     .await
     .expect(200);
-    let again = deck
-        .call(
-            "POST",
-            "k8s/set-up?mount=kubernetes",
-            Some(&session),
-            Some(set_up_body("setup-existing", "made-here")),
-        )
-        .await
-        .expect(200)
-        .json();
+    let again = set_up(
+        &deck,
+        &session,
+        "mount=kubernetes",
+        "setup-existing",
+        "made-here",
+    )
+    .await
+    .expect(200)
+    .json();
     assert_eq!(again["created_service_account"], false, "{again}");
 }
