@@ -608,6 +608,28 @@ class Rbac(unittest.TestCase):
         off = Rendered({"rbac": {"testLogins": False, "testLoginNamespaces": ["team-a"]}})
         self.assertNotIn("Role", off.kinds())
 
+    def test_listed_namespaces_are_each_given_one_role_by_name(self):
+        # A name that YAML would read as something else stays a name; a repeat is one Role.
+        r = Rendered({"rbac": {"testLoginNamespaces": ["2024", "null", "team-a", "team-a"]}})
+        roles = sorted(name for kind, name in r.objects if kind == "Role")
+        self.assertEqual(roles, ["2024/vault-vaultdeck-test-logins", "null/vault-vaultdeck-test-logins",
+                                 "team-a/vault-vaultdeck-test-logins"])
+        for name in ["2024", "null"]:
+            role = r.objects[("Role", f"{name}/vault-vaultdeck-test-logins")]
+            self.assertEqual(role["metadata"]["namespace"], name)
+        for bad in ["", "Team_A", "-a", "a" * 64]:
+            self.assertIn("testLoginNamespaces", render_fails({"rbac": {"testLoginNamespaces": [bad]}}))
+
+    def test_set_up_cannot_undo_listed_namespaces(self):
+        # Set-up mints tokens in whichever namespace it is asked to, so it needs that right
+        # cluster-wide: with it on, listing namespaces would promise what the ClusterRole breaks.
+        both = {"rbac": {"testLoginNamespaces": ["team-a"], "setUpServiceAccounts": {"enabled": True}}}
+        message = render_fails(both)
+        self.assertIn("testLoginNamespaces", message)
+        self.assertIn("setUpServiceAccounts", message)
+        Rendered({"rbac": {"testLogins": False, "testLoginNamespaces": ["team-a"],
+                           "setUpServiceAccounts": {"enabled": True}}})
+
     def test_set_up_when_asked_for(self):
         r = Rendered({"rbac": {"setUpServiceAccounts": {"enabled": True}}})
         self.assertEqual(r.rules(), ALL_RIGHTS + [

@@ -141,6 +141,15 @@ Settings that would start a broken Vaultdeck are refused here, with what to do i
 {{- fail (printf "ingress.rewrite must be ingress-nginx or none, not %q" .Values.ingress.rewrite) }}
 {{- end }}
 {{- end }}
+{{- range .Values.rbac.testLoginNamespaces }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" (toString .)) }}
+{{- fail (printf "rbac.testLoginNamespaces: %q is not a namespace name (lower-case letters, digits and '-', at most 63)" (toString .)) }}
+{{- end }}
+{{- end }}
+{{- $setUp := .Values.rbac.setUpServiceAccounts | default dict }}
+{{- if and .Values.rbac.testLogins .Values.rbac.testLoginNamespaces $setUp.enabled }}
+{{- fail "rbac.testLoginNamespaces keeps token minting out of other namespaces, but rbac.setUpServiceAccounts.enabled needs it in every namespace (set-up creates its account wherever it is asked to): the pod could still mint any account's token. Turn set-up off once its accounts exist, or leave testLoginNamespaces empty." }}
+{{- end }}
 {{- if and .Values.serviceMonitor.enabled (not .Values.metrics.enabled) }}
 {{- fail "serviceMonitor.enabled needs metrics.enabled: the ServiceMonitor scrapes the metrics port" }}
 {{- end }}
