@@ -99,15 +99,16 @@ pub fn blank_token_fields(path: &VaultPath, answer: &mut Value) -> bool {
     for pointer in ["/auth/client_token", "/wrap_info/token"] {
         blanked |= blank(answer, pointer);
     }
-    // Token lookups answer with the token itself as `data.id` (lookup-accessor leaves it
-    // empty); an unwrapped answer may be any of them. A lookup always names the token's
-    // `accessor`: that tells it from a KV version 1 secret with an `id` key under a path
-    // such as `kv/auth/token/x`, whose value must come back as it is (the user may edit and
-    // save it).
+    // Token lookups (`lookup`, `lookup-self`; `lookup-accessor` leaves it empty) answer with
+    // the token itself as `data.id`; an unwrapped answer may be any of them. A lookup always
+    // names the token's `accessor`. Both tests keep a KV version 1 secret under a path such
+    // as `kv/auth/token/x` as it is, even a stored token record with both keys: the user may
+    // edit and save it, and a placeholder would be written back over the value.
     let routed = within_namespace(path);
-    let token_endpoint =
-        begins(routed, &["auth", "token"]) || begins(routed, &["sys", "wrapping", "unwrap"]);
-    if token_endpoint && answer.pointer("/data/accessor").is_some() {
+    let token_lookup = matches!(routed.get(2), Some(third) if third.starts_with("lookup"))
+        && begins(routed, &["auth", "token"]);
+    let lookup_endpoint = token_lookup || begins(routed, &["sys", "wrapping", "unwrap"]);
+    if lookup_endpoint && answer.pointer("/data/accessor").is_some() {
         blanked |= blank(answer, "/data/id");
     }
     blanked
@@ -174,6 +175,13 @@ mod tests {
         let mut secret = json!({ "data": { "id": "kept", "owner": "team" } });
         assert!(!blank_token_fields(&path("kv/auth/token/x"), &mut secret));
         assert_eq!(secret["data"]["id"], "kept");
+        // A stored token record has both keys; it is still a secret, not a lookup.
+        let mut record = json!({ "data": { "id": "s.kept", "accessor": "a.kept" } });
+        assert!(!blank_token_fields(
+            &path("kv1/ci/auth/token/app"),
+            &mut record
+        ));
+        assert_eq!(record["data"]["id"], "s.kept");
     }
 
     #[test]
