@@ -437,6 +437,61 @@ async fn a_proof_renders_only_the_path_the_user_was_checked_for() {
     assert_eq!(anchors_left(&cluster, "deliver-url").await, 0);
 }
 
+/// The user's own read stands in for the agent's only where an answer is the same for any
+/// token that may read it: a KV secret. Elsewhere the answer is the caller's own:
+/// `auth/token/lookup-self` read by the agent is the agent's token, which the render would
+/// carry to the browser (alive, if the role makes batch tokens, which cannot be revoked).
+/// So every secret must sit in a KV mount of the version the plan says, at the mount's root.
+#[tokio::test]
+async fn a_proof_reads_only_from_kv_mounts() {
+    let cluster = cluster().await;
+    let lab = delivery_lab(&cluster, "deliver-kv-only", "kubernetes", "").await;
+    let operator_policy = r#"
+        path "auth/kubernetes/role/*" { capabilities = ["read", "update", "list"] }
+        path "auth/kubernetes/config" { capabilities = ["read"] }
+        path "kv/data/webapps/*" { capabilities = ["read"] }
+        path "kv1/legacy" { capabilities = ["read"] }
+    "#;
+    as_root(
+        lab.vault.url(),
+        &lab.root,
+        "PUT",
+        "sys/policies/acl/k8s-kv-operator",
+        json!({ "policy": operator_policy }),
+    )
+    .await;
+    let operator = create_token(
+        lab.vault.url(),
+        &lab.root,
+        json!({ "policies": ["k8s-kv-operator"] }),
+    )
+    .await;
+    let deck = lab.deck(&cluster).await;
+    let session = deck.login_with_token(&operator).await;
+
+    // (mount, KV version, path, key): the agent's own token; a folder taken for a mount;
+    // a KV v2 mount read as version 1.
+    for (mount, version, path, key) in [
+        ("auth/token", 1, "lookup-self", "id"),
+        ("kv/data", 1, "webapps/app_one", "data"),
+        ("kv", 1, "data/webapps/app_one", "data"),
+    ] {
+        let mut plan = lab.plan("kubernetes", None);
+        plan.secrets.truncate(1);
+        plan.secrets[0].mount = mount.into();
+        plan.secrets[0].kv_version = version;
+        plan.secrets[0].path = path.into();
+        plan.secrets[0].keys = vec![key.into()];
+        plan.secrets[0].format = Format::OneKey;
+        let answer = prove(&deck, &session, &plan).await;
+        assert_eq!(answer.status, 400, "{mount} {path}: {}", answer.text);
+        assert!(answer.text.contains(mount), "{mount}: {}", answer.text);
+        assert!(!answer.text.contains("rendered"), "{}", answer.text);
+    }
+    assert_eq!(anchors_left(&cluster, "deliver-kv-only").await, 0);
+    assert!(lab.no_login_token_left("kubernetes").await);
+}
+
 /// The plan's address is what pods use; the agent talks only to the Vault Vaultdeck is
 /// configured for, so a user cannot send the pod's token (or Vault's answers) anywhere.
 #[tokio::test]

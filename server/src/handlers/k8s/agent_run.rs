@@ -157,13 +157,18 @@ pub async fn run_agent(agent: &Path, config: &Path, dir: &Path) -> Finished {
     }
 }
 
-/// The last lines of the log, each secret replaced wherever it appears.
-pub fn log_tail(text: &str, secrets: &[&str]) -> Vec<String> {
+/// `text` with each of `secrets` replaced wherever it appears.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut scrubbed = text.to_string();
     for secret in secrets.iter().filter(|s| s.len() >= 8) {
         scrubbed = scrubbed.replace(secret, "(redacted)");
     }
-    let lines: Vec<String> = scrubbed
+    scrubbed
+}
+
+/// The last lines of the log, each secret replaced wherever it appears.
+pub fn log_tail(text: &str, secrets: &[&str]) -> Vec<String> {
+    let lines: Vec<String> = scrub(text, secrets)
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.chars().take(400).collect())
