@@ -6,8 +6,10 @@
 //!   Requests asking for it (`X-Vault-Wrap-TTL`) are refused, as are the wrapping tools
 //!   that mint wrapping tokens (`sys/wrapping/wrap`, `sys/wrapping/rewrap`).
 //! - **No new credentials from the session.** Creating tokens (`auth/token/create…`) and
-//!   identity tokens (`identity/oidc/token/…`) is refused: such a credential would carry
-//!   the session's authority out of the server. Vaultdeck has no page that makes them.
+//!   identity tokens (`identity/oidc/token/…`, and the codes an OIDC provider's
+//!   `authorize` gives, which its unauthenticated `token` endpoint exchanges for one) is
+//!   refused: such a credential would carry the session's authority out of the server.
+//!   Vaultdeck has no page that makes them.
 //! - **Token fields are blanked, structurally.** Answers that can carry a token — anything
 //!   under `auth/` (logins, renewals, lookups) and `sys/wrapping/` — are parsed and the
 //!   fields where Vault returns a token are replaced: `auth.client_token`,
@@ -50,7 +52,8 @@ pub fn refuse_token_minting(path: &VaultPath, headers: &HeaderMap) -> Result<(),
     let mints = begins(routed, &["sys", "wrapping", "wrap"])
         || begins(routed, &["sys", "wrapping", "rewrap"])
         || creates_token(routed)
-        || begins(routed, &["identity", "oidc", "token"]);
+        || begins(routed, &["identity", "oidc", "token"])
+        || authorizes_oidc_client(routed);
     if mints {
         return Err(ApiError::Forbidden(format!(
             "Vaultdeck does not hand out new tokens: {} would create a credential from your \
@@ -87,10 +90,20 @@ fn creates_token(routed: &[String]) -> bool {
     }
 }
 
-/// Whether an answer from `path` can carry a token, and must be read before relaying.
+/// `identity/oidc/provider/NAME/authorize`.
+fn authorizes_oidc_client(routed: &[String]) -> bool {
+    matches!(routed, [_, _, _, _, last] if last == "authorize")
+        && begins(routed, &["identity", "oidc", "provider"])
+}
+
+/// Whether an answer from `path` can carry a token, and must be read before relaying:
+/// logins and lookups (`auth/…`), unwrapping, and the second step of a login with MFA
+/// (`sys/mfa/validate`, which answers with the login's token).
 pub fn may_carry_token(path: &VaultPath) -> bool {
     let routed = within_namespace(path);
-    begins(routed, &["auth"]) || begins(routed, &["sys", "wrapping"])
+    begins(routed, &["auth"])
+        || begins(routed, &["sys", "wrapping"])
+        || begins(routed, &["sys", "mfa", "validate"])
 }
 
 /// Replaces every token field of a Vault answer; whether anything was replaced.
@@ -190,6 +203,8 @@ mod tests {
         assert!(may_carry_token(&path("team/inner/sys/wrapping/unwrap")));
         assert!(!may_carry_token(&path("team/kv/data/app")));
         assert!(!may_carry_token(&path("cubbyhole/auth")));
+        assert!(may_carry_token(&path("sys/mfa/validate")));
+        assert!(may_carry_token(&path("team/sys/mfa/validate")));
         let mut lookup = json!({ "data": { "id": "s.abc.team", "accessor": "a.team", "policies": ["default"] } });
         assert!(blank_token_fields(
             &path("team/auth/token/lookup-self"),

@@ -574,6 +574,92 @@ async fn a_namespace_in_the_path_hands_out_no_token_either() {
     .expect(204);
 }
 
+/// An OIDC provider's `authorize` answers the session's entity with a code, which the
+/// provider's unauthenticated `token` endpoint exchanges for an ID token of that entity (a
+/// public client needs no secret): the same credential `identity/oidc/token` would mint,
+/// and the default policy allows it. It is refused like that one.
+#[tokio::test]
+async fn an_oidc_provider_gives_no_code_for_the_session() {
+    let (vault, root) = lab().await;
+    let url = vault.url();
+    enable_auth(url, &root, "userpass", "userpass").await;
+    as_root(
+        url,
+        &root,
+        "POST",
+        "auth/userpass/users/alice",
+        json!({ "password": "pw", "token_policies": "default" }),
+    )
+    .await;
+    let (_, login) = call_vault(
+        url,
+        "POST",
+        "auth/userpass/login/alice",
+        None,
+        Some(json!({ "password": "pw" })),
+    )
+    .await;
+    let entity = login["auth"]["entity_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // labvault has no identity provider: there, only the refusal is checked.
+    let (key, _) = call_vault(
+        url,
+        "POST",
+        "identity/oidc/key/k",
+        Some(&root),
+        Some(json!({ "allowed_client_ids": "*" })),
+    )
+    .await;
+    let mut client_id = "any".to_string();
+    if key < 300 {
+        as_root(
+            url,
+            &root,
+            "POST",
+            "identity/oidc/assignment/a",
+            json!({ "entity_ids": [entity] }),
+        )
+        .await;
+        let client = json!({
+            "key": "k", "redirect_uris": ["https://evil.example/cb"],
+            "assignments": ["a"], "client_type": "public",
+        });
+        as_root(url, &root, "POST", "identity/oidc/client/c", client).await;
+        let (_, read) = call_vault(url, "GET", "identity/oidc/client/c", Some(&root), None).await;
+        client_id = read["data"]["client_id"].as_str().unwrap().to_string();
+        as_root(
+            url,
+            &root,
+            "POST",
+            "identity/oidc/provider/p",
+            json!({ "allowed_client_ids": [&client_id] }),
+        )
+        .await;
+    }
+    let deck = vaultdeck(url, &[]).await;
+    let session = deck
+        .login(json!({ "method": "userpass", "username": "alice", "password": "pw" }))
+        .await;
+    // A PKCE challenge (the provider only stores it until the code is exchanged).
+    let query = format!(
+        "client_id={client_id}&scope=openid&redirect_uri=https://evil.example/cb&response_type=code\
+         &state=s&nonce=n&code_challenge_method=S256\
+         &code_challenge=Jm5kmYa8r0a8pN0lQ0VfYlv7rZ3jzBV3yqPz3oC3k0E"
+    );
+    for path in [
+        format!("identity/oidc/provider/p/authorize?{query}"),
+        format!("team/identity/oidc/provider/p/authorize?{query}"),
+    ] {
+        for method in ["GET", "POST"] {
+            let (status, text) = passthrough(&deck, method, &path, &session, &[]).await;
+            assert_eq!(status, 403, "{method} {path}: {text}");
+            assert!(!text.contains("\"code\""), "{method} {path}: {text}");
+        }
+    }
+}
+
 /// A passthrough call with extra headers: status and body text.
 async fn passthrough(
     deck: &Deck,
