@@ -27,6 +27,9 @@ pub enum ApiError {
         status: u16,
         to: String,
     },
+    /// Vault answered, but not in a form Vaultdeck may pass on.
+    #[error("{0}")]
+    Unrelayable(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("not found")]
@@ -60,9 +63,9 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::VaultUnreachable { .. } | ApiError::VaultRedirected { .. } => {
-                StatusCode::BAD_GATEWAY
-            }
+            ApiError::VaultUnreachable { .. }
+            | ApiError::VaultRedirected { .. }
+            | ApiError::Unrelayable(_) => StatusCode::BAD_GATEWAY,
             ApiError::VaultTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,

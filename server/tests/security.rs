@@ -913,6 +913,38 @@ async fn requests_to_vault_are_capped() {
     );
 }
 
+/// Token fields are blanked in answers Vaultdeck can read. One it cannot (here nested past
+/// the JSON parser's depth limit, as a plugin or a broken server could send) must not pass
+/// through as it came, token and all.
+#[tokio::test]
+async fn an_answer_that_may_hold_a_token_and_cannot_be_read_is_not_relayed() {
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let answer = format!(r#"{{"auth":{{"client_token":"s.unreadableleak"}},"data":{deep}}}"#);
+    let odd = Recorder::start(Behaviour::Answer {
+        status: 200,
+        body: answer,
+        delay: Duration::ZERO,
+    })
+    .await;
+    let deck = vaultdeck(&odd.url, &[]).await;
+    let relayed = deck
+        .call("GET", "vault/v1/auth/token/lookup-self", None, None)
+        .await;
+    assert!(!relayed.text.contains("unreadableleak"), "{}", relayed.text);
+    assert_eq!(relayed.status, 502, "{}", relayed.text);
+    // Nothing to read is nothing to hide: an empty answer (a logout's 204) still passes.
+    let empty = Recorder::start(Behaviour::Answer {
+        status: 204,
+        body: String::new(),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let deck = vaultdeck(&empty.url, &[]).await;
+    deck.call("POST", "vault/v1/auth/token/revoke-self", None, None)
+        .await
+        .expect(204);
+}
+
 /// Finding 6: a login whose token may not look itself up is refused with the reason, and
 /// the token Vaultdeck obtained is revoked rather than left behind.
 #[tokio::test]

@@ -96,7 +96,15 @@ async fn relay_without_tokens(upstream: Upstream, path: &VaultPath) -> Result<Re
             true => Bytes::from(answer.to_string()),
             false => bytes,
         },
-        Err(_) => bytes,
+        // An empty answer (a 204) holds nothing; anything else unread might.
+        Err(_) if bytes.trim_ascii().is_empty() => bytes,
+        Err(error) => {
+            return Err(ApiError::Unrelayable(format!(
+                "Vault's answer from {} could not be read ({error}), and answers from there may \
+             hold a token, which Vaultdeck never relays unread.",
+                path.decoded()
+            )))
+        }
     };
     Ok(response(status, headers, Body::from(body)))
 }
