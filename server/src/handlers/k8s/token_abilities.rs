@@ -92,6 +92,20 @@ fn dead_or_refused(error: kube::Error) -> ApiError {
     }
 }
 
+/// `RESOURCE[/SUBRESOURCE]` with its `.GROUP` after either part (`deployments.apps/scale`,
+/// `deployments/scale.apps`): resource, subresource, group.
+fn resource_parts(text: &str) -> (&str, &str, &str) {
+    let (main, sub) = text.split_once('/').unwrap_or((text, ""));
+    let (resource, group_of_main) = main.split_once('.').unwrap_or((main, ""));
+    let (subresource, group_of_sub) = sub.split_once('.').unwrap_or((sub, ""));
+    let group = if group_of_main.is_empty() {
+        group_of_sub
+    } else {
+        group_of_main
+    };
+    (resource, subresource, group)
+}
+
 /// `VERB RESOURCE[/SUBRESOURCE][.GROUP]` in `namespace`, asked with the client's own
 /// credentials (the token's, or Vaultdeck's).
 pub(super) async fn may(
@@ -100,8 +114,7 @@ pub(super) async fn may(
     verb: &str,
     resource: &str,
 ) -> Result<AccessAnswer, ApiError> {
-    let (resource, group) = resource.split_once('.').unwrap_or((resource, ""));
-    let (resource, subresource) = resource.split_once('/').unwrap_or((resource, ""));
+    let (resource, subresource, group) = resource_parts(resource);
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
             resource_attributes: Some(ResourceAttributes {
@@ -125,4 +138,34 @@ pub(super) async fn may(
         allowed: status.allowed,
         reason: status.reason.filter(|r| !r.is_empty()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resource_parts;
+
+    #[test]
+    fn the_group_may_follow_the_resource_or_its_subresource() {
+        assert_eq!(resource_parts("pods"), ("pods", "", ""));
+        assert_eq!(
+            resource_parts("serviceaccounts/token"),
+            ("serviceaccounts", "token", "")
+        );
+        assert_eq!(
+            resource_parts("deployments.apps"),
+            ("deployments", "", "apps")
+        );
+        assert_eq!(
+            resource_parts("deployments.apps/scale"),
+            ("deployments", "scale", "apps")
+        );
+        assert_eq!(
+            resource_parts("deployments/scale.apps"),
+            ("deployments", "scale", "apps")
+        );
+        assert_eq!(
+            resource_parts("roles.rbac.authorization.k8s.io"),
+            ("roles", "", "rbac.authorization.k8s.io")
+        );
+    }
 }
