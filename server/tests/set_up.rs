@@ -296,6 +296,13 @@ async fn set_up_mints_no_token_for_an_account_it_did_not_create() {
     let message = refused.json()["errors"][0].as_str().unwrap().to_string();
     assert!(message.contains("setup-existing/powerful"), "{message}");
     assert!(message.contains("not created by Vaultdeck"), "{message}");
+    // How an account from before the label is handed back, by someone who may label it.
+    assert!(
+        message.contains(
+            "kubectl label serviceaccount -n setup-existing powerful app.kubernetes.io/managed-by=vaultdeck"
+        ),
+        "{message}"
+    );
     let (bound, binding) = cluster
         .admin_call(
             "GET",

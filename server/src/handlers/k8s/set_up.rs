@@ -16,7 +16,7 @@
 
 use super::{
     ensure_namespace, gate::authorize, gate::Need, is_managed_by_vaultdeck, kube_error,
-    managed_by_vaultdeck, named, MountQuery,
+    managed_by_vaultdeck, named, MountQuery, MANAGED_BY,
 };
 use crate::{error::ApiError, k8s_names, session::CurrentSession, state::AppState};
 use axum::{
@@ -120,14 +120,19 @@ async fn ensure_account(
         Ok(_) => Ok(true),
         Err(kube::Error::Api(status)) if status.code == 409 => {
             let existing = accounts.get(name).await.map_err(kube_error)?;
-            match is_managed_by_vaultdeck(&existing.metadata) {
-                true => Ok(false),
-                false => Err(ApiError::Conflict(format!(
-                    "The service account {namespace}/{name} exists and was not created by \
-                     Vaultdeck, so Vaultdeck will not mint a token of it: name a new account \
-                     (Vaultdeck creates it), or apply the YAML shown on this page with kubectl."
-                ))),
+            if is_managed_by_vaultdeck(&existing.metadata) {
+                return Ok(false);
             }
+            // Accounts set up before Vaultdeck labelled its own lack the label too; only
+            // someone who may label service accounts can vouch for one.
+            Err(ApiError::Conflict(format!(
+                "The service account {namespace}/{name} exists and was not created by \
+                 Vaultdeck, so Vaultdeck will not mint a token of it: name a new account \
+                 (Vaultdeck creates it), or apply the YAML shown on this page with kubectl. \
+                 If an earlier Vaultdeck created it, a cluster administrator can hand it back: \
+                 kubectl label serviceaccount -n {namespace} {name} {}={}",
+                MANAGED_BY.0, MANAGED_BY.1
+            )))
         }
         Err(other) => Err(kube_error(other)),
     }
