@@ -224,3 +224,27 @@ async fn search_walks_sub_folders_within_bounds_and_skips_what_it_may_not_list()
     .await
     .expect(403);
 }
+
+/// Vault's keys are names, not URL text: a folder called `a%41` is searched as itself, not
+/// as `aA` (nor one with a space as something else).
+#[tokio::test]
+async fn search_reads_folder_names_as_names() {
+    let (lab, root) = lab().await;
+    let paths: Vec<String> = ["odd/a%2541/db-password", "odd/b%20c/db-password"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    seed(&lab.url(), &root, &paths).await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&root).await;
+
+    let found = search(&deck, "odd?q=db", &cookie).await;
+    let mut matches: Vec<&str> = found.iter().filter_map(|l| l["match"].as_str()).collect();
+    matches.sort();
+    assert_eq!(
+        matches,
+        vec!["a%41/db-password", "b c/db-password"],
+        "{found:?}"
+    );
+    assert_eq!(found.last().unwrap()["done"]["denied"], 0, "{found:?}");
+}

@@ -7,6 +7,7 @@ use crate::{
     session::CurrentSession,
     state::AppState,
     vault::VaultToken,
+    vault_path::encode_segment,
 };
 use axum::{
     body::Body,
@@ -209,7 +210,12 @@ async fn search(
         }
         let keys = match listed {
             Some(keys) => keys,
-            None => match list_in_vault(&state, token.as_ref(), &format!("{root}{relative}")).await
+            None => match list_in_vault(
+                &state,
+                token.as_ref(),
+                &format!("{root}{}", encoded(&relative)),
+            )
+            .await
             {
                 Ok(keys) => {
                     progress.folders += 1;
@@ -255,6 +261,14 @@ async fn search(
         took_ms: started.elapsed().as_millis() as u64,
     };
     send(&lines, SearchEvent::Done(done)).await;
+}
+
+/// A folder path made of Vault's keys (names, `a%41/b c/`) as URL text to follow `root`.
+fn encoded(relative: &str) -> String {
+    relative
+        .split_inclusive('/')
+        .map(|folder| format!("{}/", encode_segment(folder.trim_end_matches('/'))))
+        .collect()
 }
 
 /// Sends one line; whether the browser is still there to read it.
