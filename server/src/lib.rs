@@ -127,10 +127,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (shutdown, stopped) = oneshot::channel::<()>();
     let header_read_timeout = config.header_read_timeout;
     let task = tokio::spawn(async move {
-        serve::serve(listener, app, header_read_timeout, async {
+        let served = serve::serve(listener, app, header_read_timeout, async {
             let _ = stopped.await;
         })
-        .await
+        .await;
+        handlers::k8s::finish_left_over_deletes(Duration::from_secs(5)).await;
+        served
     });
     Ok(Running {
         addr,

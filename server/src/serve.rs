@@ -12,7 +12,7 @@ use hyper_util::{
     service::TowerToHyperService,
 };
 use std::{future::Future, time::Duration};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, task::JoinSet};
 
 /// How long in-flight requests may run on after shutdown is asked for.
 const DRAIN_FOR: Duration = Duration::from_secs(10);
@@ -34,8 +34,10 @@ pub async fn serve(
         .keep_alive_interval(header_read_timeout)
         .keep_alive_timeout(header_read_timeout);
     let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
+        while connections.try_join_next().is_some() {}
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
@@ -54,7 +56,7 @@ pub async fn serve(
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             // A client that goes away or times out ends its connection; nothing to report.
             let _ = connection.await;
         });
@@ -65,9 +67,12 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!(
-            "connections still open {} s after shutdown",
+            "connections still open {} s after shutdown: cancelling their requests",
             DRAIN_FOR.as_secs()
         );
     }
+    // Cancelled here, while the runtime still runs, a request's clean-up on drop (a test
+    // login's token) can still start; left to the runtime's own shutdown, it could not.
+    connections.shutdown().await;
     Ok(())
 }

@@ -299,6 +299,92 @@ async fn a_test_login_cut_short_still_kills_its_token() {
     assert_eq!(left, 0, "the token's Secret outlived the cut-short check");
 }
 
+/// A test login still waiting on Vault when Vaultdeck is told to stop (a rolling update)
+/// outlives the drain. Its handler must not just vanish with the process: the token's Secret
+/// is deleted before the server has stopped.
+#[tokio::test]
+async fn a_test_login_running_at_shutdown_still_kills_its_token() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "shutdown-vault").await;
+    namespace_and_accounts(&cluster, "shutdown-apps", &["webapp-one"]).await;
+    let stalling = Recorder::start(Behaviour::ForwardHolding {
+        to: cluster.api_url().to_string(),
+        ca_pem: Some(cluster.ca_pem().to_string()),
+        held: "tokenreviews".into(),
+        delay: Duration::from_secs(40),
+    })
+    .await;
+    enable_auth(vault.url(), &root, "stalled", "kubernetes").await;
+    configure_mount(
+        vault.url(),
+        &root,
+        "stalled",
+        &stalling.url,
+        cluster.ca_pem(),
+        &reviewer,
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": ["shutdown-apps"],
+        "token_policies": ["default"],
+    });
+    as_root(
+        vault.url(),
+        &root,
+        "POST",
+        "auth/stalled/role/webapp-one",
+        role,
+    )
+    .await;
+    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
+    let deck = vaultdeck(
+        vault.url(),
+        &[
+            "--kubeconfig",
+            &kubeconfig,
+            "--kube-host-aliases",
+            &stalling.url,
+        ],
+    )
+    .await;
+    let session = deck.login_with_token(&root).await;
+
+    let check = json!({ "mount": "stalled", "role": "webapp-one", "namespace": "shutdown-apps",
+        "service_account": "webapp-one", "paths": [] });
+    let waiting = tokio::spawn(
+        deck.http
+            .post(format!("{}/k8s/test-login", deck.base))
+            .header("X-Requested-With", "vaultdeck")
+            .header("Cookie", &session)
+            .json(&check)
+            .send(),
+    );
+    for _ in 0..100 {
+        if stalling
+            .requests()
+            .iter()
+            .any(|r| r.target.contains("tokenreviews"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        anchors_in(&cluster, "shutdown-apps").await,
+        1,
+        "the check is under way"
+    );
+    deck.running.stop().await.unwrap();
+    assert_eq!(
+        anchors_in(&cluster, "shutdown-apps").await,
+        0,
+        "the token's Secret outlived the server"
+    );
+    waiting.abort();
+}
+
 /// The Secrets test logins bind their tokens to, still in `namespace`.
 async fn anchors_in(cluster: &testcluster::TestCluster, namespace: &str) -> usize {
     let path = format!(

@@ -26,7 +26,12 @@ use k8s_openapi::api::{
 use kube::api::{Api, DeleteParams, ObjectMeta, PostParams};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::{LazyLock, Mutex},
+    time::Duration,
+};
+use tokio::task::JoinSet;
 use vaultdeck_app::wire::k8s::{
     BindingCheck, BindingRefusal, IssuedToken, LoginStep, PodToken, StepResult, TestLoginReport,
     TestLoginRequest,
@@ -258,10 +263,31 @@ impl Drop for Anchor {
         let (secrets, name) = (self.secrets.clone(), std::mem::take(&mut self.name));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                runtime.spawn(async move { delete_anchor(&secrets, &name).await });
+                let mut deletes = LEFT_OVER_DELETES.lock().unwrap_or_else(|e| e.into_inner());
+                while deletes.try_join_next().is_some() {}
+                deletes.spawn_on(
+                    async move {
+                        delete_anchor(&secrets, &name).await;
+                    },
+                    &runtime,
+                );
             }
             Err(_) => tracing::warn!(secret = %name, "a test login's Secret was left behind"),
         }
+    }
+}
+
+/// Deletes started by anchors dropped undeleted (a request cut short). A runtime that shuts
+/// down drops tasks it has not finished, so the server waits for these before it stops.
+static LEFT_OVER_DELETES: LazyLock<Mutex<JoinSet<()>>> = LazyLock::new(Mutex::default);
+
+/// Waits, at most `limit`, for the deletes dropped anchors have started.
+pub async fn finish_left_over_deletes(limit: Duration) {
+    let mut deletes =
+        std::mem::take(&mut *LEFT_OVER_DELETES.lock().unwrap_or_else(|e| e.into_inner()));
+    let all_done = async { while deletes.join_next().await.is_some() {} };
+    if tokio::time::timeout(limit, all_done).await.is_err() {
+        tracing::warn!("test logins' Secrets still being deleted when the server stopped");
     }
 }
 
