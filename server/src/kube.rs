@@ -53,6 +53,13 @@ impl Kube {
         let Ok(url) = reqwest::Url::parse(host) else {
             return Err(format!("its kubernetes_host {host:?} is not a URL"));
         };
+        if !host_kept_as_written(host, &url) {
+            return Err(format!(
+                "its kubernetes_host {host} is written as something other than a plain host \
+                 and port (Vault would not read it as {}); write the host plainly",
+                url.host_str().unwrap_or_default()
+            ));
+        }
         if !self.names.iter().any(|name| same_endpoint(name, &url)) {
             return Err(format!(
                 "its kubernetes_host {host} is not the API server Vaultdeck uses ({})",
@@ -70,6 +77,26 @@ impl Kube {
         }
         Ok(())
     }
+}
+
+/// Whether the URL parser kept the host as written. It rewrites some hosts (`127.1`,
+/// `2130706433` and `0x7f.0.0.1` all become `127.0.0.1`) that Vault's Go client would look
+/// up by name instead, and reads `user@host`, which Go would send on as credentials.
+fn host_kept_as_written(written: &str, parsed: &reqwest::Url) -> bool {
+    let after_scheme = written.split_once("://").map_or(written, |(_, rest)| rest);
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(_) => authority.split_inclusive(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    parsed
+        .host_str()
+        .is_some_and(|parsed| parsed.eq_ignore_ascii_case(host))
 }
 
 /// Scheme, host and port equal (ports defaulted), paths equal without a trailing slash.
@@ -241,6 +268,12 @@ mod tests {
             ("http://127.0.0.1:6443", ours, "not the API server"),
             ("", ours, "not set"),
             ("https://127.0.0.1:6443", both, "not this cluster's CA"),
+            // A URL parser turns these into 127.0.0.1; Vault's Go client looks the text up
+            // by name (through its DNS search path), so they may reach another server.
+            ("https://2130706433:6443", ours, "written as"),
+            ("https://127.1:6443", ours, "written as"),
+            ("https://0x7f.0.0.1:6443", ours, "written as"),
+            ("https://someone@127.0.0.1:6443", ours, "written as"),
         ] {
             let refused = kube.is_target_of(&target(host, ca)).unwrap_err();
             assert!(refused.contains(why), "{host}: {refused}");
