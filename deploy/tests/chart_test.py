@@ -610,7 +610,7 @@ class Rbac(unittest.TestCase):
 
     def test_listed_namespaces_are_each_given_one_role_by_name(self):
         # A name that YAML would read as something else stays a name; a repeat is one Role.
-        r = Rendered({"rbac": {"testLoginNamespaces": ["2024", "null", "team-a", "team-a"]}})
+        r = Rendered({"rbac": {"testLoginNamespaces": ["2024", 2024, "null", "team-a", "team-a"]}})
         roles = sorted(name for kind, name in r.objects if kind == "Role")
         self.assertEqual(roles, ["2024/vault-vaultdeck-test-logins", "null/vault-vaultdeck-test-logins",
                                  "team-a/vault-vaultdeck-test-logins"])
