@@ -5,6 +5,8 @@
 use crate::config::Config;
 use base64::Engine;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::watch;
 
 #[derive(Clone)]
 pub struct Kube {
@@ -20,6 +22,8 @@ pub struct Kube {
     /// Every URL that names this API server: the one used, the in-cluster service names
     /// when running in a pod, and the operator's aliases.
     pub names: Vec<reqwest::Url>,
+    /// Objects made for one request that must be deleted again (a test login's Secret).
+    pub undeleted: Undeleted,
     /// How the client was made, to make others for the same server with another identity.
     pub config: Box<kube::Config>,
 }
@@ -28,6 +32,36 @@ pub struct Kube {
 pub struct MountTarget<'a> {
     pub kubernetes_host: &'a str,
     pub kubernetes_ca_cert: &'a str,
+}
+
+/// How many objects Vaultdeck made for a request and has not deleted yet: a test login's
+/// Secret lives while the check runs, and its token with it. A server that stops waits for
+/// none to be left, since a runtime shutting down drops the tasks that would delete them.
+#[derive(Clone)]
+pub struct Undeleted(Arc<watch::Sender<usize>>);
+
+impl Default for Undeleted {
+    fn default() -> Self {
+        Undeleted(Arc::new(watch::Sender::new(0)))
+    }
+}
+
+impl Undeleted {
+    pub fn made(&self) {
+        self.0.send_modify(|count| *count += 1);
+    }
+
+    pub fn gone(&self) {
+        self.0.send_modify(|count| *count = count.saturating_sub(1));
+    }
+
+    /// Waits, at most `limit`, until none is left; whether none is.
+    pub async fn until_none(&self, limit: Duration) -> bool {
+        let mut count = self.0.subscribe();
+        tokio::time::timeout(limit, count.wait_for(|left| *left == 0))
+            .await
+            .is_ok_and(|waited| waited.is_ok())
+    }
 }
 
 impl Kube {
@@ -55,9 +89,8 @@ impl Kube {
         };
         if !host_kept_as_written(host, &url) {
             return Err(format!(
-                "its kubernetes_host {host} is written as something other than a plain host \
-                 and port (Vault would not read it as {}); write the host plainly",
-                url.host_str().unwrap_or_default()
+                "its kubernetes_host {host} is not written as a plain scheme://host:port (Vault \
+                 might reach another server than the one it names); write the host plainly"
             ));
         }
         if !self.names.iter().any(|name| same_endpoint(name, &url)) {
@@ -199,6 +232,7 @@ async fn connect_client(config: &Config) -> Cluster {
                 ca_der,
                 names,
                 config,
+                undeleted: Undeleted::default(),
             })
         }
         Err(error) => Cluster::Broken(format!("{source}: {error}")),
@@ -239,6 +273,7 @@ mod tests {
             ca_pem: Some(pem_of(ca)),
             ca_der: vec![ca.to_vec()],
             names: vec![url.parse().unwrap()],
+            undeleted: Undeleted::default(),
         }
     }
 
@@ -274,6 +309,7 @@ mod tests {
             ("https://127.1:6443", ours, "written as"),
             ("https://0x7f.0.0.1:6443", ours, "written as"),
             ("https://someone@127.0.0.1:6443", ours, "written as"),
+            ("https://127.0.0.1.:6443", ours, "written as"),
         ] {
             let refused = kube.is_target_of(&target(host, ca)).unwrap_err();
             assert!(refused.contains(why), "{host}: {refused}");

@@ -107,6 +107,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         listings: Arc::new(listing_cache::ListingCache::default()),
         cluster: Arc::new(cluster),
     };
+    let undeleted = match state.cluster.as_ref() {
+        kube::Cluster::Configured(kube) => Some(kube.undeleted.clone()),
+        _ => None,
+    };
     metrics::start_recording();
     let (metrics_addr, metrics_task) = match config.metrics_listen {
         Some(listen) => {
@@ -131,7 +135,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             let _ = stopped.await;
         })
         .await;
-        handlers::k8s::finish_left_over_deletes(Duration::from_secs(5)).await;
+        if let Some(undeleted) = undeleted {
+            if !undeleted.until_none(Duration::from_secs(5)).await {
+                tracing::warn!(
+                    "test logins' Secrets were still being deleted when the server stopped"
+                );
+            }
+        }
         served
     });
     Ok(Running {

@@ -179,6 +179,28 @@ impl Lab {
         }
     }
 
+    /// Vaultdeck, and a session of an operator whose token has the policy `name` with
+    /// `rules`: the deck, the session's cookie and the operator's token.
+    async fn operator(
+        &self,
+        cluster: &TestCluster,
+        name: &str,
+        rules: &str,
+    ) -> (Deck, String, String) {
+        as_root(
+            self.vault.url(),
+            &self.root,
+            "PUT",
+            &format!("sys/policies/acl/{name}"),
+            json!({ "policy": rules }),
+        )
+        .await;
+        let token = create_token(self.vault.url(), &self.root, json!({ "policies": [name] })).await;
+        let deck = self.deck(cluster).await;
+        let session = deck.login_with_token(&token).await;
+        (deck, session, token)
+    }
+
     /// No token from a Kubernetes login is left in Vault.
     async fn no_login_token_left(&self, mount: &str) -> bool {
         let (_, accessors) = vault(
@@ -319,22 +341,9 @@ async fn a_proof_never_shows_what_the_users_own_token_cannot_read() {
         path "auth/kubernetes/config" { capabilities = ["read"] }
         path "kv1/legacy" { capabilities = ["read"] }
     "#;
-    as_root(
-        lab.vault.url(),
-        &lab.root,
-        "PUT",
-        "sys/policies/acl/k8s-operator",
-        json!({ "policy": operator_policy }),
-    )
-    .await;
-    let operator = create_token(
-        lab.vault.url(),
-        &lab.root,
-        json!({ "policies": ["k8s-operator"] }),
-    )
-    .await;
-    let deck = lab.deck(&cluster).await;
-    let session = deck.login_with_token(&operator).await;
+    let (deck, session, _) = lab
+        .operator(&cluster, "k8s-operator", operator_policy)
+        .await;
 
     let plan = lab.plan("kubernetes", None);
     let refused = prove(&deck, &session, &plan).await.expect(403);
@@ -374,22 +383,9 @@ async fn a_proof_renders_only_the_path_the_user_was_checked_for() {
         path "kv/data/webapps/*" { capabilities = ["create", "read", "update"] }
         path "kv/data/webapps/app_one" { capabilities = ["deny"] }
     "#;
-    as_root(
-        lab.vault.url(),
-        &lab.root,
-        "PUT",
-        "sys/policies/acl/k8s-url-operator",
-        json!({ "policy": operator_policy }),
-    )
-    .await;
-    let operator = create_token(
-        lab.vault.url(),
-        &lab.root,
-        json!({ "policies": ["k8s-url-operator"] }),
-    )
-    .await;
-    let deck = lab.deck(&cluster).await;
-    let session = deck.login_with_token(&operator).await;
+    let (deck, session, operator) = lab
+        .operator(&cluster, "k8s-url-operator", operator_policy)
+        .await;
 
     for decoy in [
         "webapps/app_one#p",
@@ -452,22 +448,9 @@ async fn a_proof_reads_only_from_kv_mounts() {
         path "kv/data/webapps/*" { capabilities = ["read"] }
         path "kv1/legacy" { capabilities = ["read"] }
     "#;
-    as_root(
-        lab.vault.url(),
-        &lab.root,
-        "PUT",
-        "sys/policies/acl/k8s-kv-operator",
-        json!({ "policy": operator_policy }),
-    )
-    .await;
-    let operator = create_token(
-        lab.vault.url(),
-        &lab.root,
-        json!({ "policies": ["k8s-kv-operator"] }),
-    )
-    .await;
-    let deck = lab.deck(&cluster).await;
-    let session = deck.login_with_token(&operator).await;
+    let (deck, session, _) = lab
+        .operator(&cluster, "k8s-kv-operator", operator_policy)
+        .await;
 
     // (mount, KV version, path, key): the agent's own token; a folder taken for a mount;
     // a KV v2 mount read as version 1.

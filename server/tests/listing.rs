@@ -147,6 +147,17 @@ async fn an_empty_folder_is_an_empty_page_not_an_error() {
     );
 }
 
+/// A lab with a secret at each of `paths` (URL text under `secret/data/`), and Vaultdeck
+/// logged in as root: the lab, its root token, the deck and the session's cookie.
+async fn searchable(paths: &[&str]) -> (testvault::TestVault, String, Deck, String) {
+    let (lab, root) = lab().await;
+    let paths: Vec<String> = paths.iter().map(|s| s.to_string()).collect();
+    seed(&lab.url(), &root, &paths).await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let cookie = deck.login_with_token(&root).await;
+    (lab, root, deck, cookie)
+}
+
 /// `GET search/v1/secret/metadata/{query}`: its NDJSON lines, parsed.
 async fn search(deck: &Deck, query: &str, cookie: &str) -> Vec<Value> {
     let path = format!("search/v1/secret/metadata/{query}");
@@ -163,20 +174,14 @@ async fn search(deck: &Deck, query: &str, cookie: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn search_walks_sub_folders_within_bounds_and_skips_what_it_may_not_list() {
-    let (lab, root) = lab().await;
-    let paths: Vec<String> = [
+    let (lab, root, deck, cookie) = searchable(&[
         "apps/web/db-password",
         "apps/web/api-key",
         "apps/batch/db-password",
         "apps/deep/a/b/c/db-password",
         "ops/db-admin",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    seed(&lab.url(), &root, &paths).await;
-    let deck = vaultdeck(&lab.url(), &[]).await;
-    let cookie = deck.login_with_token(&root).await;
+    ])
+    .await;
 
     let found = search(&deck, "apps?q=DB-pass", &cookie).await;
     let matches: Vec<&str> = found.iter().filter_map(|l| l["match"].as_str()).collect();
@@ -229,14 +234,8 @@ async fn search_walks_sub_folders_within_bounds_and_skips_what_it_may_not_list()
 /// as `aA` (nor one with a space as something else).
 #[tokio::test]
 async fn search_reads_folder_names_as_names() {
-    let (lab, root) = lab().await;
-    let paths: Vec<String> = ["odd/a%2541/db-password", "odd/b%20c/db-password"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    seed(&lab.url(), &root, &paths).await;
-    let deck = vaultdeck(&lab.url(), &[]).await;
-    let cookie = deck.login_with_token(&root).await;
+    let (_lab, _, deck, cookie) =
+        searchable(&["odd/a%2541/db-password", "odd/b%20c/db-password"]).await;
 
     let found = search(&deck, "odd?q=db", &cookie).await;
     let mut matches: Vec<&str> = found.iter().filter_map(|l| l["match"].as_str()).collect();

@@ -229,63 +229,16 @@ async fn the_test_token_has_the_roles_audience_and_dies_with_its_secret() {
 #[tokio::test]
 async fn a_test_login_cut_short_still_kills_its_token() {
     let cluster = cluster().await;
-    let (vault, root) = lab().await;
-    let reviewer = reviewer_jwt(&cluster, "cut-vault").await;
-    namespace_and_accounts(&cluster, "cut-apps", &["webapp-one"]).await;
-    let stalling = Recorder::start(Behaviour::ForwardHolding {
-        to: cluster.api_url().to_string(),
-        ca_pem: Some(cluster.ca_pem().to_string()),
-        held: "tokenreviews".into(),
-        delay: Duration::from_secs(8),
-    })
-    .await;
-    enable_auth(vault.url(), &root, "cut", "kubernetes").await;
-    configure_mount(
-        vault.url(),
-        &root,
-        "cut",
-        &stalling.url,
-        cluster.ca_pem(),
-        &reviewer,
-    )
-    .await;
-    let role = json!({
-        "bound_service_account_names": ["webapp-one"],
-        "bound_service_account_namespaces": ["cut-apps"],
-        "token_policies": ["default"],
-    });
-    as_root(vault.url(), &root, "POST", "auth/cut/role/webapp-one", role).await;
-    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
-    let deck = vaultdeck(
-        vault.url(),
-        &[
-            "--kubeconfig",
-            &kubeconfig,
-            "--kube-host-aliases",
-            &stalling.url,
-        ],
-    )
-    .await;
-    let session = deck.login_with_token(&root).await;
-
-    let check = json!({ "mount": "cut", "role": "webapp-one", "namespace": "cut-apps",
-        "service_account": "webapp-one", "paths": [] });
+    let lab = stalled_review_lab(&cluster, "cut", Duration::from_secs(8)).await;
     // The client gives up first: the connection closes while Vault's login waits.
-    let gave_up = deck
-        .http
-        .post(format!("{}/k8s/test-login", deck.base))
-        .header("X-Requested-With", "vaultdeck")
-        .header("Cookie", &session)
-        .json(&check)
+    let gave_up = lab
+        .test_login()
         .timeout(Duration::from_secs(1))
         .send()
         .await;
     assert!(gave_up.is_err_and(|e| e.is_timeout()));
     assert!(
-        stalling
-            .requests()
-            .iter()
-            .any(|r| r.target.contains("tokenreviews")),
+        lab.review_reached(),
         "the login reached the TokenReview before the request was cut"
     );
     let mut left = usize::MAX;
@@ -305,21 +258,60 @@ async fn a_test_login_cut_short_still_kills_its_token() {
 #[tokio::test]
 async fn a_test_login_running_at_shutdown_still_kills_its_token() {
     let cluster = cluster().await;
+    let lab = stalled_review_lab(&cluster, "shutdown", Duration::from_secs(40)).await;
+    let waiting = tokio::spawn(lab.test_login().send());
+    for _ in 0..100 {
+        if lab.review_reached() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        anchors_in(&cluster, "shutdown-apps").await,
+        1,
+        "the check is under way"
+    );
+    lab.deck.running.stop().await.unwrap();
+    assert_eq!(
+        anchors_in(&cluster, "shutdown-apps").await,
+        0,
+        "the token's Secret outlived the server"
+    );
+    waiting.abort();
+}
+
+/// Vaultdeck, logged in as root, and a Kubernetes auth mount `NAME` whose TokenReviews pass
+/// through a recorder that holds each for `hold` (as a server a mount administrator raced
+/// the mount to would); its role `webapp-one` binds that account in `NAME-apps`.
+struct StalledReviewLab {
+    _vault: testvault::TestVault,
+    stalling: Recorder,
+    deck: Deck,
+    session: String,
+    name: String,
+}
+
+async fn stalled_review_lab(
+    cluster: &testcluster::TestCluster,
+    name: &str,
+    hold: Duration,
+) -> StalledReviewLab {
     let (vault, root) = lab().await;
-    let reviewer = reviewer_jwt(&cluster, "shutdown-vault").await;
-    namespace_and_accounts(&cluster, "shutdown-apps", &["webapp-one"]).await;
+    let namespace = format!("{name}-apps");
+    let reviewer = reviewer_jwt(cluster, &format!("{name}-vault")).await;
+    namespace_and_accounts(cluster, &namespace, &["webapp-one"]).await;
     let stalling = Recorder::start(Behaviour::ForwardHolding {
         to: cluster.api_url().to_string(),
         ca_pem: Some(cluster.ca_pem().to_string()),
         held: "tokenreviews".into(),
-        delay: Duration::from_secs(40),
+        delay: hold,
     })
     .await;
-    enable_auth(vault.url(), &root, "stalled", "kubernetes").await;
+    enable_auth(vault.url(), &root, name, "kubernetes").await;
     configure_mount(
         vault.url(),
         &root,
-        "stalled",
+        name,
         &stalling.url,
         cluster.ca_pem(),
         &reviewer,
@@ -327,14 +319,14 @@ async fn a_test_login_running_at_shutdown_still_kills_its_token() {
     .await;
     let role = json!({
         "bound_service_account_names": ["webapp-one"],
-        "bound_service_account_namespaces": ["shutdown-apps"],
+        "bound_service_account_namespaces": [namespace],
         "token_policies": ["default"],
     });
     as_root(
         vault.url(),
         &root,
         "POST",
-        "auth/stalled/role/webapp-one",
+        &format!("auth/{name}/role/webapp-one"),
         role,
     )
     .await;
@@ -350,39 +342,36 @@ async fn a_test_login_running_at_shutdown_still_kills_its_token() {
     )
     .await;
     let session = deck.login_with_token(&root).await;
+    StalledReviewLab {
+        _vault: vault,
+        stalling,
+        deck,
+        session,
+        name: name.into(),
+    }
+}
 
-    let check = json!({ "mount": "stalled", "role": "webapp-one", "namespace": "shutdown-apps",
-        "service_account": "webapp-one", "paths": [] });
-    let waiting = tokio::spawn(
-        deck.http
-            .post(format!("{}/k8s/test-login", deck.base))
+impl StalledReviewLab {
+    /// The test login of `webapp-one`, ready to send.
+    fn test_login(&self) -> reqwest::RequestBuilder {
+        let check = json!({ "mount": self.name, "role": "webapp-one",
+            "namespace": format!("{}-apps", self.name),
+            "service_account": "webapp-one", "paths": [] });
+        self.deck
+            .http
+            .post(format!("{}/k8s/test-login", self.deck.base))
             .header("X-Requested-With", "vaultdeck")
-            .header("Cookie", &session)
+            .header("Cookie", &self.session)
             .json(&check)
-            .send(),
-    );
-    for _ in 0..100 {
-        if stalling
+    }
+
+    /// Whether Vault's TokenReview has reached the recorder (and is being held there).
+    fn review_reached(&self) -> bool {
+        self.stalling
             .requests()
             .iter()
             .any(|r| r.target.contains("tokenreviews"))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        anchors_in(&cluster, "shutdown-apps").await,
-        1,
-        "the check is under way"
-    );
-    deck.running.stop().await.unwrap();
-    assert_eq!(
-        anchors_in(&cluster, "shutdown-apps").await,
-        0,
-        "the token's Secret outlived the server"
-    );
-    waiting.abort();
 }
 
 /// The Secrets test logins bind their tokens to, still in `namespace`.
@@ -1018,6 +1007,19 @@ async fn an_answer_that_may_hold_a_token_and_cannot_be_read_is_not_relayed() {
         .await;
     assert!(!relayed.text.contains("unreadableleak"), "{}", relayed.text);
     assert_eq!(relayed.status, 502, "{}", relayed.text);
+    // An error page (a proxy's in front of Vault) keeps its status, with Vaultdeck's words.
+    let busy = Recorder::start(Behaviour::Answer {
+        status: 503,
+        body: "<html>s.unreadableleak: try later</html>".into(),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let deck = vaultdeck(&busy.url, &[]).await;
+    let refused = deck
+        .call("GET", "vault/v1/auth/token/lookup-self", None, None)
+        .await;
+    assert_eq!(refused.status, 503, "{}", refused.text);
+    assert!(!refused.text.contains("unreadableleak"), "{}", refused.text);
     // Nothing to read is nothing to hide: an empty answer (a logout's 204) still passes.
     let empty = Recorder::start(Behaviour::Answer {
         status: 204,
@@ -1029,6 +1031,34 @@ async fn an_answer_that_may_hold_a_token_and_cannot_be_read_is_not_relayed() {
     deck.call("POST", "vault/v1/auth/token/revoke-self", None, None)
         .await
         .expect(204);
+}
+
+/// The second step of a login with MFA, `sys/mfa/validate`, answers with the login's token
+/// outside `auth/`: it is blanked like any login's.
+#[tokio::test]
+async fn an_mfa_validation_answers_without_its_token() {
+    let login = json!({ "auth": { "client_token": "s.mfalogintoken", "accessor": "a.x" } });
+    let vault = Recorder::start(Behaviour::Answer {
+        status: 200,
+        body: login.to_string(),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let deck = vaultdeck(&vault.url, &[]).await;
+    let validated = deck
+        .call(
+            "POST",
+            "vault/v1/sys/mfa/validate",
+            None,
+            Some(json!({ "mfa_request_id": "r", "mfa_payload": {} })),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        validated.json()["auth"]["client_token"],
+        "(redacted by Vaultdeck)"
+    );
+    assert!(!validated.text.contains("s.mfalogintoken"));
 }
 
 /// Finding 6: a login whose token may not look itself up is refused with the reason, and

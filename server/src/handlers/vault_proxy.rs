@@ -98,12 +98,20 @@ async fn relay_without_tokens(upstream: Upstream, path: &VaultPath) -> Result<Re
         },
         // An empty answer (a 204) holds nothing; anything else unread might.
         Err(_) if bytes.trim_ascii().is_empty() => bytes,
+        // Vault's own error status is kept (a proxy's 503 page in front of it stays a 503).
         Err(error) => {
-            return Err(ApiError::Unrelayable(format!(
-                "Vault's answer from {} could not be read ({error}), and answers from there may \
-             hold a token, which Vaultdeck never relays unread.",
+            let message = format!(
+                "Vault's answer from {} could not be read ({error}), and answers from there \
+                 may hold a token, which Vaultdeck never relays unread.",
                 path.decoded()
-            )))
+            );
+            return Err(match status {
+                400.. => ApiError::Vault {
+                    status,
+                    errors: vec![message],
+                },
+                _ => ApiError::Unrelayable(message),
+            });
         }
     };
     Ok(response(status, headers, Body::from(body)))

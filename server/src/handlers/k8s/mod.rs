@@ -15,7 +15,6 @@ mod workloads;
 pub use prove::{get_delivery_settings, prove_delivery};
 pub use role_rules::check_role_rules;
 pub use set_up::set_up;
-pub use test_login::finish_left_over_deletes;
 pub use test_login::test_login;
 pub use token_abilities::token_abilities;
 pub use workloads::list_workloads;

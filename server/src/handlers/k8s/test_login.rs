@@ -26,12 +26,7 @@ use k8s_openapi::api::{
 use kube::api::{Api, DeleteParams, ObjectMeta, PostParams};
 use serde::Deserialize;
 use serde_json::json;
-use std::{
-    collections::BTreeMap,
-    sync::{LazyLock, Mutex},
-    time::Duration,
-};
-use tokio::task::JoinSet;
+use std::collections::BTreeMap;
 use vaultdeck_app::wire::k8s::{
     BindingCheck, BindingRefusal, IssuedToken, LoginStep, PodToken, StepResult, TestLoginReport,
     TestLoginRequest,
@@ -205,6 +200,7 @@ pub(super) struct Anchor {
     pub(super) name: String,
     uid: String,
     deleted: bool,
+    undeleted: crate::kube::Undeleted,
 }
 
 impl Anchor {
@@ -229,11 +225,13 @@ impl Anchor {
             .create(&PostParams::default(), &secret)
             .await
             .map_err(kube_error)?;
+        granted.kube.undeleted.made();
         Ok(Anchor {
             secrets,
             name: created.metadata.name.unwrap_or_default(),
             uid: created.metadata.uid.unwrap_or_default(),
             deleted: false,
+            undeleted: granted.kube.undeleted.clone(),
         })
     }
 
@@ -250,7 +248,10 @@ impl Anchor {
     pub(super) async fn delete(mut self) -> bool {
         // Marked only once done: dropped mid-call, or failed, the drop tries again.
         let gone = delete_anchor(&self.secrets, &self.name).await;
-        self.deleted = gone;
+        if gone {
+            self.deleted = true;
+            self.undeleted.gone();
+        }
         gone
     }
 }
@@ -261,33 +262,20 @@ impl Drop for Anchor {
             return;
         }
         let (secrets, name) = (self.secrets.clone(), std::mem::take(&mut self.name));
+        let undeleted = self.undeleted.clone();
         match tokio::runtime::Handle::try_current() {
+            // Counted until done: a server that stops waits for it (`Undeleted`).
             Ok(runtime) => {
-                let mut deletes = LEFT_OVER_DELETES.lock().unwrap_or_else(|e| e.into_inner());
-                while deletes.try_join_next().is_some() {}
-                deletes.spawn_on(
-                    async move {
-                        delete_anchor(&secrets, &name).await;
-                    },
-                    &runtime,
-                );
+                runtime.spawn(async move {
+                    delete_anchor(&secrets, &name).await;
+                    undeleted.gone();
+                });
             }
-            Err(_) => tracing::warn!(secret = %name, "a test login's Secret was left behind"),
+            Err(_) => {
+                tracing::warn!(secret = %name, "a test login's Secret was left behind");
+                undeleted.gone();
+            }
         }
-    }
-}
-
-/// Deletes started by anchors dropped undeleted (a request cut short). A runtime that shuts
-/// down drops tasks it has not finished, so the server waits for these before it stops.
-static LEFT_OVER_DELETES: LazyLock<Mutex<JoinSet<()>>> = LazyLock::new(Mutex::default);
-
-/// Waits, at most `limit`, for the deletes dropped anchors have started.
-pub async fn finish_left_over_deletes(limit: Duration) {
-    let mut deletes =
-        std::mem::take(&mut *LEFT_OVER_DELETES.lock().unwrap_or_else(|e| e.into_inner()));
-    let all_done = async { while deletes.join_next().await.is_some() {} };
-    if tokio::time::timeout(limit, all_done).await.is_err() {
-        tracing::warn!("test logins' Secrets still being deleted when the server stopped");
     }
 }
 
