@@ -475,6 +475,53 @@ async fn a_proof_reads_only_from_kv_mounts() {
     assert!(lab.no_login_token_left("kubernetes").await);
 }
 
+/// A mount made with the type `generic` (the name of KV before Vault 0.8, still accepted)
+/// is KV version 1, and OpenBao still reports it as `generic`: it may be proved.
+#[tokio::test]
+async fn a_generic_mount_is_proved_as_kv_version_1() {
+    let cluster = cluster().await;
+    let lab = delivery_lab(&cluster, "deliver-generic", "kubernetes", "").await;
+    let url = lab.vault.url();
+    as_root(
+        url,
+        &lab.root,
+        "POST",
+        "sys/mounts/gen",
+        json!({ "type": "generic" }),
+    )
+    .await;
+    as_root(
+        url,
+        &lab.root,
+        "POST",
+        "gen/legacy",
+        json!({ "token": "from-generic" }),
+    )
+    .await;
+    let policy = r#"path "gen/legacy" { capabilities = ["read"] }"#;
+    as_root(
+        url,
+        &lab.root,
+        "PUT",
+        "sys/policies/acl/webapp-one-read",
+        json!({ "policy": policy }),
+    )
+    .await;
+    let deck = lab.deck(&cluster).await;
+    let session = deck.login_with_token(&lab.root).await;
+
+    let mut plan = lab.plan("kubernetes", None);
+    plan.secrets.truncate(1);
+    plan.secrets[0].mount = "gen".into();
+    plan.secrets[0].kv_version = 1;
+    plan.secrets[0].path = "legacy".into();
+    plan.secrets[0].keys = vec!["token".into()];
+    plan.secrets[0].format = Format::OneKey;
+    let report = prove(&deck, &session, &plan).await.expect(200).json();
+    assert_eq!(report["files"][0]["rendered"], "from-generic", "{report:#}");
+    assert_eq!(anchors_left(&cluster, "deliver-generic").await, 0);
+}
+
 /// The plan's address is what pods use; the agent talks only to the Vault Vaultdeck is
 /// configured for, so a user cannot send the pod's token (or Vault's answers) anywhere.
 #[tokio::test]
