@@ -490,6 +490,15 @@ async fn a_generic_mount_is_proved_as_kv_version_1() {
         json!({ "type": "generic" }),
     )
     .await;
+    let (_, mount) = vault(
+        url,
+        "GET",
+        "sys/internal/ui/mounts/gen",
+        Some(&lab.root),
+        None,
+    )
+    .await;
+    assert_eq!(mount["data"]["type"], "generic", "{mount}");
     as_root(
         url,
         &lab.root,
@@ -520,6 +529,7 @@ async fn a_generic_mount_is_proved_as_kv_version_1() {
     let report = prove(&deck, &session, &plan).await.expect(200).json();
     assert_eq!(report["files"][0]["rendered"], "from-generic", "{report:#}");
     assert_eq!(anchors_left(&cluster, "deliver-generic").await, 0);
+    assert!(lab.no_login_token_left("kubernetes").await);
 }
 
 /// The plan's address is what pods use; the agent talks only to the Vault Vaultdeck is

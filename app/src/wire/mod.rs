@@ -327,8 +327,10 @@ pub struct UiMounts {
 }
 
 impl MountInfo {
+    /// KV's version; `generic` (KV's name before Vault 0.8, which such mounts keep as
+    /// their type) is version 1.
     pub fn kv_version(&self) -> Option<u8> {
-        (self.kind == "kv").then(|| {
+        (self.kind == "kv" || self.kind == "generic").then(|| {
             match self
                 .options
                 .as_ref()

@@ -118,6 +118,11 @@ static REGISTRY: &[&dyn Backend] = &[
 /// The engine of one type in one table (the Kubernetes auth method and the Kubernetes
 /// secrets engine share a type name).
 fn engine(table: Table, kind: &str) -> Option<&'static dyn Backend> {
+    // KV's name before Vault 0.8; mounts made with it keep it as their type.
+    let kind = match (table, kind) {
+        (Table::Secret, "generic") => "kv",
+        _ => kind,
+    };
     REGISTRY
         .iter()
         .copied()

@@ -91,7 +91,9 @@ fn read(ctx: &Ctx<'_>, kind: Kind, path: &str) -> VaultResult {
     }
 }
 
-/// `type` with Vault's aliases resolved: `kv-v2` is `kv` version 2, `generic` is `kv`.
+/// `type` with Vault's aliases resolved: `kv-v2` is `kv` version 2. `generic` stays as
+/// it is, as in Vault: it is served by the KV engine (`backends::engine`) but reported as
+/// `generic`, and takes no `version`.
 fn resolve_type(requested: &str, options: &mut BTreeMap<String, String>) -> String {
     match requested {
         "kv-v1" => {
@@ -102,7 +104,6 @@ fn resolve_type(requested: &str, options: &mut BTreeMap<String, String>) -> Stri
             options.insert("version".into(), "2".into());
             "kv".into()
         }
-        "generic" => "kv".into(),
         other => other.to_string(),
     }
 }
