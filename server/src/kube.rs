@@ -34,9 +34,10 @@ pub struct MountTarget<'a> {
     pub kubernetes_ca_cert: &'a str,
 }
 
-/// How many objects Vaultdeck made for a request and has not deleted yet: a test login's
-/// Secret lives while the check runs, and its token with it. A server that stops waits for
-/// none to be left, since a runtime shutting down drops the tasks that would delete them.
+/// How many objects Vaultdeck made for a request that are still there or being deleted (a
+/// failed delete is given up on, and logged): a test login's Secret lives while the check
+/// runs, and its token with it. A server that stops waits for none to be left, since a
+/// runtime shutting down drops the tasks that would delete them.
 #[derive(Clone)]
 pub struct Undeleted(Arc<watch::Sender<usize>>);
 
@@ -52,7 +53,10 @@ impl Undeleted {
     }
 
     pub fn gone(&self) {
-        self.0.send_modify(|count| *count = count.saturating_sub(1));
+        self.0.send_modify(|count| {
+            debug_assert!(*count > 0, "more objects gone than were made");
+            *count = count.saturating_sub(1);
+        });
     }
 
     /// Waits, at most `limit`, until none is left; whether none is.
@@ -89,8 +93,8 @@ impl Kube {
         };
         if !host_kept_as_written(host, &url) {
             return Err(format!(
-                "its kubernetes_host {host} is not written as a plain scheme://host:port (Vault \
-                 might reach another server than the one it names); write the host plainly"
+                "its kubernetes_host {host} is not written as a plain scheme://host:port[/path] \
+                 (Vault might reach another server than the one it names); write the host plainly"
             ));
         }
         if !self.names.iter().any(|name| same_endpoint(name, &url)) {
@@ -314,6 +318,22 @@ mod tests {
             let refused = kube.is_target_of(&target(host, ca)).unwrap_err();
             assert!(refused.contains(why), "{host}: {refused}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_stopping_server_waits_until_nothing_is_left_undeleted() {
+        let undeleted = Undeleted::default();
+        assert!(undeleted.until_none(Duration::ZERO).await);
+        undeleted.made();
+        undeleted.made();
+        undeleted.gone();
+        assert!(!undeleted.until_none(Duration::from_millis(20)).await);
+        let later = undeleted.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            later.gone();
+        });
+        assert!(undeleted.until_none(Duration::from_secs(5)).await);
     }
 
     #[test]

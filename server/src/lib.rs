@@ -108,7 +108,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         cluster: Arc::new(cluster),
     };
     let undeleted = match state.cluster.as_ref() {
-        kube::Cluster::Configured(kube) => Some(kube.undeleted.clone()),
+        kube::Cluster::Configured(cluster) => Some(cluster.undeleted.clone()),
         _ => None,
     };
     metrics::start_recording();

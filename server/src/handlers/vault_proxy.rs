@@ -98,7 +98,8 @@ async fn relay_without_tokens(upstream: Upstream, path: &VaultPath) -> Result<Re
         },
         // An empty answer (a 204) holds nothing; anything else unread might.
         Err(_) if bytes.trim_ascii().is_empty() => bytes,
-        // Vault's own error status is kept (a proxy's 503 page in front of it stays a 503).
+        // Vault's own error status is kept (a proxy's 503 page in front of it stays a 503);
+        // any other status (2xx, and a 1xx or 3xx with a body) becomes a 502.
         Err(error) => {
             let message = format!(
                 "Vault's answer from {} could not be read ({error}), and answers from there \

@@ -385,6 +385,8 @@ mod tests {
         assert!(names_the_mount("team/kv/", "team/kv", None));
         assert!(names_the_mount("team/child/kv/", "child/kv", Some("team")));
         assert!(names_the_mount("child/kv/", "child/kv", Some("team/")));
+        // A mount whose own name starts like Vaultdeck's namespace, in that namespace.
+        assert!(names_the_mount("team/kv/", "team/kv", Some("team")));
         assert!(!names_the_mount("kv/", "kv/data", None));
         assert!(!names_the_mount("teamx/kv/", "x/kv", Some("team")));
         assert!(!names_the_mount("team/kv/", "kv/x", Some("team")));
