@@ -270,7 +270,10 @@ test("“Set it up in the cluster”, where the deployment allows it, for the au
       await expect(page.getByTestId("reviewer-state")).toContainText("set");
       await expect(page.getByTestId("reviewer-state")).not.toContainText("not set");
       await expect(page.getByTestId("k8s-host")).toHaveValue(cluster.apiUrl);
-      const binding = await kube(cluster, "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/vaultdeck-system-auth-delegator-setup-vault-vault-reviewer");
+      // The report names the binding (its name ends in a digest of role, namespace and account).
+      const named = (await page.getByTestId("set-up-report").textContent())?.match(/ by (vaultdeck-[a-z0-9.-]+)\. /);
+      expect(named?.[1]).toMatch(/^vaultdeck-system-auth-delegator-setup-vault-vault-reviewer-[0-9a-f]{12}$/);
+      const binding = await kube(cluster, "GET", `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${named![1]}`);
       expect(binding.status).toBe(200);
     });
 

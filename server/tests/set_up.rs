@@ -303,15 +303,8 @@ async fn set_up_mints_no_token_for_an_account_it_did_not_create() {
         ),
         "{message}"
     );
-    let (bound, binding) = cluster
-        .admin_call(
-            "GET",
-            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/vaultdeck-system-auth-delegator-setup-existing-powerful",
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(bound, 404, "nothing was bound: {binding}");
+    let bound = bindings_of(&cluster, "setup-existing", "powerful").await;
+    assert!(bound.is_empty(), "nothing was bound: {bound:?}");
     let (_, config) = vault(
         &lab.url(),
         "GET",
@@ -346,4 +339,51 @@ async fn set_up_mints_no_token_for_an_account_it_did_not_create() {
     .expect(200)
     .json();
     assert_eq!(again["created_service_account"], false, "{again}");
+}
+
+/// The ClusterRoleBindings naming `namespace/account` as their subject.
+async fn bindings_of(cluster: &TestCluster, namespace: &str, account: &str) -> Vec<String> {
+    let (status, all) = cluster
+        .admin_call(
+            "GET",
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{all}");
+    let names_the_account = |binding: &&Value| {
+        binding["subjects"].as_array().is_some_and(|subjects| {
+            subjects
+                .iter()
+                .any(|s| s["namespace"] == namespace && s["name"] == account)
+        })
+    };
+    all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(names_the_account)
+        .map(|binding| binding["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn set_up_binds_every_account_even_when_their_names_run_together() {
+    let cluster = cluster().await;
+    let (lab, root) = lab().await;
+    enable_kubernetes_auth(&lab.url(), &root).await;
+    let deck = deck_allowed_to_set_up(&lab.url(), &cluster).await;
+    let session = deck.login_with_token(&root).await;
+    // Namespace `setup-join-a` with account `b`, then namespace `setup-join` with account
+    // `a-b`: joined with dashes, both read `setup-join-a-b`.
+    for (namespace, account) in [("setup-join-a", "b"), ("setup-join", "a-b")] {
+        let report = set_up(&deck, &session, "mount=kubernetes", namespace, account)
+            .await
+            .expect(200)
+            .json();
+        let named = report["cluster_role_binding"].as_str().unwrap();
+        let bound = bindings_of(&cluster, namespace, account).await;
+        assert_eq!(bound, [named], "{namespace}/{account} is bound: {report}");
+    }
 }

@@ -169,8 +169,12 @@ async fn bind(
     }
 }
 
-/// `vaultdeck-system-auth-delegator-vault-vault`: what it binds, to whom.
+/// `vaultdeck-system-auth-delegator-vault-vault-` and 12 hex digits: what it binds, to whom,
+/// and a digest of the three. The readable part alone is ambiguous (namespace `a-b` with account
+/// `c` reads as namespace `a` with account `b-c`), and an existing binding of this name is
+/// taken to be this one: without the digest, the second account would be left unbound.
 fn binding_name(cluster_role: &str, namespace: &str, account: &str) -> String {
+    use sha2::{Digest, Sha256};
     let role: String = cluster_role
         .chars()
         .map(
@@ -180,8 +184,18 @@ fn binding_name(cluster_role: &str, namespace: &str, account: &str) -> String {
             },
         )
         .collect();
-    format!("vaultdeck-{role}-{namespace}-{account}")
+    // NUL is in none of the three, so no two triples hash the same text.
+    let digest = Sha256::digest(format!("{cluster_role}\0{namespace}\0{account}"));
+    let suffix = hex::encode(&digest[..6]);
+    let mut readable = format!("vaultdeck-{role}-{namespace}-{account}");
+    // An object name is at most 253 characters; the readable part is ASCII, so any cut is
+    // on a character boundary.
+    readable.truncate(MAX_NAME - 1 - suffix.len());
+    format!("{readable}-{suffix}")
 }
+
+/// The longest name Kubernetes accepts for an object.
+const MAX_NAME: usize = 253;
 
 /// A token of the account for Vault to keep, and when it expires.
 async fn long_lived_token(
@@ -294,9 +308,21 @@ mod tests {
 
     #[test]
     fn binding_names_say_what_they_bind_to_whom() {
-        assert_eq!(
-            binding_name("system:auth-delegator", "vault", "vault"),
-            "vaultdeck-system-auth-delegator-vault-vault"
+        let name = binding_name("system:auth-delegator", "vault", "vault");
+        assert!(
+            name.starts_with("vaultdeck-system-auth-delegator-vault-vault-"),
+            "{name}"
+        );
+        assert_ne!(
+            binding_name("r", "a-b", "c"),
+            binding_name("r", "a", "b-c"),
+            "namespace a-b with account c is not namespace a with account b-c"
+        );
+        let longest = binding_name("r", &"n".repeat(63), &"a".repeat(253));
+        assert_eq!(longest.len(), MAX_NAME, "{longest}");
+        assert_ne!(
+            longest,
+            binding_name("r", &"n".repeat(63), &"a".repeat(252))
         );
     }
 }
