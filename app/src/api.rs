@@ -78,9 +78,12 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// The path of a Vault API call through the BFF's passthrough, e.g. `sys/seal-status`.
-pub fn vault_url(path: &str) -> String {
-    format!("api/vault/v1/{}", path.trim_start_matches('/'))
+/// The URL of a Vault API call through the BFF's passthrough, for a path as names are
+/// (`sys/seal-status`, `kv/data/a#b`): see [`crate::wire::encode_vault_path`].
+pub fn vault_url(path: &str) -> Result<String, ApiError> {
+    crate::wire::encode_vault_path(path)
+        .map(|encoded| format!("api/vault/v1/{encoded}"))
+        .map_err(ApiError::local)
 }
 
 fn builder(method: Method, url: &str) -> RequestBuilder {
@@ -210,9 +213,19 @@ pub async fn send_raw<T: DeserializeOwned>(
     decode(response).await.map(Some)
 }
 
+/// Sends `body` (if any) to a Vault path through the passthrough and decodes the whole
+/// answer; `None` for 204 No Content.
+pub async fn vault_send<T: DeserializeOwned, B: Serialize>(
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> Result<Option<T>, ApiError> {
+    send_json(method, &vault_url(path)?, body).await
+}
+
 /// `GET` a Vault path through the passthrough and return its `data`.
 pub async fn vault_data<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    get_json::<crate::wire::Envelope<T>>(&vault_url(path))
+    get_json::<crate::wire::Envelope<T>>(&vault_url(path)?)
         .await
         .map(|envelope| envelope.data)
 }
@@ -224,7 +237,7 @@ pub async fn vault_write<B: Serialize>(
     path: &str,
     body: Option<&B>,
 ) -> Result<Vec<String>, ApiError> {
-    let answer = send_json::<serde_json::Value, B>(method, &vault_url(path), body).await?;
+    let answer = vault_send::<serde_json::Value, B>(method, path, body).await?;
     Ok(answer
         .and_then(|v| {
             v.get("warnings")

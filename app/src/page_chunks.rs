@@ -284,11 +284,7 @@ mod browser {
 
     /// The route of a browser pathname (percent-encoded, with the router base).
     pub fn route_of(pathname: &str) -> AppRoute {
-        let decoded = js_sys::decode_uri(pathname)
-            .map(String::from)
-            .unwrap_or_else(|_| pathname.to_string());
-        let base = crate::base::router_base();
-        AppRoute::parse(&crate::base::app_path_under(&base, &decoded))
+        AppRoute::of_address(&crate::base::router_base(), pathname)
     }
 
     pub fn prefetch_linked_pages() {

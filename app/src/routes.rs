@@ -10,7 +10,7 @@ use crate::wire::encode_query_value;
 use leptos::prelude::*;
 use leptos_router::{
     components::{ParentRoute, Route, Routes},
-    hooks::use_params_map,
+    hooks::{use_location, use_matched},
     path,
 };
 
@@ -113,7 +113,14 @@ pub enum EngineView {
 }
 
 impl AppRoute {
-    /// The route of an app path (decoded, as the router hands out; no query).
+    /// The route of a browser pathname (percent-encoded, under the router base), decoded
+    /// once: the inverse of [`AppRoute::href`].
+    pub fn of_address(router_base: &str, pathname: &str) -> AppRoute {
+        let path = crate::base::app_path_under(router_base, pathname);
+        AppRoute::parse(&decode_path(&path))
+    }
+
+    /// The route of an app path (decoded; no query).
     pub fn parse(path: &str) -> AppRoute {
         let path = path.trim_start_matches('/');
         match path.trim_end_matches('/') {
@@ -429,7 +436,8 @@ fn k8s_href(mount: &str, view: &K8sView) -> String {
     }
 }
 
-/// A path whose `/` stay separators; what would end the path or change it is escaped.
+/// A path whose `/` stay separators; what would end the path or change it is escaped: a
+/// browser reads `\` as `/` and drops tabs and line breaks.
 fn encode_path(path: &str) -> String {
     let mut encoded = String::with_capacity(path.len());
     for c in path.chars() {
@@ -438,10 +446,73 @@ fn encode_path(path: &str) -> String {
             '?' => encoded.push_str("%3F"),
             '#' => encoded.push_str("%23"),
             ' ' => encoded.push_str("%20"),
+            '\\' => encoded.push_str("%5C"),
+            c if c.is_ascii_control() => encoded.push_str(&format!("%{:02X}", c as u8)),
             other => encoded.push(other),
         }
     }
     encoded
+}
+
+/// The address's query, each value decoded once. The router's `use_query_map` decodes
+/// twice, like its parameters (see `RoutedPage`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressQuery(Vec<(String, String)>);
+
+impl AddressQuery {
+    /// `a=1&b=x%20y` (a leading `?` is ignored); `+` is a space, as in a form's query.
+    pub fn parse(search: &str) -> AddressQuery {
+        let decode = |text: &str| decode_path(&text.replace('+', " "));
+        let pairs = search
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(key), decode(value))
+            });
+        AddressQuery(pairs.collect())
+    }
+
+    /// The first value of `key`.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// The current address's query, decoded once. Made once, beside the routes, so that it
+/// outlives every page that reads it (as the router's own query map does): a memo owned
+/// by a page would be disposed while that page's last reads still run.
+pub fn use_query() -> Memo<AddressQuery> {
+    expect_context::<Memo<AddressQuery>>()
+}
+
+/// Undoes `%XX` escapes once; anything else, a stray `%` included, is kept as written.
+fn decode_path(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = (bytes[at] == b'%')
+            .then(|| bytes.get(at + 1..at + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                at += 3;
+            }
+            None => {
+                decoded.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 fn with_query(path: String, pairs: &[(&str, Option<&str>)]) -> String {
@@ -467,6 +538,9 @@ fn as_folder(path: &str) -> String {
 
 #[component]
 pub fn AppRoutes() -> impl IntoView {
+    let location = use_location();
+    let query = Memo::new(move |_| location.search.with(|search| AddressQuery::parse(search)));
+    provide_context(query);
     view! {
         <Routes fallback=|| view! { <Frame><NotFound /></Frame> }>
             <ParentRoute path=path!("") view=Layout>
@@ -480,11 +554,14 @@ pub fn AppRoutes() -> impl IntoView {
 /// The page for the address: the one place a route becomes a view.
 #[component]
 fn RoutedPage() -> impl IntoView {
-    let params = use_params_map();
-    let route = Memo::new(move |_| {
-        let rest = params.with(|p| p.get("rest")).unwrap_or_default();
-        AppRoute::parse(&rest)
-    });
+    // Read from the matched address, not the router's `rest` parameter: leptos_router 0.8
+    // decodes the parameters of a nested route twice (they are collected into a second
+    // `ParamsMap`, which decodes again), so a key named `a%41` would open `aA`, and one
+    // named `x/%2e%2e/y` would open `x/../y`. The matched path is the address below the
+    // router base as written, and it changes with the match (the browser's location may
+    // change earlier, while the page that navigated is still in its handler).
+    let matched = use_matched();
+    let route = Memo::new(move |_| matched.with(|path| AppRoute::parse(&decode_path(path))));
     move || {
         crate::state::tasks::provide_page_work();
         page_view(route.get())
@@ -548,7 +625,12 @@ mod tests {
             },
         ];
         for route in routes {
-            assert_eq!(AppRoute::parse(&route.href()), route, "{}", route.href());
+            assert_eq!(
+                AppRoute::of_address("", &route.href()),
+                route,
+                "{}",
+                route.href()
+            );
         }
     }
 
@@ -624,6 +706,21 @@ mod tests {
     fn names_that_would_change_an_address_are_escaped() {
         let odd = AppRoute::kv_show("kv", "a?b#c d%e");
         assert_eq!(odd.href(), "/secrets/kv/show/a%3Fb%23c%20d%25e");
+        let slanted = AppRoute::kv_show("kv", "a\\..\\b\tc");
+        assert_eq!(slanted.href(), "/secrets/kv/show/a%5C..%5Cb%09c");
+        let back = AppRoute::Login {
+            reason: None,
+            back: Some("/secrets/kv/list/a%41 b+/".into()),
+        };
+        let search = back.href().split_once('?').unwrap().1.to_string();
+        assert_eq!(
+            AddressQuery::parse(&search).get("return").as_deref(),
+            Some("/secrets/kv/list/a%41 b+/")
+        );
+        for route in [odd, slanted, AppRoute::kv_show("kv", "x/%2e%2e/y%41%")] {
+            let address = format!("/ui{}", route.href());
+            assert_eq!(AppRoute::of_address("/ui", &address), route, "{address}");
+        }
         let login = AppRoute::Login {
             reason: Some("expired".into()),
             back: Some("/secrets/kv/list/a b/".into()),

@@ -207,6 +207,29 @@ test("delete a secret and all its versions after typing its path", async ({ page
   expect((await fetch(`${lab.addr}/v1/kv/metadata/doomed/app`, { headers: { "x-vault-token": lab.rootToken } })).status).toBe(404);
 });
 
+test("a key whose name spells “..” is read and deleted as named, not as the path it spells", async ({ page }) => {
+  // Anyone who may write under scratch/ can name a key `scratch/%2e%2e/victim`. Put in a
+  // URL raw, a browser resolves that to `victim`: the page would show, and delete, another
+  // secret than the one named on it.
+  await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/victim", { data: { victim_key: "v" } });
+  await vaultOk(lab.addr, lab.rootToken, "POST", "kv/data/scratch/%252e%252e/victim", { data: { scratch_key: "s" } });
+  await logIn(page);
+  await page.goto(`${deck.url}secrets/kv/list/scratch/%252e%252e/`);
+  await expect(page.getByTestId("kv-row")).toHaveCount(1);
+  await expect(page.getByTestId("kv-row")).toHaveAttribute("data-key", "victim");
+  await page.getByTestId("kv-row").click();
+  await expect(page.locator('[data-testid="secret-row"][data-key="scratch_key"]')).toBeVisible();
+  await expect(page.locator('[data-testid="secret-row"][data-key="victim_key"]')).toHaveCount(0);
+  await page.getByTestId("tab-versions").click();
+  await page.getByTestId("delete-all").click();
+  await page.getByTestId("confirm-input").fill("scratch/%2e%2e/victim");
+  await page.getByTestId("confirm-action").click();
+  await expect(page).toHaveURL(`${deck.url}secrets/kv/list/scratch/%252e%252e/`);
+  const headers = { "x-vault-token": lab.rootToken };
+  expect((await fetch(`${lab.addr}/v1/kv/metadata/scratch/%252e%252e/victim`, { headers })).status).toBe(404);
+  expect((await fetch(`${lab.addr}/v1/kv/metadata/victim`, { headers })).status).toBe(200);
+});
+
 test("KV version 1 reads and writes too", async ({ page }) => {
   await logIn(page);
   await createSecret(page, "legacy", "old/app", [["token", "abc"]]);

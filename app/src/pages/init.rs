@@ -102,12 +102,7 @@ fn InitForm(result: RwSignal<Option<(InitResponse, u32, u32)>>) -> impl IntoView
                 secret_shares: n,
                 secret_threshold: t,
             };
-            match api::send_json::<InitResponse, _>(
-                Method::PUT,
-                &api::vault_url("sys/init"),
-                Some(&request),
-            )
-            .await
+            match api::vault_send::<InitResponse, _>(Method::PUT, "sys/init", Some(&request)).await
             {
                 Ok(Some(keys)) => {
                     result.set(Some((keys, n, t)));

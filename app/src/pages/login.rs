@@ -9,10 +9,7 @@ use crate::{
     wire::{LoginRequest, MountInfo, Secret, SessionEnd, SessionInfo, UiMounts},
 };
 use leptos::prelude::*;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::{components::A, hooks::use_navigate};
 use std::collections::BTreeMap;
 
 /// A tab of the login form.
@@ -112,7 +109,7 @@ fn reason_message(reason: &str) -> &'static str {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = crate::routes::use_query();
     let health = use_vault_health();
     let listed = LocalResource::new(|| async {
         api::vault_data::<UiMounts>("sys/internal/ui/mounts").await
@@ -157,7 +154,7 @@ pub fn LoginPage() -> impl IntoView {
 fn LoginForm(tab: LoginTab) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let query = use_query_map();
+    let query = crate::routes::use_query();
     let mount = RwSignal::new(tab.mount.clone());
     let first = RwSignal::new(String::new());
     let second = RwSignal::new(String::new());

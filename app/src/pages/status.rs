@@ -87,7 +87,7 @@ fn SealStatusTable(seal: SealStatus) -> impl IntoView {
 #[component]
 fn LeaderCard() -> impl IntoView {
     let leader = LocalResource::new(|| async {
-        api::get_json::<LeaderStatus>(&api::vault_url("sys/leader")).await
+        api::get_json::<LeaderStatus>(&api::vault_url("sys/leader")?).await
     });
     view! {
         <section class="card">

@@ -58,13 +58,7 @@ pub fn UnsealPage() -> impl IntoView {
             })
         };
         crate::state::tasks::spawn_owned(async move {
-            match api::send_json::<SealStatus, _>(
-                Method::PUT,
-                &api::vault_url("sys/unseal"),
-                Some(&body),
-            )
-            .await
-            {
+            match api::vault_send::<SealStatus, _>(Method::PUT, "sys/unseal", Some(&body)).await {
                 Ok(Some(status)) => {
                     let repeated = body.get("key").is_some()
                         && status.sealed

@@ -23,7 +23,7 @@ use crate::{
     },
 };
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
 use std::collections::BTreeMap;
 
 #[component]
@@ -65,7 +65,7 @@ enum Login {
 
 #[component]
 fn WorkloadsCheck() -> impl IntoView {
-    let query = use_query_map();
+    let query = crate::routes::use_query();
     let start = |key: &str, default: &str| {
         query
             .with_untracked(|q| q.get(key))

@@ -34,11 +34,12 @@ pub fn use_vault_health() -> VaultHealth {
 impl VaultHealth {
     pub fn refresh(self) {
         crate::state::tasks::spawn_owned(async move {
-            let answer = api::poll_json::<SealStatus>(&api::vault_url("sys/seal-status"))
-                .await
-                .and_then(|status| {
-                    status.ok_or_else(|| ApiError::local("Vault sent no seal status"))
-                });
+            let url = api::vault_url("sys/seal-status");
+            let answer = match url {
+                Ok(url) => api::poll_json::<SealStatus>(&url).await,
+                Err(refused) => Err(refused),
+            }
+            .and_then(|status| status.ok_or_else(|| ApiError::local("Vault sent no seal status")));
             self.status.set(Some(answer));
         });
     }

@@ -1,7 +1,7 @@
 //! The BFF's big-folder routes: `api/list/v1/{path}` (a Vault LIST, kept briefly and cut
 //! into pages) and `api/search/v1/{path}` (sub-folders searched, streamed as lines).
 
-use super::encode_query_value;
+use super::{encode_query_value, encode_vault_path};
 use serde::{Deserialize, Serialize};
 
 /// How a listing's filter matches a key.
@@ -82,17 +82,18 @@ pub struct PageRequest<'a> {
 }
 
 /// The URLs of these routes, relative to the app's base; `vault_path` is the folder's API
-/// path (e.g. `kv/metadata/team/`), as the browser would send it.
+/// path as names are (e.g. `kv/metadata/team a/`), encoded here by `encode_vault_path`.
 pub mod urls {
     use super::*;
 
-    pub fn list_page(vault_path: &str, page: &PageRequest<'_>) -> String {
+    pub fn list_page(vault_path: &str, page: &PageRequest<'_>) -> Result<String, String> {
         let how = match page.how {
             Match::Prefix => "prefix",
             Match::Contains => "contains",
         };
         let mut url = format!(
-            "api/list/v1/{vault_path}?offset={}&limit={}&filter={}&match={how}",
+            "api/list/v1/{}?offset={}&limit={}&filter={}&match={how}",
+            encode_vault_path(vault_path)?,
             page.offset,
             page.limit,
             encode_query_value(page.filter)
@@ -100,7 +101,7 @@ pub mod urls {
         if page.refresh {
             url.push_str("&refresh=true");
         }
-        url
+        Ok(url)
     }
 
     pub fn search(
@@ -109,11 +110,12 @@ pub mod urls {
         depth: usize,
         limit: usize,
         seconds: u64,
-    ) -> String {
-        format!(
-            "api/search/v1/{vault_path}?q={}&depth={depth}&limit={limit}&seconds={seconds}",
+    ) -> Result<String, String> {
+        Ok(format!(
+            "api/search/v1/{}?q={}&depth={depth}&limit={limit}&seconds={seconds}",
+            encode_vault_path(vault_path)?,
             encode_query_value(text)
-        )
+        ))
     }
 }
 
@@ -148,7 +150,7 @@ mod tests {
             refresh: true,
         };
         assert_eq!(
-            urls::list_page("kv/metadata/", &page),
+            urls::list_page("kv/metadata/", &page).unwrap(),
             "api/list/v1/kv/metadata/?offset=200&limit=200&filter=a%26b%20c&match=prefix&refresh=true"
         );
     }

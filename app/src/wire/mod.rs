@@ -32,6 +32,30 @@ pub fn encode_query_value(text: &str) -> String {
     encoded
 }
 
+/// A Vault API path, as names are (`kv/data/team/a#b`), made into the path of a URL: each
+/// segment encoded by [`encode_query_value`], the `/` between them kept (a trailing one
+/// too: Vault lists a folder by it). A browser resolves a URL before it sends it, so a name
+/// holding `%2e%2e`, `#` or `?` and put in raw would send the request somewhere other than
+/// the path shown: a key named `scratch/%2e%2e/prod` would read, and delete, `prod`. A
+/// segment that is `.` or `..` has no spelling a browser keeps, so it is refused.
+pub fn encode_vault_path(path: &str) -> Result<String, String> {
+    let path = path.trim_start_matches('/');
+    let mut encoded = String::with_capacity(path.len() + 8);
+    for (index, segment) in path.split('/').enumerate() {
+        if segment == "." || segment == ".." {
+            return Err(format!(
+                "The Vault path “{path}” has a “{segment}” segment, which a browser would \
+                 resolve into another path: Vaultdeck does not send it."
+            ));
+        }
+        if index > 0 {
+            encoded.push('/');
+        }
+        encoded.push_str(&encode_query_value(segment));
+    }
+    Ok(encoded)
+}
+
 /// `GET sys/seal-status` — answered by Vault without the `data` envelope.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SealStatus {
@@ -430,4 +454,66 @@ pub struct LeaderStatus {
     pub is_self: bool,
     #[serde(default)]
     pub leader_address: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_vault_path;
+
+    /// The path a browser requests for the app's URL, resolved as WHATWG says.
+    fn requested(vault_path: &str) -> String {
+        let page = url::Url::parse("https://vault.example/ui/").unwrap();
+        let relative = format!("api/vault/v1/{}", encode_vault_path(vault_path).unwrap());
+        let resolved = page.join(&relative).unwrap();
+        assert_eq!(resolved.query(), None, "{resolved}");
+        assert_eq!(resolved.fragment(), None, "{resolved}");
+        resolved.path().to_string()
+    }
+
+    #[test]
+    fn a_name_stays_the_path_the_user_sees() {
+        for (name, sent) in [
+            (
+                "secret/metadata/scratch/%2e%2e/%2e%2e/sys/mounts/secret",
+                "/ui/api/vault/v1/secret/metadata/scratch/%252e%252e/%252e%252e/sys/mounts/secret",
+            ),
+            (
+                "secret/data/prod/db#old",
+                "/ui/api/vault/v1/secret/data/prod/db%23old",
+            ),
+            ("secret/data/a?b", "/ui/api/vault/v1/secret/data/a%3Fb"),
+            (
+                "secret/data/a\\..\\b",
+                "/ui/api/vault/v1/secret/data/a%5C..%5Cb",
+            ),
+            ("secret/data/.%2E", "/ui/api/vault/v1/secret/data/.%252E"),
+            (
+                "kv/metadata/team a/",
+                "/ui/api/vault/v1/kv/metadata/team%20a/",
+            ),
+            (
+                "kv/data/ключ",
+                "/ui/api/vault/v1/kv/data/%D0%BA%D0%BB%D1%8E%D1%87",
+            ),
+            ("/sys/seal-status", "/ui/api/vault/v1/sys/seal-status"),
+        ] {
+            assert_eq!(requested(name), sent, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_dot_segment_is_refused_not_resolved() {
+        for name in [
+            "secret/data/x/../prod/db",
+            "secret/data/./db",
+            "secret/metadata/..",
+        ] {
+            let refused = encode_vault_path(name).unwrap_err();
+            assert!(refused.contains("does not send it"), "{name}: {refused}");
+        }
+        assert!(
+            encode_vault_path("secret/data/...").is_ok(),
+            "three dots are a name"
+        );
+    }
 }

@@ -21,7 +21,7 @@ use crate::{
 use check::Verdict;
 use draft::{DeliveryDraft, SecretDraft};
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
 use results::{Outputs, ProveIt};
 use serde_json::Value;
 
@@ -186,7 +186,7 @@ struct Checked {
 
 #[component]
 fn Deliver() -> impl IntoView {
-    let query = use_query_map();
+    let query = crate::routes::use_query();
     let from = |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
     let fields = Fields {
         vault_addr: RwSignal::new(String::new()),

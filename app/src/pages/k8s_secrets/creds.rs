@@ -143,8 +143,7 @@ fn Generate(mount: String, role: String, definition: EngineRole) -> impl IntoVie
         busy.set(true);
         let path = path.clone();
         crate::state::tasks::spawn_owned(async move {
-            let url = api::vault_url(&path);
-            match api::send_json::<CredsAnswer, _>(Method::POST, &url, Some(&body)).await {
+            match api::vault_send::<CredsAnswer, _>(Method::POST, &path, Some(&body)).await {
                 Ok(Some(answer)) => issued.set(Some(Issued {
                     answer,
                     at_ms: now_ms(),

@@ -34,9 +34,9 @@ pub struct LeaseFacts {
 
 pub async fn lookup(lease_id: &str) -> Result<LeaseFacts, ApiError> {
     let body = json!({ "lease_id": lease_id });
-    api::send_json::<crate::wire::Envelope<LeaseFacts>, _>(
+    api::vault_send::<crate::wire::Envelope<LeaseFacts>, _>(
         Method::PUT,
-        &api::vault_url("sys/leases/lookup"),
+        "sys/leases/lookup",
         Some(&body),
     )
     .await?
@@ -50,14 +50,10 @@ pub async fn renew(lease_id: &str) -> Result<u64, ApiError> {
         lease_duration: u64,
     }
     let body = json!({ "lease_id": lease_id });
-    api::send_json::<Renewed, _>(
-        Method::PUT,
-        &api::vault_url("sys/leases/renew"),
-        Some(&body),
-    )
-    .await?
-    .map(|r| r.lease_duration)
-    .ok_or_else(|| ApiError::local("Vault said nothing about the renewal."))
+    api::vault_send::<Renewed, _>(Method::PUT, "sys/leases/renew", Some(&body))
+        .await?
+        .map(|r| r.lease_duration)
+        .ok_or_else(|| ApiError::local("Vault said nothing about the renewal."))
 }
 
 pub async fn revoke(lease_id: &str) -> Result<(), ApiError> {

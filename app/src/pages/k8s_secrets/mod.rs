@@ -151,7 +151,7 @@ struct Keys {
 
 /// The names under a LIST path; none when Vault answers 404 (its "empty").
 pub async fn list_keys(path: &str) -> Result<Vec<String>, ApiError> {
-    let url = format!("{}?list=true", api::vault_url(path));
+    let url = format!("{}?list=true", api::vault_url(path)?);
     match api::get_json::<Envelope<Keys>>(&url).await {
         Ok(answer) => Ok(answer.data.keys),
         Err(e) if e.is_not_found() => Ok(Vec::new()),

@@ -122,7 +122,7 @@ struct Keys {
 pub async fn role_names(mount: &str) -> Result<Vec<String>, ApiError> {
     let url = format!(
         "{}?list=true",
-        api::vault_url(&format!("auth/{mount}/role"))
+        api::vault_url(&format!("auth/{mount}/role"))?
     );
     match api::get_json::<Envelope<Keys>>(&url).await {
         Ok(answer) => Ok(answer.data.keys),

@@ -136,7 +136,10 @@ pub fn Browse(mount: KvMount, folder: String) -> impl IntoView {
                 how: Match::Contains,
                 refresh,
             };
-            let url = listing::urls::list_page(&list_path, &request);
+            let url = match listing::urls::list_page(&list_path, &request) {
+                Ok(url) => url,
+                Err(refused) => return error.set(Some(ApiError::local(refused))),
+            };
             crate::state::tasks::spawn_owned(async move {
                 let answer = api::get_json::<ListingPage>(&url).await;
                 if generation.get_untracked() != wanted {

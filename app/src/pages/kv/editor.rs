@@ -22,7 +22,7 @@ use crate::{
     state::toasts::use_toasts,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_navigate;
 
 #[derive(Clone, Debug, PartialEq)]
 struct EditRow {
@@ -78,7 +78,7 @@ fn SecretForm(
 ) -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let query = use_query_map();
+    let query = crate::routes::use_query();
     let creating = existing.is_none();
     let prefill = query.with_untracked(|q| {
         format!(
@@ -402,7 +402,7 @@ async fn write(
     cas: u64,
     try_patch: bool,
 ) -> Result<Written, ApiError> {
-    let url = api::vault_url(&mount.data_path(path));
+    let url = api::vault_url(&mount.data_path(path))?;
     if mount.version == 1 {
         api::send_raw::<serde_json::Value>(
             Method::POST,

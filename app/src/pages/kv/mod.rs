@@ -122,7 +122,7 @@ pub async fn read_secret(
     path: &str,
     version: Option<u64>,
 ) -> Result<Secret, ApiError> {
-    let mut url = api::vault_url(&mount.data_path(path));
+    let mut url = api::vault_url(&mount.data_path(path))?;
     if let (2, Some(v)) = (mount.version, version) {
         url.push_str(&format!("?version={v}"));
     }

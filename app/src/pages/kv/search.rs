@@ -24,6 +24,11 @@ pub fn SearchPanel(mount: KvMount, folder: String) -> impl IntoView {
         if q.is_empty() || running.get_untracked() {
             return;
         }
+        let depth = depth.get_untracked().parse().unwrap_or(6);
+        let url = match listing::urls::search(&list_path, &q, depth, 500, 20) {
+            Ok(url) => url,
+            Err(refused) => return status.set(Some(refused)),
+        };
         let Ok(controller) = web_sys::AbortController::new() else {
             return;
         };
@@ -32,8 +37,6 @@ pub fn SearchPanel(mount: KvMount, folder: String) -> impl IntoView {
         found.set(Vec::new());
         status.set(Some("Searching…".into()));
         running.set(true);
-        let depth = depth.get_untracked().parse().unwrap_or(6);
-        let url = listing::urls::search(&list_path, &q, depth, 500, 20);
         crate::state::tasks::spawn_owned(async move {
             let outcome = api::stream_lines(&url, &signal, |line| {
                 match serde_json::from_str::<SearchEvent>(line) {

@@ -19,10 +19,7 @@ use crate::{
     state::{permissions::use_permissions, toasts::use_toasts},
 };
 use leptos::prelude::*;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::{components::A, hooks::use_navigate};
 use serde_json::json;
 use vaultdeck_policy::Capability;
 
@@ -37,7 +34,7 @@ enum Tab {
 
 #[component]
 pub fn ShowSecret(mount: KvMount, path: String) -> impl IntoView {
-    let query = use_query_map();
+    let query = crate::routes::use_query();
     let version = move || {
         query
             .with(|q| q.get("version"))

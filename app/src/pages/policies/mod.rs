@@ -54,7 +54,7 @@ pub struct Keys {
 }
 
 pub async fn policy_names() -> Result<Vec<String>, api::ApiError> {
-    let url = format!("{}?list=true", api::vault_url("sys/policies/acl"));
+    let url = format!("{}?list=true", api::vault_url("sys/policies/acl")?);
     api::get_json::<crate::wire::Envelope<Keys>>(&url)
         .await
         .map(|e| e.data.keys)

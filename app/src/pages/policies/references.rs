@@ -52,11 +52,11 @@ pub async fn find(policy: &str) -> Findings {
         let Some((area, noun)) = entries_of(&kind) else {
             continue;
         };
-        let list_url = format!(
-            "{}?list=true",
-            api::vault_url(&format!("auth/{path}{area}"))
-        );
-        let names = match api::get_json::<Envelope<super::Keys>>(&list_url).await {
+        let listed = async {
+            let list_url = api::vault_url(&format!("auth/{path}{area}"))?;
+            api::get_json::<Envelope<super::Keys>>(&format!("{list_url}?list=true")).await
+        };
+        let names = match listed.await {
             Ok(answer) => answer.data.keys,
             Err(error) if error.is_not_found() => continue,
             Err(error) => {

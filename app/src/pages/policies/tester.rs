@@ -211,27 +211,26 @@ fn ConfirmWithVault(paths: RwSignal<String>) -> impl IntoView {
             json!({ "paths": list })
         };
         crate::state::tasks::spawn_owned(async move {
-            let answer =
-                api::send_json::<Value, _>(Method::POST, &api::vault_url(endpoint), Some(&body))
-                    .await
-                    .map(|v| {
-                        let data = v.map(|v| v["data"].clone()).unwrap_or(Value::Null);
-                        list.iter()
-                            .map(|p| {
-                                (
-                                    p.clone(),
-                                    data[p]
-                                        .as_array()
-                                        .map(|a| {
-                                            a.iter()
-                                                .filter_map(|c| c.as_str().map(str::to_string))
-                                                .collect()
-                                        })
-                                        .unwrap_or_default(),
-                                )
-                            })
-                            .collect::<BTreeMap<_, _>>()
-                    });
+            let answer = api::vault_send::<Value, _>(Method::POST, endpoint, Some(&body))
+                .await
+                .map(|v| {
+                    let data = v.map(|v| v["data"].clone()).unwrap_or(Value::Null);
+                    list.iter()
+                        .map(|p| {
+                            (
+                                p.clone(),
+                                data[p]
+                                    .as_array()
+                                    .map(|a| {
+                                        a.iter()
+                                            .filter_map(|c| c.as_str().map(str::to_string))
+                                            .collect()
+                                    })
+                                    .unwrap_or_default(),
+                            )
+                        })
+                        .collect::<BTreeMap<_, _>>()
+                });
             result.set(Some(answer));
         });
     };
