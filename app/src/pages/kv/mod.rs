@@ -168,10 +168,13 @@ pub fn parent_folder(path: &str) -> String {
     }
 }
 
+/// An answer that is not a secret as Vaultdeck reads one. Its text is not quoted: it may
+/// hold the secret's values, which are shown masked or not at all.
 fn unexpected(text: &str) -> ApiError {
     ApiError::local(format!(
-        "Vault's answer was not understood: {}",
-        text.chars().take(120).collect::<String>()
+        "Vault's answer ({} bytes) is not a KV secret as Vaultdeck reads one; it is not \
+         shown, as it may hold secret values.",
+        text.len()
     ))
 }
 
@@ -236,5 +239,19 @@ pub async fn delete_for_good(
             "Deleting {path} failed: {}",
             crate::components::error_notice::refusal_text(&error, "delete", request_path)
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_answer_not_understood_is_not_quoted() {
+        let answer = r#"{"data":{"data":{"password":"s3cret"},"metadata":null}}"#;
+        let message = super::unexpected(answer).message();
+        assert!(!message.contains("s3cret"), "{message}");
+        assert!(
+            message.contains(&format!("{} bytes", answer.len())),
+            "{message}"
+        );
     }
 }
