@@ -54,9 +54,7 @@ pub enum ApiError {
     /// What the request would create exists already, and is not Vaultdeck's to use.
     #[error("{0}")]
     Conflict(String),
-    #[error(
-        "cross-site request refused: state-changing requests must come from Vaultdeck's own pages"
-    )]
+    #[error("cross-site request refused: the API answers Vaultdeck's own pages only")]
     Csrf,
 }
 

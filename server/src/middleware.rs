@@ -268,6 +268,11 @@ fn security_header(
 /// request comes from in `Sec-Fetch-Site` (or, older ones, `Origin`); and the app always
 /// sends `X-Requested-With: vaultdeck`, a header no cross-site form can set and no
 /// cross-site script can send without a CORS preflight we never grant.
+///
+/// Reads are refused only when the browser says they come from another site. The session
+/// cookie's `SameSite=Strict` keeps it from other *sites*, but a sibling host
+/// (`evil.corp.example` beside `vault.corp.example`) is the same site, and some Vault reads
+/// change things (`database/creds/…` issues a credential). `none` is the address bar.
 pub async fn refuse_cross_site(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -277,6 +282,14 @@ pub async fn refuse_cross_site(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
+        let from_another_site = request
+            .headers()
+            .get("sec-fetch-site")
+            .is_some_and(|site| site != "same-origin" && site != "none");
+        if from_another_site {
+            tracing::warn!(path = %request.uri().path(), "refused a read from another site");
+            return Err(ApiError::Csrf);
+        }
         return Ok(next.run(request).await);
     }
     let headers = request.headers();

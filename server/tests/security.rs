@@ -1174,3 +1174,30 @@ async fn logout_keeps_a_token_the_user_brought_and_revokes_one_vaultdeck_obtaine
     assert_eq!(out["token"], "revoked", "{out}");
     assert_eq!(accessor_count_as(vault.url(), &root).await, before - 1);
 }
+
+/// A page on a sibling host (`evil.corp.example` beside `vault.corp.example`) is the same
+/// *site*, so a `SameSite=Strict` cookie still goes with its `<img src>`. Some Vault reads
+/// change things (`database/creds/…` issues a credential and a lease), so reads through
+/// the passthrough must come from the app's own pages too, or from the address bar.
+#[tokio::test]
+async fn a_sibling_site_makes_no_vault_reads_with_the_session() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let session = deck.login_with_token(&root).await;
+    for (site, expected) in [
+        ("same-site", 403),
+        ("cross-site", 403),
+        ("same-origin", 200),
+        ("none", 200),
+    ] {
+        let read = deck
+            .http
+            .get(format!("{}/vault/v1/auth/token/lookup-self", deck.base))
+            .header("Cookie", &session)
+            .header("Sec-Fetch-Site", site)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status().as_u16(), expected, "Sec-Fetch-Site: {site}");
+    }
+}
