@@ -490,6 +490,28 @@ pub fn use_query() -> Memo<AddressQuery> {
     expect_context::<Memo<AddressQuery>>()
 }
 
+/// A clicked link reaches the address bar decoded once: leptos_router 0.8 pushes the
+/// `decodeURI` of the link's path, so `show/scratch/%252e%252e/victim` became
+/// `show/victim` there, and a reload or a copied address opened another secret. When the
+/// address bar no longer names what the router matched, it is put back as written.
+fn keep_address_as_written(matched: &str) {
+    let written = format!("{}{matched}", crate::base::router_base());
+    let window = window();
+    let location = window.location();
+    let Ok(shown) = location.pathname() else {
+        return;
+    };
+    if decode_path(&shown) == decode_path(&written) {
+        return;
+    }
+    let search = location.search().unwrap_or_default();
+    let hash = location.hash().unwrap_or_default();
+    if let Ok(history) = window.history() {
+        let address = format!("{written}{search}{hash}");
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&address));
+    }
+}
+
 /// Undoes `%XX` escapes once; anything else, a stray `%` included, is kept as written.
 fn decode_path(path: &str) -> String {
     let bytes = path.as_bytes();
@@ -562,6 +584,14 @@ fn RoutedPage() -> impl IntoView {
     // change earlier, while the page that navigated is still in its handler).
     let matched = use_matched();
     let route = Memo::new(move |_| matched.with(|path| AppRoute::parse(&decode_path(path))));
+    Effect::new(move |_| {
+        // After the router's own `pushState`, which follows the match.
+        let path = matched.get();
+        set_timeout(
+            move || keep_address_as_written(&path),
+            std::time::Duration::ZERO,
+        );
+    });
     move || {
         crate::state::tasks::provide_page_work();
         page_view(route.get())

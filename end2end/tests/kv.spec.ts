@@ -220,6 +220,10 @@ test("a key whose name spells “..” is read and deleted as named, not as the 
   await page.getByTestId("kv-row").click();
   await expect(page.locator('[data-testid="secret-row"][data-key="scratch_key"]')).toBeVisible();
   await expect(page.locator('[data-testid="secret-row"][data-key="victim_key"]')).toHaveCount(0);
+  // The address bar names it as written, so a reload opens the same secret.
+  await expect(page).toHaveURL(`${deck.url}secrets/kv/show/scratch/%252e%252e/victim`);
+  await page.reload();
+  await expect(page.locator('[data-testid="secret-row"][data-key="scratch_key"]')).toBeVisible();
   await page.getByTestId("tab-versions").click();
   await page.getByTestId("delete-all").click();
   await page.getByTestId("confirm-input").fill("scratch/%2e%2e/victim");
