@@ -152,9 +152,21 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
     let status = response.status();
     response.json::<T>().await.map_err(|e| ApiError {
         status,
-        errors: vec![format!("unexpected response from the server: {e}")],
+        errors: vec![unreadable_answer(&e.to_string())],
         session_ended: None,
     })
+}
+
+/// Why an answer could not be read, without what it held: a decoder's message quotes the
+/// value it stumbled on (`invalid type: string "…"`), and that may be a token or a key
+/// share (the answers of `sys/init` and of credentials are read here).
+fn unreadable_answer(decoder_error: &str) -> String {
+    let why = decoder_error
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .trim_end();
+    format!("unexpected response from the server: {why}")
 }
 
 /// `GET url` and decode the JSON body.
@@ -355,6 +367,22 @@ fn window() -> web_sys::Window {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unreadable_answer_is_described_without_its_values() {
+        let decoder =
+            r#"invalid type: string "hvs.rootsecret", expected a sequence at line 1 column 30"#;
+        let message = super::unreadable_answer(decoder);
+        assert_eq!(
+            message,
+            "unexpected response from the server: invalid type: string"
+        );
+        let missing = super::unreadable_answer("missing field `keys` at line 1 column 2");
+        assert!(
+            missing.ends_with("missing field `keys` at line 1 column 2"),
+            "{missing}"
+        );
+    }
+
     use super::*;
 
     #[test]
