@@ -13,7 +13,10 @@ pub fn service_account_yaml(
     cluster_role: &str,
     extra: &str,
 ) -> String {
-    let binding = format!("{account}-{}", cluster_role.replace(':', "-"));
+    // The namespace is in the name: applied for the same account in a second namespace, a
+    // name without it would replace the first binding's subject, and the first account's
+    // reviews would start failing. A namespace has no dots, so `.` keeps the parts apart.
+    let binding = format!("{}.{namespace}.{account}", cluster_role.replace(':', "-"));
     format!(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n---\n\
 apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {account}\n  namespace: {namespace}\n---\n\
@@ -64,7 +67,9 @@ mod tests {
     fn everything_it_refers_to_is_in_it() {
         let yaml = service_account_yaml("vault", "ops", "system:auth-delegator", "");
         assert!(yaml.starts_with("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ops\n"));
-        assert!(yaml.contains("name: vault-system-auth-delegator\n"));
+        assert!(yaml.contains("name: system-auth-delegator.ops.vault\n"));
+        let elsewhere = service_account_yaml("vault", "dev", "system:auth-delegator", "");
+        assert!(elsewhere.contains("name: system-auth-delegator.dev.vault\n"));
         assert!(yaml.contains("kubernetes.io/service-account.name: vault"));
         assert_eq!(yaml.matches("\n---\n").count(), 3);
     }
