@@ -537,6 +537,15 @@ fn decode_path(path: &str) -> String {
     String::from_utf8_lossy(&decoded).into_owned()
 }
 
+/// The path with the router's `search` (which it keeps without its `?`) put back on.
+pub fn with_search(path: &str, search: &str) -> String {
+    if search.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{search}")
+    }
+}
+
 fn with_query(path: String, pairs: &[(&str, Option<&str>)]) -> String {
     let query: Vec<String> = pairs
         .iter()
@@ -607,6 +616,25 @@ mod tests {
             mount: mount.into(),
             view,
         }
+    }
+
+    #[test]
+    fn a_return_target_keeps_its_query() {
+        assert_eq!(
+            with_search("/secrets/kv/show/x", "version=2"),
+            "/secrets/kv/show/x?version=2"
+        );
+        assert_eq!(with_search("/status", ""), "/status");
+        let login = AppRoute::Login {
+            reason: None,
+            back: Some(with_search("/secrets/kv/show/x", "version=2")),
+        };
+        let href = login.href();
+        let (_, query) = href.split_once('?').expect("the login address has a query");
+        assert_eq!(
+            AddressQuery::parse(query).get("return").as_deref(),
+            Some("/secrets/kv/show/x?version=2")
+        );
     }
 
     #[test]

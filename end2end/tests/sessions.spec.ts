@@ -2,7 +2,7 @@
 // and the point of it all: the Vault token is nowhere the browser can see.
 
 import { expect, Page, test } from "./support/fixtures";
-import { createToken, createUser, TestVault, startVault, vault } from "./support/vault";
+import { createToken, createUser, TestVault, startVault, vault, vaultOk } from "./support/vault";
 import { startVaultdeck, Vaultdeck } from "./support/servers";
 
 let lab: TestVault;
@@ -146,4 +146,15 @@ test("a page that needs a session sends the visitor to log in and back", async (
   await logInWithToken(page, lab.rootToken);
   await expect(page).toHaveURL(`${deck.url}access/auth`);
   await expect(page.getByTestId("mount-table")).toContainText("token/");
+});
+
+// The way back keeps the page's query: a version of a secret is still that version after login.
+test("the way back through login keeps the address's query", async ({ page }) => {
+  await vaultOk(lab.addr, lab.rootToken, "POST", "secret/data/way-back", { data: { step: "one" } });
+  await vaultOk(lab.addr, lab.rootToken, "POST", "secret/data/way-back", { data: { step: "two" } });
+  await page.goto(`${deck.url}secrets/secret/show/way-back?version=1`);
+  await expect(page).toHaveURL(/\/login\?return=%2Fsecrets%2Fsecret%2Fshow%2Fway-back%3Fversion%3D1$/);
+  await logInWithToken(page, lab.rootToken);
+  await expect(page).toHaveURL(`${deck.url}secrets/secret/show/way-back?version=1`);
+  await expect(page.getByTestId("secret-version")).toContainText("Version 1");
 });

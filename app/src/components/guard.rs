@@ -19,7 +19,7 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
             && session.ended.get_untracked().is_none()
         {
             let here = crate::base::app_path(&location.pathname.get_untracked());
-            let back = format!("{here}{}", location.search.get_untracked());
+            let back = crate::routes::with_search(&here, &location.search.get_untracked());
             let target = crate::routes::AppRoute::Login {
                 reason: None,
                 back: Some(back),

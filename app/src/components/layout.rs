@@ -69,10 +69,9 @@ fn return_to_login_when_the_session_ends() {
         if here.ends_with("/login") {
             return;
         }
-        let back = format!(
-            "{}{}",
-            crate::base::app_path(&here),
-            location.search.get_untracked()
+        let back = crate::routes::with_search(
+            &crate::base::app_path(&here),
+            &location.search.get_untracked(),
         );
         let target = AppRoute::Login {
             reason: Some(reason),

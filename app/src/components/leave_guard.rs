@@ -116,13 +116,11 @@ mod browser {
                 .find(|page| page.dirty.try_get_untracked() == Some(true))
                 .map(|page| {
                     let here = &page.address;
-                    let search = here.search.get_untracked();
-                    let question_mark = if search.is_empty() { "" } else { "?" };
-                    format!(
-                        "{}{question_mark}{search}{}",
-                        here.pathname.get_untracked(),
-                        here.hash.get_untracked()
-                    )
+                    let path = crate::routes::with_search(
+                        &here.pathname.get_untracked(),
+                        &here.search.get_untracked(),
+                    );
+                    format!("{path}{}", here.hash.get_untracked())
                 })
         })
     }
