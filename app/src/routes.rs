@@ -439,20 +439,17 @@ fn k8s_href(mount: &str, view: &K8sView) -> String {
 /// A path whose `/` stay separators; what would end the path or change it is escaped: a
 /// browser reads `\` as `/` and drops tabs and line breaks.
 fn encode_path(path: &str) -> String {
-    let mut encoded = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            '%' => encoded.push_str("%25"),
-            '?' => encoded.push_str("%3F"),
-            '#' => encoded.push_str("%23"),
-            ' ' => encoded.push_str("%20"),
-            '\\' => encoded.push_str("%5C"),
-            c if c.is_ascii_control() => encoded.push_str(&format!("%{:02X}", c as u8)),
-            other => encoded.push(other),
-        }
-    }
-    encoded
+    percent_encoding::utf8_percent_encode(path, LINK_PATH).to_string()
 }
+
+/// Escaped in a link's path: controls (and anything beyond ASCII, which the crate always
+/// escapes), and `% ? # \` and space.
+const LINK_PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b'%')
+    .add(b'?')
+    .add(b'#')
+    .add(b' ')
+    .add(b'\\');
 
 /// The address's query, each value decoded once. The router's `use_query_map` decodes
 /// twice, like its parameters (see `RoutedPage`).
@@ -514,27 +511,9 @@ fn keep_address_as_written(matched: &str) {
 
 /// Undoes `%XX` escapes once; anything else, a stray `%` included, is kept as written.
 fn decode_path(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let escaped = (bytes[at] == b'%')
-            .then(|| bytes.get(at + 1..at + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                at += 3;
-            }
-            None => {
-                decoded.push(bytes[at]);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The path with the router's `search` (which it keeps without its `?`) put back on.

@@ -20,17 +20,15 @@ pub mod listing;
 /// One value for a URL's query or path segment, percent-encoded as `encodeURIComponent`
 /// does (everything but `A-Z a-z 0-9 - _ . ~`), so that it stays one value whatever it holds.
 pub fn encode_query_value(text: &str) -> String {
-    use std::fmt::Write;
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            encoded.push(byte as char);
-        } else {
-            let _ = write!(encoded, "%{byte:02X}");
-        }
-    }
-    encoded
+    percent_encoding::utf8_percent_encode(text, URI_COMPONENT).to_string()
 }
+
+/// What `encodeURIComponent` escapes.
+const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// A Vault API path, as names are (`kv/data/team/a#b`), made into the path of a URL: each
 /// segment encoded by [`encode_query_value`], the `/` between them kept (a trailing one
