@@ -269,10 +269,12 @@ fn security_header(
 /// sends `X-Requested-With: vaultdeck`, a header no cross-site form can set and no
 /// cross-site script can send without a CORS preflight we never grant.
 ///
-/// Reads are refused only when the browser says they come from another site. The session
+/// Reads are refused when the browser says they come from another site. The session
 /// cookie's `SameSite=Strict` keeps it from other *sites*, but a sibling host
 /// (`evil.corp.example` beside `vault.corp.example`) is the same site, and some Vault reads
-/// change things (`database/creds/…` issues a credential). `none` is the address bar.
+/// change things (`database/creds/…` issues a credential). `none` is the address bar. A
+/// client that sends no `Sec-Fetch-Site` (Safari before 16.4, curl) says nothing about
+/// where a read comes from, so it needs the app's header — except the probes.
 pub async fn refuse_cross_site(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -282,20 +284,14 @@ pub async fn refuse_cross_site(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
-        let from_another_site = request
-            .headers()
-            .get("sec-fetch-site")
-            .is_some_and(|site| site != "same-origin" && site != "none");
-        if from_another_site {
+        if !read_allowed(request.uri().path(), request.headers()) {
             tracing::warn!(path = %request.uri().path(), "refused a read from another site");
             return Err(ApiError::Csrf);
         }
         return Ok(next.run(request).await);
     }
     let headers = request.headers();
-    let marked = headers
-        .get("x-requested-with")
-        .is_some_and(|v| v == "vaultdeck");
+    let marked = marked_by_the_app(headers);
     let same_origin = match headers.get("sec-fetch-site") {
         Some(site) => site == "same-origin",
         None => origin_matches_host(headers),
@@ -326,6 +322,21 @@ pub async fn forget_ended_sessions(
 }
 
 /// Without `Sec-Fetch-Site`: an `Origin`, if any, must name the host the request was sent to.
+/// A read from this origin or the address bar; or, from a client that does not say where
+/// it comes from, one the app marked, or a probe (paths below the API's base).
+fn read_allowed(path: &str, headers: &axum::http::HeaderMap) -> bool {
+    match headers.get("sec-fetch-site") {
+        Some(site) => site == "same-origin" || site == "none",
+        None => marked_by_the_app(headers) || matches!(path, "/health" | "/ready"),
+    }
+}
+
+fn marked_by_the_app(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("x-requested-with")
+        .is_some_and(|v| v == "vaultdeck")
+}
+
 fn origin_matches_host(headers: &axum::http::HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;

@@ -126,6 +126,7 @@ impl Deck {
             .http
             .get(format!("{}/{path}", self.base))
             .header(header::COOKIE, cookie)
+            .header("X-Requested-With", "vaultdeck")
             .header("X-Vaultdeck-Activity", "background")
             .send()
             .await
