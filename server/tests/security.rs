@@ -1200,4 +1200,28 @@ async fn a_sibling_site_makes_no_vault_reads_with_the_session() {
             .unwrap();
         assert_eq!(read.status().as_u16(), expected, "Sec-Fetch-Site: {site}");
     }
+    // A browser that sends no Sec-Fetch-Site (Safari before 16.4) says nothing about where
+    // an `<img>` came from; only the app's own header, which no other site can add without
+    // a CORS preflight this server never grants, lets such a read through.
+    for (marked, expected) in [(false, 403), (true, 200)] {
+        let mut read = deck
+            .http
+            .get(format!("{}/vault/v1/auth/token/lookup-self", deck.base))
+            .header("Cookie", &session);
+        if marked {
+            read = read.header("X-Requested-With", "vaultdeck");
+        }
+        let status = read.send().await.unwrap().status().as_u16();
+        assert_eq!(status, expected, "no Sec-Fetch-Site, marked: {marked}");
+    }
+    // Probes send neither header.
+    for probe in ["health", "ready"] {
+        let answer = deck
+            .http
+            .get(format!("{}/{probe}", deck.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200, "{probe}");
+    }
 }
