@@ -117,6 +117,38 @@ async fn a_mount_pointed_at_a_strangers_server_gets_no_cluster_token() {
     .expect(403);
 }
 
+/// A page on a sibling host can set a `vaultdeck_session` cookie for the parent domain with
+/// a longer path; the browser then sends it first. Taking the first would run the victim's
+/// calls in the attacker's session (what they save lands under the attacker's token, and
+/// logging out ends the attacker's session). Two session cookies are refused instead.
+#[tokio::test]
+async fn a_planted_second_session_cookie_is_refused_not_chosen() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let planted = deck.login_with_token(&root).await;
+    let own = deck.login_with_token(&root).await;
+    for cookies in [format!("{planted}; {own}"), format!("{own}; {planted}")] {
+        let answer = deck.call("GET", "session", Some(&cookies), None).await;
+        assert_eq!(answer.status, 400, "{cookies}: {}", answer.text);
+        assert!(answer.text.contains("more than one"), "{}", answer.text);
+        let read = deck
+            .call(
+                "GET",
+                "vault/v1/auth/token/lookup-self",
+                Some(&cookies),
+                None,
+            )
+            .await;
+        assert_eq!(read.status, 400, "{}", read.text);
+        let login = json!({ "method": "token", "token": root });
+        let again = deck.call("POST", "session", Some(&cookies), Some(login)).await;
+        assert_eq!(again.status, 400, "{}", again.text);
+    }
+    deck.call("GET", "session", Some(&own), None)
+        .await
+        .expect(200);
+}
+
 /// Finding 1: with the mount rightly pointed at the cluster, the token minted for the
 /// check is as weak as the check allows — the role's audience, ten minutes, bound to a
 /// Secret that is deleted right after, so the token no longer authenticates. A proxy the

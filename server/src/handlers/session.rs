@@ -34,6 +34,8 @@ async fn begin_session(
     previous: Result<CurrentSession, ApiError>,
     login: LoginRequest,
 ) -> Result<Response, ApiError> {
+    // With two session cookies the login would work and every call after it be refused.
+    crate::session::session_id_from(&headers)?;
     let obtained = obtain_token(&state, &login).await?;
     let info = match state.vault.lookup_self(&obtained.token).await {
         Ok(info) => info,

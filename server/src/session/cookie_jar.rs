@@ -7,15 +7,38 @@ use cookie::{Cookie, SameSite};
 
 const COOKIE_NAME: &str = "vaultdeck_session";
 
-pub fn session_id_from(headers: &HeaderMap) -> Option<SessionId> {
-    headers
+/// The session the request's cookie names. Two `vaultdeck_session` cookies are an error,
+/// not a choice: a sibling host can set one for the parent domain with a longer path, which
+/// the browser sends first, to run the user's calls in the sibling's session.
+pub fn session_id_from(headers: &HeaderMap) -> Result<Option<SessionId>, SeveralSessionCookies> {
+    let mut ours = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE_NAME)
-        .and_then(|c| SessionId::from_cookie(c.value()))
+        .filter(|c| c.name() == COOKIE_NAME)
+        .map(|c| SessionId::from_cookie(c.value()));
+    let first = ours.next();
+    if ours.next().is_some() {
+        return Err(SeveralSessionCookies);
+    }
+    Ok(first.flatten())
+}
+
+/// The request carried more than one session cookie.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SeveralSessionCookies;
+
+impl From<SeveralSessionCookies> for crate::error::ApiError {
+    fn from(_: SeveralSessionCookies) -> Self {
+        crate::error::ApiError::BadRequest(
+            "Your browser sent more than one Vaultdeck session cookie, and Vaultdeck will not \
+             guess which is yours: another site under the same domain may have set one. Clear \
+             this site's cookies, then log in again."
+                .into(),
+        )
+    }
 }
 
 fn build(value: String, path: &str, secure: bool) -> Cookie<'static> {
@@ -70,6 +93,23 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(session_id_from(&headers), Some(id));
+        assert_eq!(session_id_from(&headers), Ok(Some(id)));
+    }
+
+    #[test]
+    fn two_session_cookies_are_refused() {
+        let (ours, theirs) = (SessionId::generate(), SessionId::generate());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            format!(
+                "{COOKIE_NAME}={}; other=1; {COOKIE_NAME}={}",
+                theirs.cookie_value(),
+                ours.cookie_value()
+            )
+            .parse()
+            .unwrap(),
+        );
+        assert_eq!(session_id_from(&headers), Err(SeveralSessionCookies));
     }
 }

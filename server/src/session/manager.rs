@@ -185,7 +185,7 @@ impl FromRequestParts<AppState> for CurrentSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match session_id_from(&parts.headers) {
+        match session_id_from(&parts.headers)? {
             None => Ok(CurrentSession(None)),
             Some(id) => state
                 .sessions
