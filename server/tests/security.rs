@@ -149,6 +149,58 @@ async fn a_planted_second_session_cookie_is_refused_not_chosen() {
         .expect(200);
 }
 
+/// A mount is the one named, of the kind named. `sys/internal/ui/mounts/X` answers for the
+/// mount that *holds* X, so the administrator of an auth method, asking as if
+/// `auth/team-k8s` were a secrets engine, passed every check meant for that engine.
+#[tokio::test]
+async fn an_auth_mount_cannot_pass_for_a_secrets_engine() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    namespace_and_accounts(&cluster, "posing", &[]).await;
+    enable_auth(vault.url(), &root, "posing-k8s", "kubernetes").await;
+    let attacker = mount_administrator(vault.url(), &root, "posing-k8s").await;
+    configure_mount(
+        vault.url(),
+        &attacker,
+        "posing-k8s",
+        cluster.api_url(),
+        cluster.ca_pem(),
+        "",
+    )
+    .await;
+    let deck = deck_for(vault.url(), &cluster).await;
+    let session = deck.login_with_token(&attacker).await;
+    for query in [
+        "mount=auth/posing-k8s&engine=secrets",
+        "mount=posing-k8s/role/x&engine=auth",
+    ] {
+        let create = json!({ "name": "posed", "create_namespace": false });
+        let refused = deck
+            .call(
+                "POST",
+                &format!("k8s/namespaces/posing/serviceaccounts?{query}"),
+                Some(&session),
+                Some(create),
+            )
+            .await;
+        assert!(
+            refused.status >= 400,
+            "{query}: {} {}",
+            refused.status,
+            refused.text
+        );
+    }
+    let (status, _) = cluster
+        .admin_call(
+            "GET",
+            "/api/v1/namespaces/posing/serviceaccounts/posed",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 404, "the posing administrator created an account");
+}
+
 /// Finding 1: with the mount rightly pointed at the cluster, the token minted for the
 /// check is as weak as the check allows — the role's audience, ten minutes, bound to a
 /// Secret that is deleted right after, so the token no longer authenticates. A proxy the

@@ -148,6 +148,8 @@ async fn require_kubernetes_mount(
     struct MountInfo {
         #[serde(rename = "type", default)]
         kind: String,
+        #[serde(default)]
+        path: String,
     }
     let at = mount.api_path();
     let path = format!("sys/internal/ui/mounts/{at}");
@@ -156,6 +158,15 @@ async fn require_kubernetes_mount(
             "Vaultdeck could not confirm that {at} is a Kubernetes mount: {error}"
         ))
     })?;
+    // Vault answers for the mount that holds the path: `auth/k8s` asked as a secrets
+    // engine, or `k8s/role/x` as a mount, would pass for the mount around them.
+    let namespace = state.config.vault_namespace.as_deref();
+    if !names_the_mount(&info.path, &mount.path, namespace) {
+        return Err(ApiError::Forbidden(format!(
+            "{at} is not a mount: the mount there is {}, and the rest is a path inside it.",
+            info.path
+        )));
+    }
     if info.kind != "kubernetes" {
         return Err(ApiError::Forbidden(format!(
             "{at} is a “{}” mount, not a Kubernetes one: the cluster pages work only for \
@@ -164,6 +175,20 @@ async fn require_kubernetes_mount(
         )));
     }
     Ok(())
+}
+
+/// Whether `sys/internal/ui/mounts` answered with `mount` itself (an auth method's path
+/// comes without `auth/`). Vault gives the path relative to the token's namespace, but from
+/// the root for a mount in a child namespace (`team/child/kv/` when Vaultdeck is configured
+/// for `team`).
+pub(super) fn names_the_mount(answered: &str, mount: &str, namespace: Option<&str>) -> bool {
+    let answered = answered.trim_end_matches('/');
+    let namespace = namespace.unwrap_or_default().trim_matches('/');
+    let relative = match answered.strip_prefix(namespace) {
+        Some(rest) if !namespace.is_empty() && rest.starts_with('/') => &rest[1..],
+        _ => answered,
+    };
+    answered == mount || relative == mount
 }
 
 pub fn cluster(state: &AppState) -> Result<Kube, ApiError> {

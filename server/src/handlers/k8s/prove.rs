@@ -22,7 +22,7 @@
 
 use super::{
     agent_run::{run_agent, scrub, RunDir},
-    gate::{authorize, Granted, MountKind, Need},
+    gate::{authorize, names_the_mount, Granted, MountKind, Need},
     test_login::{check_binding, read_role, recorded_pod_token, Anchor, Role},
 };
 use crate::{
@@ -227,19 +227,6 @@ async fn require_kv_mount(
         )));
     }
     Ok(())
-}
-
-/// Whether `sys/internal/ui/mounts` answered with `mount` itself. Vault gives the path
-/// relative to the token's namespace, but from the root for a mount in a child namespace
-/// (`team/child/kv/` when Vaultdeck is configured for `team`).
-fn names_the_mount(answered: &str, mount: &str, namespace: Option<&str>) -> bool {
-    let answered = answered.trim_end_matches('/');
-    let namespace = namespace.unwrap_or_default().trim_matches('/');
-    let relative = match answered.strip_prefix(namespace) {
-        Some(rest) if !namespace.is_empty() && rest.starts_with('/') => &rest[1..],
-        _ => answered,
-    };
-    answered == mount || relative == mount
 }
 
 /// Mints the pod's token, runs the agent, checks its files, revokes its Vault token —
