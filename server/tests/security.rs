@@ -305,6 +305,82 @@ async fn the_test_token_has_the_roles_audience_and_dies_with_its_secret() {
     );
 }
 
+/// A role's audience keeps the test token from the API server only when the API server
+/// refuses tokens for it. With the API server's own audience (the issuer, here) the token
+/// would work against the cluster wherever Vault's review sends it, as an audience-less
+/// one does; Vaultdeck asks the API server first and sends nothing to Vault.
+#[tokio::test]
+async fn a_test_token_the_api_server_accepts_is_not_sent_to_vault() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "issuer-vault").await;
+    namespace_and_accounts(&cluster, "issuer-apps", &["webapp-one"]).await;
+    let proxy = Recorder::start(Behaviour::Forward {
+        to: cluster.api_url().to_string(),
+        strip: String::new(),
+        ca_pem: Some(cluster.ca_pem().to_string()),
+    })
+    .await;
+    enable_auth(vault.url(), &root, "issuer", "kubernetes").await;
+    configure_mount(
+        vault.url(),
+        &root,
+        "issuer",
+        &proxy.url,
+        cluster.ca_pem(),
+        &reviewer,
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": ["issuer-apps"],
+        "audience": testcluster::SERVICE_ACCOUNT_ISSUER,
+        "token_policies": ["default"],
+    });
+    as_root(
+        vault.url(),
+        &root,
+        "POST",
+        "auth/issuer/role/webapp-one",
+        role,
+    )
+    .await;
+    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
+    let deck = vaultdeck(
+        vault.url(),
+        &[
+            "--kubeconfig",
+            &kubeconfig,
+            "--kube-host-aliases",
+            &proxy.url,
+        ],
+    )
+    .await;
+    let session = deck.login_with_token(&root).await;
+
+    let check = json!({ "mount": "issuer", "role": "webapp-one", "namespace": "issuer-apps",
+        "service_account": "webapp-one", "paths": [] });
+    let report = deck
+        .call("POST", "k8s/test-login", Some(&session), Some(check))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(report["token_request"]["ok"], false, "{report}");
+    let why = report["token_request"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(why.contains("the API server accepts"), "{report}");
+    assert!(report["login"].is_null(), "{report}");
+    assert_eq!(report["invalidated"], true, "{report}");
+    assert!(
+        !proxy
+            .requests()
+            .iter()
+            .any(|r| r.target.contains("tokenreviews")),
+        "Vault was given the token to review"
+    );
+}
+
 /// A test login cut short still kills its token. While Vault's login is held up (here by a
 /// TokenReview that the API server's other name stalls, as a server a mount administrator
 /// raced the mount to would), the client closes its connection: the handler is dropped

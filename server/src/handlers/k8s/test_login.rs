@@ -6,7 +6,8 @@
 //! - only for a mount that sends tokens to this cluster (`gate::Need::Act`);
 //! - only for a service account the role binds by name, or — under a wildcard — one that
 //!   exists in a bound namespace (never `*` expanded to whatever the caller names);
-//! - for the role's audience when it has one (then the API server itself refuses it);
+//! - for the role's audience when it has one, and then only once the API server has
+//!   refused it (an audience the API server accepts makes a cluster credential);
 //! - for the shortest lifetime the API server grants (10 minutes);
 //! - bound to a Secret made for this check and deleted right after it, so the token dies
 //!   with it (TokenRequest's `boundObjectRef`).
@@ -429,7 +430,39 @@ pub(super) async fn pod_token(
         .map_err(kube_error)?;
     let lifetime = answer.spec.expiration_seconds.unwrap_or(SHORTEST_LIFETIME);
     let token = answer.status.map(|s| s.token).unwrap_or_default();
+    if !audiences.is_empty() {
+        // If this fails, the anchor's deletion kills the token.
+        require_refused_by_the_api_server(&granted.kube, &token, audiences).await?;
+    }
     Ok((token, lifetime))
+}
+
+/// A token for a role's audience goes to Vault, and Vault sends it where the mount's
+/// `kubernetes_host` points — which whoever administers the mount may change between
+/// Vaultdeck's check and Vault's login. The audience is what makes that harmless: the API
+/// server refuses such a token. If it accepts this one (the audience is its own issuer,
+/// say), the token is a cluster credential, and it is not sent.
+async fn require_refused_by_the_api_server(
+    kube: &crate::kube::Kube,
+    token: &str,
+    audiences: &[String],
+) -> Result<(), ApiError> {
+    let client = kube
+        .client_as(token)
+        .map_err(|e| ApiError::Unavailable(format!("The cluster client failed: {e}")))?;
+    match client.apiserver_version().await {
+        Err(kube::Error::Api(status)) if status.code == 401 => Ok(()),
+        Ok(_) => Err(ApiError::Forbidden(format!(
+            "the API server accepts tokens for the role's audience ({}), so this token would \
+             work against the whole cluster wherever Vault's review sends it; Vaultdeck did \
+             not send it. Give the role an audience of its own, such as “vault”.",
+            audiences.join(", ")
+        ))),
+        Err(other) => Err(ApiError::Unavailable(format!(
+            "Vaultdeck could not confirm that the API server refuses a token for the role's \
+             audience, and did not send it: {other}"
+        ))),
+    }
 }
 
 /// `{path: [capabilities]}` of the issued token on each path asked about.
