@@ -660,6 +660,11 @@ class Rbac(unittest.TestCase):
         self.assertNotIn(("ClusterRole", "mine"), r.objects)
         self.assertNotIn("VAULTDECK_SET_UP_SERVICE_ACCOUNTS", Rendered({}).env())
 
+    def test_roles_without_an_audience_are_checked_only_when_allowed(self):
+        self.assertNotIn("VAULTDECK_TEST_LOGINS_WITHOUT_AUDIENCE", Rendered({}).env())
+        r = Rendered({"rbac": {"testLoginsWithoutAudience": True}})
+        self.assertEqual(r.env()["VAULTDECK_TEST_LOGINS_WITHOUT_AUDIENCE"], "true")
+
     def test_no_rbac(self):
         r = Rendered({"rbac": {"create": False}})
         self.assertEqual(r.kinds(), {"ServiceAccount", "Service", "Deployment"})

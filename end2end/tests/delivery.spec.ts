@@ -11,7 +11,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { expect, Page, test } from "./support/fixtures";
 import { Cluster, kubeOk as kubeOkAsAdmin, reviewerToken, startCluster } from "./support/cluster";
 import { enableKv, startVault, TestVault, vaultOk } from "./support/vault";
-import { startVaultdeck, Vaultdeck } from "./support/servers";
+import { startVaultdeck, Vaultdeck, LAB_CHECKS } from "./support/servers";
 import { logInWithToken, screenshot } from "./support/ui";
 
 let cluster: Cluster;
@@ -37,7 +37,7 @@ test.beforeAll(async () => {
   lab = await startVault();
   deck = await startVaultdeck({
     vaultAddr: lab.addr,
-    env: { KUBECONFIG: cluster.kubeconfig, VAULTDECK_AGENT_BINARY: baoBinary() },
+    env: { KUBECONFIG: cluster.kubeconfig, VAULTDECK_AGENT_BINARY: baoBinary(), ...LAB_CHECKS },
   });
   const reviewer = await reviewerToken(cluster);
   await kubeOk("POST", "/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "webapp-one" } });

@@ -5,7 +5,7 @@
 import { expect, Page, test } from "./support/fixtures";
 import { Cluster, kube as kubeAsAdmin, kubeOk as kubeOkAsAdmin, reviewerToken, startCluster } from "./support/cluster";
 import { enableKv, flavor, startVault, TestVault, vault, vaultOk } from "./support/vault";
-import { startVaultdeck, Vaultdeck } from "./support/servers";
+import { startVaultdeck, Vaultdeck, LAB_CHECKS } from "./support/servers";
 import { logInWithToken, screenshot } from "./support/ui";
 
 let cluster: Cluster;
@@ -22,7 +22,7 @@ test.beforeAll(async () => {
   test.setTimeout(180_000);
   cluster = await startCluster();
   lab = await startVault();
-  deck = await startVaultdeck({ vaultAddr: lab.addr, env: { KUBECONFIG: cluster.kubeconfig } });
+  deck = await startVaultdeck({ vaultAddr: lab.addr, env: { KUBECONFIG: cluster.kubeconfig, ...LAB_CHECKS } });
   reviewerJwt = await reviewerToken(cluster);
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/auth/kubernetes", { type: "kubernetes" });
   await enableKv(lab.addr, lab.rootToken, "kv", 2);
@@ -217,5 +217,22 @@ test("“Can this pod read it?” for webapp-one: its own secret yes, the other 
   for (const accessor of accessors.body.data.keys) {
     const token = await vaultOk(lab.addr, lab.rootToken, "POST", "auth/token/lookup-accessor", { accessor });
     expect(token.data.path).not.toContain("auth/kubernetes/login");
+  }
+});
+
+test("by default a role without an audience is not checked, and the page says why", async ({ page }) => {
+  const strict = await startVaultdeck({ vaultAddr: lab.addr, env: { KUBECONFIG: cluster.kubeconfig } });
+  try {
+    await logInWithToken(page, strict.url, lab.rootToken);
+    await page.goto(`${strict.url}access/auth/kubernetes/k8s/roles`);
+    await page.locator('[data-testid="role-row"][data-role="webapp-one"] a').click();
+    await check(page, "default", "webapp-one", "kv/data/webapps/app_one");
+    await expect(page.getByTestId("check-verdict")).toHaveText("No: see the step that failed.");
+    const failed = page.locator('[data-testid="check-step"][data-outcome="failed"]');
+    await expect(failed).toHaveCount(1);
+    await expect(failed).toContainText("the role has no audience");
+    await expect(failed).toContainText("--test-logins-without-audience");
+  } finally {
+    await strict.stop();
   }
 });

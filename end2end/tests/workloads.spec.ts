@@ -6,7 +6,7 @@
 import { expect, test } from "./support/fixtures";
 import { Cluster, kubeOk as kubeAsAdmin, reviewerToken, startCluster } from "./support/cluster";
 import { enableKv, startVault, TestVault, vaultOk } from "./support/vault";
-import { startVaultdeck, Vaultdeck } from "./support/servers";
+import { startVaultdeck, Vaultdeck, LAB_CHECKS } from "./support/servers";
 import { logInWithToken } from "./support/ui";
 
 let cluster: Cluster;
@@ -40,7 +40,7 @@ test.beforeAll(async () => {
   test.setTimeout(180_000);
   cluster = await startCluster();
   lab = await startVault();
-  deck = await startVaultdeck({ vaultAddr: lab.addr, env: { KUBECONFIG: cluster.kubeconfig } });
+  deck = await startVaultdeck({ vaultAddr: lab.addr, env: { KUBECONFIG: cluster.kubeconfig, ...LAB_CHECKS } });
   const reviewer = await reviewerToken(cluster);
   await kubeOk("POST", "/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "webapp-one" } });
   await vaultOk(lab.addr, lab.rootToken, "POST", "sys/auth/kubernetes", { type: "kubernetes" });

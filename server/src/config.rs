@@ -114,6 +114,14 @@ pub struct Config {
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub set_up_service_accounts: bool,
 
+    /// Also check Kubernetes roles that have no audience ("Can this pod read it?", "Prove
+    /// it"). Their test token is one the whole API server accepts, and Vault sends it where
+    /// the mount's `kubernetes_host` points, which whoever administers the mount can change
+    /// between Vaultdeck's check and Vault's login. Off by default (README: Security).
+    #[arg(long, env = "VAULTDECK_TEST_LOGINS_WITHOUT_AUDIENCE", num_args = 0..=1, default_value = "false",
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub test_logins_without_audience: bool,
+
     /// The ClusterRole "Set it up" binds to a Kubernetes secrets engine's service account
     /// (it must exist: the Helm chart creates it with `rbac.setUpServiceAccounts`).
     #[arg(

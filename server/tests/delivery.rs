@@ -126,6 +126,7 @@ impl Lab {
             bao.to_str().unwrap(),
             "--agent-work-dir",
             &work,
+            common::kube::LAB_CHECKS,
         ];
         vaultdeck(self.vault.url(), &args).await
     }

@@ -136,7 +136,15 @@ async fn the_charts_rbac_is_enough_for_every_kubernetes_page_and_no_more() {
         role,
     )
     .await;
-    let deck = vaultdeck(vault.url(), &["--kubeconfig", kubeconfig.to_str().unwrap()]).await;
+    let deck = vaultdeck(
+        vault.url(),
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            common::kube::LAB_CHECKS,
+        ],
+    )
+    .await;
     let session = deck.login_with_token(&root).await;
     let call = |method: &'static str, path: &'static str, body: Option<Value>| {
         let (deck, session) = (&deck, &session);
@@ -298,7 +306,15 @@ async fn a_test_login_where_vaultdeck_may_not_mint_leaves_nothing_behind() {
         role,
     )
     .await;
-    let deck = vaultdeck(vault.url(), &["--kubeconfig", kubeconfig.to_str().unwrap()]).await;
+    let deck = vaultdeck(
+        vault.url(),
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            common::kube::LAB_CHECKS,
+        ],
+    )
+    .await;
     let session = deck.login_with_token(&root).await;
     let check = |namespace: &str| {
         json!({ "mount": "kubernetes", "role": "webapp-one", "namespace": namespace,

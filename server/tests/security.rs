@@ -141,7 +141,9 @@ async fn a_planted_second_session_cookie_is_refused_not_chosen() {
             .await;
         assert_eq!(read.status, 400, "{}", read.text);
         let login = json!({ "method": "token", "token": root });
-        let again = deck.call("POST", "session", Some(&cookies), Some(login)).await;
+        let again = deck
+            .call("POST", "session", Some(&cookies), Some(login))
+            .await;
         assert_eq!(again.status, 400, "{}", again.text);
     }
     deck.call("GET", "session", Some(&own), None)
@@ -381,6 +383,78 @@ async fn a_test_token_the_api_server_accepts_is_not_sent_to_vault() {
     );
 }
 
+/// A role without an audience can be checked only with a token the whole API server
+/// accepts, which Vault sends where the mount's `kubernetes_host` points; the mount's
+/// administrator can race that setting and receive the token. By default no such token is
+/// made: the report says why, and nothing is created in the cluster.
+#[tokio::test]
+async fn a_role_without_an_audience_gets_no_test_token_by_default() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    let reviewer = reviewer_jwt(&cluster, "plain-vault").await;
+    namespace_and_accounts(&cluster, "plain-apps", &["webapp-one"]).await;
+    enable_auth(vault.url(), &root, "plain", "kubernetes").await;
+    configure_mount(
+        vault.url(),
+        &root,
+        "plain",
+        cluster.api_url(),
+        cluster.ca_pem(),
+        &reviewer,
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": ["plain-apps"],
+        "token_policies": ["default"],
+    });
+    as_root(
+        vault.url(),
+        &root,
+        "POST",
+        "auth/plain/role/webapp-one",
+        role,
+    )
+    .await;
+    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
+    let check = json!({ "mount": "plain", "role": "webapp-one", "namespace": "plain-apps",
+        "service_account": "webapp-one", "paths": [] });
+
+    let default_deck = vaultdeck(vault.url(), &["--kubeconfig", &kubeconfig]).await;
+    let session = default_deck.login_with_token(&root).await;
+    let report = default_deck
+        .call(
+            "POST",
+            "k8s/test-login",
+            Some(&session),
+            Some(check.clone()),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(report["binding"]["ok"], true, "{report}");
+    assert_eq!(report["token_request"]["ok"], false, "{report}");
+    let why = report["token_request"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(why.contains("the role has no audience"), "{report}");
+    assert!(
+        report["pod_token"].is_null() && report["login"].is_null(),
+        "{report}"
+    );
+    assert_eq!(anchors_in(&cluster, "plain-apps").await, 0);
+
+    // Where the operator allows it, the same check logs in.
+    let lab_deck = deck_for(vault.url(), &cluster).await;
+    let session = lab_deck.login_with_token(&root).await;
+    let report = lab_deck
+        .call("POST", "k8s/test-login", Some(&session), Some(check))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(report["login"]["ok"], true, "{report}");
+}
+
 /// A test login cut short still kills its token. While Vault's login is held up (here by a
 /// TokenReview that the API server's other name stalls, as a server a mount administrator
 /// raced the mount to would), the client closes its connection: the handler is dropped
@@ -498,6 +572,7 @@ async fn stalled_review_lab(
             &kubeconfig,
             "--kube-host-aliases",
             &stalling.url,
+            common::kube::LAB_CHECKS,
         ],
     )
     .await;

@@ -90,6 +90,13 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
   };
 }
 
+/**
+ * Test logins for Kubernetes roles without an audience, as a lab allows them: the course's
+ * roles, like Vault's tutorials', have none. Vaultdeck refuses them by default (see the
+ * test in kubernetes.spec.ts).
+ */
+export const LAB_CHECKS = { VAULTDECK_TEST_LOGINS_WITHOUT_AUDIENCE: "true" };
+
 export interface VaultdeckOptions {
   /** Vault's address; without it vaultdeck starts its embedded labvault. */
   vaultAddr?: string;

@@ -117,7 +117,7 @@ fn ProofView(report: ProofReport) -> impl IntoView {
         .token_request
         .as_ref()
         .and_then(|t| t.error.clone())
-        .map(|e| view! { <p class="field-error">{format!("The cluster refused the pod's token: {e}")}</p> });
+        .map(|e| view! { <p class="field-error">{format!("No token for the pod: {e}")}</p> });
     let log = report.agent.as_ref().filter(|a| !a.ok).map(|agent| {
         let exit = match (agent.timed_out, agent.exit_code) {
             (true, _) => "The agent did not finish in time.".to_string(),

@@ -150,11 +150,7 @@ fn token_request_failure(question: &Question<'_>, subject: &str, request: &StepR
             question.service_account, question.namespace, question.service_account, question.namespace
         )
     });
-    failed(
-        POD_TOKEN,
-        format!("The cluster refused a token for {subject}: {error}"),
-        fix,
-    )
+    failed(POD_TOKEN, format!("No token for {subject}: {error}"), fix)
 }
 
 /// Why Vaultdeck would not mint a token for the account, and the fix.

@@ -23,7 +23,7 @@
 use super::{
     agent_run::{run_agent, scrub, RunDir},
     gate::{authorize, names_the_mount, Granted, MountKind, Need},
-    test_login::{check_binding, read_role, recorded_pod_token, Anchor, Role},
+    test_login::{audience_refusal, check_binding, read_role, recorded_pod_token, Anchor, Role},
 };
 use crate::{
     error::ApiError,
@@ -105,6 +105,10 @@ pub async fn prove_delivery(
     let Some(role) = role.filter(|_| report.binding.ok) else {
         return Ok(Json(report));
     };
+    if let Some(refused) = audience_refusal(&state, &role) {
+        report.token_request = Some(refused);
+        return Ok(Json(report));
+    }
     let _slot = RUNNING.try_acquire().map_err(|_| {
         ApiError::Unavailable("Other proofs are running; try again in a few seconds.".into())
     })?;

@@ -6,8 +6,9 @@
 //! - only for a mount that sends tokens to this cluster (`gate::Need::Act`);
 //! - only for a service account the role binds by name, or — under a wildcard — one that
 //!   exists in a bound namespace (never `*` expanded to whatever the caller names);
-//! - for the role's audience when it has one, and then only once the API server has
-//!   refused it (an audience the API server accepts makes a cluster credential);
+//! - for the role's audience, and then only once the API server has refused it (an
+//!   audience the API server accepts makes a cluster credential); for a role without one
+//!   only where the operator allows it (`--test-logins-without-audience`);
 //! - for the shortest lifetime the API server grants (10 minutes);
 //! - bound to a Secret made for this check and deleted right after it, so the token dies
 //!   with it (TokenRequest's `boundObjectRef`).
@@ -79,12 +80,38 @@ pub async fn test_login(
     let Some(role) = role.filter(|_| report.binding.ok) else {
         return Ok(Json(report));
     };
+    if let Some(refused) = audience_refusal(&state, &role) {
+        report.token_request = Some(refused);
+        return Ok(Json(report));
+    }
     let anchor = Anchor::create(&granted, &namespace).await?;
     let outcome = log_in_as_pod(&state, &granted, &role, &body, &anchor, &mut report).await;
     report.invalidated = Some(anchor.delete().await);
     outcome?;
     Ok(Json(report))
 }
+
+/// Why no token is minted for a role without an audience, unless the operator allowed it.
+/// Such a token is one the whole API server accepts, and Vault sends it where the mount's
+/// `kubernetes_host` points — which whoever administers the mount can change between
+/// Vaultdeck's check of it and Vault's login, and so receive a working credential of any
+/// account the role binds.
+pub(super) fn audience_refusal(state: &AppState, role: &Role) -> Option<StepResult> {
+    if !role.audiences().is_empty() || state.config.test_logins_without_audience {
+        return None;
+    }
+    Some(StepResult {
+        ok: false,
+        error: Some(NO_AUDIENCE.into()),
+    })
+}
+
+const NO_AUDIENCE: &str = "the role has no audience, so a test token for it would be one the \
+    whole cluster accepts, and Vault sends it to the mount's kubernetes_host, which whoever \
+    administers the mount can change during the check. Vaultdeck checks roles that have an \
+    audience (such as “vault”; pods then log in with a projected token for it), and roles \
+    without one only where the operator allows it (--test-logins-without-audience, or the \
+    chart's rbac.testLoginsWithoutAudience).";
 
 /// The role, read with the user's token; `None` when it does not exist.
 pub(super) async fn read_role(
