@@ -34,8 +34,10 @@ async fn begin_session(
     previous: Result<CurrentSession, ApiError>,
     login: LoginRequest,
 ) -> Result<Response, ApiError> {
-    // With two session cookies the login would work and every call after it be refused.
-    crate::session::session_id_from(&headers)?;
+    // With two session cookies of ours the login would work and every call after it be
+    // refused.
+    let cookies = crate::session::session_ids_from(&headers);
+    state.sessions.named_by(cookies).await?;
     let obtained = obtain_token(&state, &login).await?;
     let info = match state.vault.lookup_self(&obtained.token).await {
         Ok(info) => info,

@@ -7,26 +7,22 @@ use cookie::{Cookie, SameSite};
 
 const COOKIE_NAME: &str = "vaultdeck_session";
 
-/// The session the request's cookie names. Two `vaultdeck_session` cookies are an error,
-/// not a choice: a sibling host can set one for the parent domain with a longer path, which
-/// the browser sends first, to run the user's calls in the sibling's session.
-pub fn session_id_from(headers: &HeaderMap) -> Result<Option<SessionId>, SeveralSessionCookies> {
-    let mut ours = headers
+/// Every well-formed session id the request's cookies carry, in the order sent. Usually
+/// one; several when deployments share a host name (cookies ignore ports) or when a
+/// sibling host set one for the parent domain (`Sessions::named_by` decides).
+pub fn session_ids_from(headers: &HeaderMap) -> Vec<SessionId> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
         .filter(|c| c.name() == COOKIE_NAME)
-        .map(|c| SessionId::from_cookie(c.value()));
-    let first = ours.next();
-    if ours.next().is_some() {
-        return Err(SeveralSessionCookies);
-    }
-    Ok(first.flatten())
+        .filter_map(|c| SessionId::from_cookie(c.value()))
+        .collect()
 }
 
-/// The request carried more than one session cookie.
+/// The request carried more than one cookie naming a session of this deployment.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SeveralSessionCookies;
 
@@ -93,11 +89,11 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(session_id_from(&headers), Ok(Some(id)));
+        assert_eq!(session_ids_from(&headers), vec![id]);
     }
 
     #[test]
-    fn two_session_cookies_are_refused() {
+    fn every_session_cookie_is_read_in_order() {
         let (ours, theirs) = (SessionId::generate(), SessionId::generate());
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -110,6 +106,6 @@ mod tests {
             .parse()
             .unwrap(),
         );
-        assert_eq!(session_id_from(&headers), Err(SeveralSessionCookies));
+        assert_eq!(session_ids_from(&headers), vec![theirs, ours]);
     }
 }

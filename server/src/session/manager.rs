@@ -2,7 +2,9 @@
 //! expires, it idles too long, or Vault no longer knows the token), renewed at half-life
 //! while the user is active, ended at logout.
 
-use super::{now_unix, session_id_from, SessionId, SessionRecord, SessionStore};
+use super::{
+    now_unix, session_ids_from, SessionId, SessionRecord, SessionStore, SeveralSessionCookies,
+};
 use crate::{error::ApiError, state::AppState, vault::VaultClient};
 use axum::{extract::FromRequestParts, http::request::Parts};
 use std::time::Duration;
@@ -71,6 +73,27 @@ impl Sessions {
 
     pub async fn end(&self, id: &SessionId) -> Result<(), ApiError> {
         self.store.delete(id).await.map_err(store_error)
+    }
+
+    /// Which of the request's session ids to go by. Only ids this store knows count (live,
+    /// or remembered as ended): another deployment's cookie on the same host name is
+    /// ignored, but two of ours — one of them planted by a sibling host, whose longer path
+    /// makes the browser send it first — are refused rather than chosen between.
+    pub async fn named_by(&self, mut ids: Vec<SessionId>) -> Result<Option<SessionId>, ApiError> {
+        if ids.len() <= 1 {
+            return Ok(ids.pop());
+        }
+        let mut known = Vec::new();
+        for id in &ids {
+            if self.store.load(id).await.map_err(store_error)?.is_some() {
+                known.push(id.clone());
+            }
+        }
+        match known.len() {
+            0 => Ok(ids.into_iter().next()),
+            1 => Ok(known.pop()),
+            _ => Err(SeveralSessionCookies.into()),
+        }
     }
 
     /// The live session for `id`; or why there is none. A request the user made touches
@@ -185,7 +208,11 @@ impl FromRequestParts<AppState> for CurrentSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match session_id_from(&parts.headers)? {
+        let named = state
+            .sessions
+            .named_by(session_ids_from(&parts.headers))
+            .await?;
+        match named {
             None => Ok(CurrentSession(None)),
             Some(id) => state
                 .sessions

@@ -9,7 +9,7 @@ mod cookie_jar;
 mod manager;
 mod store;
 
-pub use cookie_jar::{clear_cookie, session_cookie, session_id_from};
+pub use cookie_jar::{clear_cookie, session_cookie, session_ids_from, SeveralSessionCookies};
 pub use manager::{ActiveSession, CurrentSession, SessionEnd, Sessions};
 pub use store::SessionStore;
 

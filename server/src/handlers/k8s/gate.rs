@@ -161,6 +161,12 @@ async fn require_kubernetes_mount(
     // Vault answers for the mount that holds the path: `auth/k8s` asked as a secrets
     // engine, or `k8s/role/x` as a mount, would pass for the mount around them.
     let namespace = state.config.vault_namespace.as_deref();
+    if info.path.is_empty() {
+        return Err(ApiError::Forbidden(format!(
+            "Vault did not say which mount serves {at}, so Vaultdeck cannot confirm that it is \
+             a Kubernetes mount."
+        )));
+    }
     if !names_the_mount(&info.path, &mount.path, namespace) {
         return Err(ApiError::Forbidden(format!(
             "{at} is not a mount: the mount there is {}, and the rest is a path inside it.",
