@@ -474,20 +474,43 @@ async fn require_refused_by_the_api_server(
     token: &str,
     audiences: &[String],
 ) -> Result<(), ApiError> {
-    let client = kube
-        .client_as(token)
-        .map_err(|e| ApiError::Unavailable(format!("The cluster client failed: {e}")))?;
-    match client.apiserver_version().await {
-        Err(kube::Error::Api(status)) if status.code == 401 => Ok(()),
-        Ok(_) => Err(ApiError::Forbidden(format!(
+    // Through a proxy that adds credentials of its own (`kubectl proxy` behind
+    // `--kube-api`) every token looks accepted; a token that cannot be valid says whether
+    // the answer means anything on this connection.
+    if accepted_by_the_api_server(kube, "vaultdeck-control-token-never-valid").await? {
+        return Err(ApiError::Unavailable(
+            "Vaultdeck cannot tell, through its connection to the API server (a proxy that \
+             adds its own credentials, such as kubectl proxy), whether the API server refuses \
+             a token for the role's audience, so it sent none to Vault."
+                .into(),
+        ));
+    }
+    if accepted_by_the_api_server(kube, token).await? {
+        return Err(ApiError::Forbidden(format!(
             "the API server accepts tokens for the role's audience ({}), so this token would \
              work against the whole cluster wherever Vault's review sends it; Vaultdeck did \
              not send it. Give the role an audience of its own, such as “vault”.",
             audiences.join(", ")
-        ))),
+        )));
+    }
+    Ok(())
+}
+
+/// Whether the API server takes `token` as a credential (`GET /version` with it: 401 when
+/// it does not; a bearer token that fails is not let through as anonymous).
+async fn accepted_by_the_api_server(
+    kube: &crate::kube::Kube,
+    token: &str,
+) -> Result<bool, ApiError> {
+    let client = kube
+        .client_as(token)
+        .map_err(|e| ApiError::Unavailable(format!("The cluster client failed: {e}")))?;
+    match client.apiserver_version().await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(status)) if status.code == 401 => Ok(false),
         Err(other) => Err(ApiError::Unavailable(format!(
-            "Vaultdeck could not confirm that the API server refuses a token for the role's \
-             audience, and did not send it: {other}"
+            "Vaultdeck could not ask the API server whether it refuses a token for the role's \
+             audience, and sent none to Vault: {other}"
         ))),
     }
 }
