@@ -15,6 +15,17 @@ use serde_json::{json, Value};
 use std::path::Path;
 use testcluster::TestCluster;
 
+/// Vaultdeck with `kubeconfig` (a service account's, as deployed), checking roles without
+/// an audience as a lab does (the roles here have none).
+async fn deck_as_deployed(vault_url: &str, kubeconfig: &Path) -> common::Deck {
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    vaultdeck(
+        vault_url,
+        &["--kubeconfig", kubeconfig, common::kube::LAB_CHECKS],
+    )
+    .await
+}
+
 /// `kubectl apply` of the plain manifests, as an operator without Helm installs Vaultdeck.
 fn apply_manifests(cluster: &TestCluster) {
     // The clone running the test, not the one that built it (they can share a target).
@@ -136,15 +147,7 @@ async fn the_charts_rbac_is_enough_for_every_kubernetes_page_and_no_more() {
         role,
     )
     .await;
-    let deck = vaultdeck(
-        vault.url(),
-        &[
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-            common::kube::LAB_CHECKS,
-        ],
-    )
-    .await;
+    let deck = deck_as_deployed(vault.url(), &kubeconfig).await;
     let session = deck.login_with_token(&root).await;
     let call = |method: &'static str, path: &'static str, body: Option<Value>| {
         let (deck, session) = (&deck, &session);
@@ -306,15 +309,7 @@ async fn a_test_login_where_vaultdeck_may_not_mint_leaves_nothing_behind() {
         role,
     )
     .await;
-    let deck = vaultdeck(
-        vault.url(),
-        &[
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-            common::kube::LAB_CHECKS,
-        ],
-    )
-    .await;
+    let deck = deck_as_deployed(vault.url(), &kubeconfig).await;
     let session = deck.login_with_token(&root).await;
     let check = |namespace: &str| {
         json!({ "mount": "kubernetes", "role": "webapp-one", "namespace": namespace,

@@ -213,6 +213,66 @@ async fn an_auth_mount_cannot_pass_for_a_secrets_engine() {
     assert_eq!(status, 404, "the posing administrator created an account");
 }
 
+/// A Kubernetes auth mount `name` with a role `webapp-one` binding that account in
+/// `{name}-apps` for `audience`, pointed at the cluster through a recording proxy that the
+/// deck accepts as another name of the API server (so the test sees what Vault sends to
+/// TokenReview); the deck and a root session on it.
+struct AudienceLab {
+    deck: Deck,
+    session: String,
+    proxy: Recorder,
+}
+
+async fn audience_lab(
+    cluster: &testcluster::TestCluster,
+    vault_url: &str,
+    root: &str,
+    name: &str,
+    audience: &str,
+) -> AudienceLab {
+    let namespace = format!("{name}-apps");
+    let reviewer = reviewer_jwt(cluster, &format!("{name}-vault")).await;
+    namespace_and_accounts(cluster, &namespace, &["webapp-one"]).await;
+    let proxy = Recorder::start(Behaviour::Forward {
+        to: cluster.api_url().to_string(),
+        strip: String::new(),
+        ca_pem: Some(cluster.ca_pem().to_string()),
+    })
+    .await;
+    enable_auth(vault_url, root, name, "kubernetes").await;
+    configure_mount(
+        vault_url,
+        root,
+        name,
+        &proxy.url,
+        cluster.ca_pem(),
+        &reviewer,
+    )
+    .await;
+    let role = json!({
+        "bound_service_account_names": ["webapp-one"],
+        "bound_service_account_namespaces": [namespace],
+        "audience": audience,
+        "token_policies": ["default"],
+    });
+    let role_path = format!("auth/{name}/role/webapp-one");
+    as_root(vault_url, root, "POST", &role_path, role).await;
+    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
+    let aliases = [
+        "--kubeconfig",
+        &kubeconfig,
+        "--kube-host-aliases",
+        &proxy.url,
+    ];
+    let deck = vaultdeck(vault_url, &aliases).await;
+    let session = deck.login_with_token(root).await;
+    AudienceLab {
+        deck,
+        session,
+        proxy,
+    }
+}
+
 /// Finding 1: with the mount rightly pointed at the cluster, the token minted for the
 /// check is as weak as the check allows — the role's audience, ten minutes, bound to a
 /// Secret that is deleted right after, so the token no longer authenticates. A proxy the
@@ -222,50 +282,11 @@ async fn an_auth_mount_cannot_pass_for_a_secrets_engine() {
 async fn the_test_token_has_the_roles_audience_and_dies_with_its_secret() {
     let cluster = cluster().await;
     let (vault, root) = lab().await;
-    let reviewer = reviewer_jwt(&cluster, "weak-vault").await;
-    namespace_and_accounts(&cluster, "weak-apps", &["webapp-one"]).await;
-    let proxy = Recorder::start(Behaviour::Forward {
-        to: cluster.api_url().to_string(),
-        strip: String::new(),
-        ca_pem: Some(cluster.ca_pem().to_string()),
-    })
-    .await;
-    enable_auth(vault.url(), &root, "weak", "kubernetes").await;
-    configure_mount(
-        vault.url(),
-        &root,
-        "weak",
-        &proxy.url,
-        cluster.ca_pem(),
-        &reviewer,
-    )
-    .await;
-    let role = json!({
-        "bound_service_account_names": ["webapp-one"],
-        "bound_service_account_namespaces": ["weak-apps"],
-        "audience": "vault",
-        "token_policies": ["default"],
-    });
-    as_root(
-        vault.url(),
-        &root,
-        "POST",
-        "auth/weak/role/webapp-one",
-        role,
-    )
-    .await;
-    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
-    let deck = vaultdeck(
-        vault.url(),
-        &[
-            "--kubeconfig",
-            &kubeconfig,
-            "--kube-host-aliases",
-            &proxy.url,
-        ],
-    )
-    .await;
-    let session = deck.login_with_token(&root).await;
+    let AudienceLab {
+        deck,
+        session,
+        proxy,
+    } = audience_lab(&cluster, vault.url(), &root, "weak", "vault").await;
 
     let check = json!({ "mount": "weak", "role": "webapp-one", "namespace": "weak-apps",
         "service_account": "webapp-one", "paths": ["sys/mounts"] });
@@ -325,50 +346,12 @@ async fn the_test_token_has_the_roles_audience_and_dies_with_its_secret() {
 async fn a_test_token_the_api_server_accepts_is_not_sent_to_vault() {
     let cluster = cluster().await;
     let (vault, root) = lab().await;
-    let reviewer = reviewer_jwt(&cluster, "issuer-vault").await;
-    namespace_and_accounts(&cluster, "issuer-apps", &["webapp-one"]).await;
-    let proxy = Recorder::start(Behaviour::Forward {
-        to: cluster.api_url().to_string(),
-        strip: String::new(),
-        ca_pem: Some(cluster.ca_pem().to_string()),
-    })
-    .await;
-    enable_auth(vault.url(), &root, "issuer", "kubernetes").await;
-    configure_mount(
-        vault.url(),
-        &root,
-        "issuer",
-        &proxy.url,
-        cluster.ca_pem(),
-        &reviewer,
-    )
-    .await;
-    let role = json!({
-        "bound_service_account_names": ["webapp-one"],
-        "bound_service_account_namespaces": ["issuer-apps"],
-        "audience": testcluster::SERVICE_ACCOUNT_ISSUER,
-        "token_policies": ["default"],
-    });
-    as_root(
-        vault.url(),
-        &root,
-        "POST",
-        "auth/issuer/role/webapp-one",
-        role,
-    )
-    .await;
-    let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
-    let deck = vaultdeck(
-        vault.url(),
-        &[
-            "--kubeconfig",
-            &kubeconfig,
-            "--kube-host-aliases",
-            &proxy.url,
-        ],
-    )
-    .await;
-    let session = deck.login_with_token(&root).await;
+    let issuer = testcluster::SERVICE_ACCOUNT_ISSUER;
+    let AudienceLab {
+        deck,
+        session,
+        proxy,
+    } = audience_lab(&cluster, vault.url(), &root, "issuer", issuer).await;
 
     let check = json!({ "mount": "issuer", "role": "webapp-one", "namespace": "issuer-apps",
         "service_account": "webapp-one", "paths": [] });
