@@ -159,6 +159,29 @@ async fn a_planted_second_session_cookie_is_refused_not_chosen() {
         let answer = deck.call("GET", "session", Some(&cookies), None).await;
         assert_eq!(answer.status, 200, "{cookies}: {}", answer.text);
     }
+    // Each cookie costs a store read: a header full of them is refused unread.
+    let many: Vec<String> = (0..6)
+        .map(|i| format!("vaultdeck_session={i:A<43}"))
+        .chain([own.clone()])
+        .collect();
+    let answer = deck
+        .call("GET", "session", Some(&many.join("; ")), None)
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    // Logging out with both ends both sessions: which one is the user's is not known, and
+    // one left behind would stay usable by whoever holds its cookie.
+    let both = format!("{planted}; {own}");
+    let logout = deck.call("DELETE", "session", Some(&both), None).await;
+    assert_eq!(logout.status, 200, "{}", logout.text);
+    assert!(
+        logout.text.contains("every session they named was ended"),
+        "{}",
+        logout.text
+    );
+    for cookie in [&planted, &own] {
+        let after = deck.call("GET", "session", Some(cookie), None).await;
+        assert_eq!(after.status, 401, "{cookie}: {}", after.text);
+    }
 }
 
 /// A mount is the one named, of the kind named. `sys/internal/ui/mounts/X` answers for the

@@ -254,13 +254,39 @@ pub async fn delete_session(
             logout_result(active.record.obtained_by_login(), fate)
         }
         // No session, or one already over: nothing to revoke.
-        _ => LogoutResult {
+        Ok(_) => LogoutResult {
             token: TokenFate::NoSession,
             message: "Logged out.".into(),
         },
+        Err(_) => end_every_named_session(&state, &headers).await?,
     };
     let cookie = clear_cookie(&state.cookie_path(&headers), state.config.secure_cookies());
     Ok(([(header::SET_COOKIE, cookie)], Json(result)).into_response())
+}
+
+/// A logout whose session could not be told (several session cookies, or one that has
+/// ended): which is the user's is not known, so every session the cookies name ends, and no
+/// token is revoked — a session left behind would keep its token usable by whoever holds
+/// its cookie.
+async fn end_every_named_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<LogoutResult, ApiError> {
+    let ids = crate::session::distinct(crate::session::session_ids_from(headers));
+    let several = ids.len() > 1;
+    for id in ids.iter().take(crate::session::MOST_SESSION_COOKIES) {
+        state.sessions.end(id).await?;
+    }
+    let message = if several {
+        "Logged out. Your browser sent more than one Vaultdeck session cookie: every session \
+         they named was ended, and no token was revoked. Clear this site's cookies."
+    } else {
+        "Logged out."
+    };
+    Ok(LogoutResult {
+        token: TokenFate::NoSession,
+        message: message.into(),
+    })
 }
 
 fn logout_result(obtained_by_login: bool, revocation: Result<(), ApiError>) -> LogoutResult {

@@ -45,6 +45,20 @@ const TOUCH_EVERY: i64 = 15;
 /// refuses them all the same.
 const REMEMBER_WHY: Duration = Duration::from_secs(600);
 
+/// More session cookies than deployments sharing a host name plausibly set.
+pub const MOST_SESSION_COOKIES: usize = 4;
+
+/// `ids` without repeats, in their order.
+pub fn distinct(ids: Vec<SessionId>) -> Vec<SessionId> {
+    let mut seen = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    seen
+}
+
 pub struct Sessions {
     pub store: SessionStore,
     pub idle_timeout: Duration,
@@ -78,22 +92,26 @@ impl Sessions {
     /// Which of the request's session ids to go by. Only ids this store knows count (live,
     /// or remembered as ended): another deployment's cookie on the same host name is
     /// ignored, but two of ours — one of them planted by a sibling host, whose longer path
-    /// makes the browser send it first — are refused rather than chosen between.
-    pub async fn named_by(&self, mut ids: Vec<SessionId>) -> Result<Option<SessionId>, ApiError> {
+    /// makes the browser send it first — are refused rather than chosen between. More than
+    /// a handful are refused unread: each costs a store read.
+    pub async fn named_by(&self, ids: Vec<SessionId>) -> Result<Option<SessionId>, ApiError> {
+        let mut ids = distinct(ids);
         if ids.len() <= 1 {
             return Ok(ids.pop());
         }
-        let mut known = Vec::new();
+        if ids.len() > MOST_SESSION_COOKIES {
+            return Err(SeveralSessionCookies.into());
+        }
+        let mut known = None;
         for id in &ids {
             if self.store.load(id).await.map_err(store_error)?.is_some() {
-                known.push(id.clone());
+                if known.is_some() {
+                    return Err(SeveralSessionCookies.into());
+                }
+                known = Some(id.clone());
             }
         }
-        match known.len() {
-            0 => Ok(ids.into_iter().next()),
-            1 => Ok(known.pop()),
-            _ => Err(SeveralSessionCookies.into()),
-        }
+        Ok(known.or_else(|| ids.into_iter().next()))
     }
 
     /// The live session for `id`; or why there is none. A request the user made touches
