@@ -23,7 +23,9 @@
 use super::{
     agent_run::{run_agent, scrub, RunDir},
     gate::{authorize, names_the_mount, Granted, MountKind, Need},
-    test_login::{audience_refusal, check_binding, read_role, recorded_pod_token, Anchor, Role},
+    test_login::{
+        check_binding, read_role, recorded_pod_token, refusal_before_minting, Anchor, Role,
+    },
 };
 use crate::{
     error::ApiError,
@@ -105,7 +107,7 @@ pub async fn prove_delivery(
     let Some(role) = role.filter(|_| report.binding.ok) else {
         return Ok(Json(report));
     };
-    if let Some(refused) = audience_refusal(&state, &role) {
+    if let Some(refused) = refusal_before_minting(&state, &granted, &role).await? {
         report.token_request = Some(refused);
         return Ok(Json(report));
     }

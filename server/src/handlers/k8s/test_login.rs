@@ -80,7 +80,7 @@ pub async fn test_login(
     let Some(role) = role.filter(|_| report.binding.ok) else {
         return Ok(Json(report));
     };
-    if let Some(refused) = audience_refusal(&state, &role) {
+    if let Some(refused) = refusal_before_minting(&state, &granted, &role).await? {
         report.token_request = Some(refused);
         return Ok(Json(report));
     }
@@ -91,20 +91,41 @@ pub async fn test_login(
     Ok(Json(report))
 }
 
-/// Why no token is minted for a role without an audience, unless the operator allowed it.
-/// Such a token is one the whole API server accepts, and Vault sends it where the mount's
-/// `kubernetes_host` points — which whoever administers the mount can change between
-/// Vaultdeck's check of it and Vault's login, and so receive a working credential of any
-/// account the role binds.
-pub(super) fn audience_refusal(state: &AppState, role: &Role) -> Option<StepResult> {
-    if !role.audiences().is_empty() || state.config.test_logins_without_audience {
-        return None;
+/// Why no token is minted for this role, if none is: a role without an audience, unless
+/// the operator allowed it — such a token is one the whole API server accepts, and Vault
+/// sends it where the mount's `kubernetes_host` points, which whoever administers the mount
+/// can change between Vaultdeck's check of it and Vault's login, and so receive a working
+/// credential of any account the role binds; or, for a role with one, a connection to the
+/// API server on which a refusal cannot be seen (see `require_refused_by_the_api_server`).
+pub(super) async fn refusal_before_minting(
+    state: &AppState,
+    granted: &Granted,
+    role: &Role,
+) -> Result<Option<StepResult>, ApiError> {
+    let refused = |why: &str| {
+        Some(StepResult {
+            ok: false,
+            error: Some(why.into()),
+        })
+    };
+    if role.audiences().is_empty() {
+        if state.config.test_logins_without_audience {
+            return Ok(None);
+        }
+        return Ok(refused(NO_AUDIENCE));
     }
-    Some(StepResult {
-        ok: false,
-        error: Some(NO_AUDIENCE.into()),
-    })
+    // Through a proxy that adds credentials of its own (`kubectl proxy` behind
+    // `--kube-api`) every token looks accepted; a token that cannot be valid says whether
+    // the answer means anything on this connection.
+    if accepted_by_the_api_server(&granted.kube, "vaultdeck-control-token-never-valid").await? {
+        return Ok(refused(UNVERIFIABLE));
+    }
+    Ok(None)
 }
+
+const UNVERIFIABLE: &str = "Vaultdeck cannot tell, through its connection to the API server \
+    (a proxy that adds its own credentials, such as kubectl proxy), whether the API server \
+    refuses a token for the role's audience, so it made none.";
 
 const NO_AUDIENCE: &str = "the role has no audience, so a test token for it would be one the \
     whole cluster accepts, and Vault sends it to the mount's kubernetes_host, which whoever \
@@ -474,17 +495,6 @@ async fn require_refused_by_the_api_server(
     token: &str,
     audiences: &[String],
 ) -> Result<(), ApiError> {
-    // Through a proxy that adds credentials of its own (`kubectl proxy` behind
-    // `--kube-api`) every token looks accepted; a token that cannot be valid says whether
-    // the answer means anything on this connection.
-    if accepted_by_the_api_server(kube, "vaultdeck-control-token-never-valid").await? {
-        return Err(ApiError::Unavailable(
-            "Vaultdeck cannot tell, through its connection to the API server (a proxy that \
-             adds its own credentials, such as kubectl proxy), whether the API server refuses \
-             a token for the role's audience, so it sent none to Vault."
-                .into(),
-        ));
-    }
     if accepted_by_the_api_server(kube, token).await? {
         return Err(ApiError::Forbidden(format!(
             "the API server accepts tokens for the role's audience ({}), so this token would \
@@ -508,6 +518,8 @@ async fn accepted_by_the_api_server(
     match client.apiserver_version().await {
         Ok(_) => Ok(true),
         Err(kube::Error::Api(status)) if status.code == 401 => Ok(false),
+        // Forbidden: the token was taken, only not allowed this.
+        Err(kube::Error::Api(status)) if status.code == 403 => Ok(true),
         Err(other) => Err(ApiError::Unavailable(format!(
             "Vaultdeck could not ask the API server whether it refuses a token for the role's \
              audience, and sent none to Vault: {other}"
