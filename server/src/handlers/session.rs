@@ -272,7 +272,7 @@ async fn end_every_named_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<LogoutResult, ApiError> {
-    let ids = crate::session::distinct(crate::session::session_ids_from(headers));
+    let ids = crate::session::session_ids_from(headers);
     let several = ids.len() > 1;
     for id in ids.iter().take(crate::session::MOST_SESSION_COOKIES) {
         state.sessions.end(id).await?;

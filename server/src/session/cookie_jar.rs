@@ -7,19 +7,25 @@ use cookie::{Cookie, SameSite};
 
 const COOKIE_NAME: &str = "vaultdeck_session";
 
-/// Every well-formed session id the request's cookies carry, in the order sent. Usually
-/// one; several when deployments share a host name (cookies ignore ports) or when a
+/// Every well-formed session id the request's cookies carry, once each, in the order sent.
+/// Usually one; several when deployments share a host name (cookies ignore ports) or when a
 /// sibling host set one for the parent domain (`Sessions::named_by` decides).
 pub fn session_ids_from(headers: &HeaderMap) -> Vec<SessionId> {
-    headers
+    let mut ids: Vec<SessionId> = Vec::new();
+    let sent = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
         .filter(|c| c.name() == COOKIE_NAME)
-        .filter_map(|c| SessionId::from_cookie(c.value()))
-        .collect()
+        .filter_map(|c| SessionId::from_cookie(c.value()));
+    for id in sent {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
 }
 
 /// The request carried more than one cookie naming a session of this deployment.

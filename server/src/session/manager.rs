@@ -48,17 +48,6 @@ const REMEMBER_WHY: Duration = Duration::from_secs(600);
 /// More session cookies than deployments sharing a host name plausibly set.
 pub const MOST_SESSION_COOKIES: usize = 4;
 
-/// `ids` without repeats, in their order.
-pub fn distinct(ids: Vec<SessionId>) -> Vec<SessionId> {
-    let mut seen = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !seen.contains(&id) {
-            seen.push(id);
-        }
-    }
-    seen
-}
-
 pub struct Sessions {
     pub store: SessionStore,
     pub idle_timeout: Duration,
@@ -94,8 +83,7 @@ impl Sessions {
     /// ignored, but two of ours — one of them planted by a sibling host, whose longer path
     /// makes the browser send it first — are refused rather than chosen between. More than
     /// a handful are refused unread: each costs a store read.
-    pub async fn named_by(&self, ids: Vec<SessionId>) -> Result<Option<SessionId>, ApiError> {
-        let mut ids = distinct(ids);
+    pub async fn named_by(&self, mut ids: Vec<SessionId>) -> Result<Option<SessionId>, ApiError> {
         if ids.len() <= 1 {
             return Ok(ids.pop());
         }

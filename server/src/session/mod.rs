@@ -10,7 +10,7 @@ mod manager;
 mod store;
 
 pub use cookie_jar::{clear_cookie, session_cookie, session_ids_from, SeveralSessionCookies};
-pub use manager::{distinct, MOST_SESSION_COOKIES};
+pub use manager::MOST_SESSION_COOKIES;
 pub use manager::{ActiveSession, CurrentSession, SessionEnd, Sessions};
 pub use store::SessionStore;
 
