@@ -73,37 +73,32 @@ pub struct VaultRequest<'a> {
     pub token: Option<&'a VaultToken>,
 }
 
-/// Vault's answer, holding its share of the connection cap until its body is read.
+/// Vault's answer, read in full. The connection's share of the cap is given back as soon as
+/// Vault has finished answering, never later: if it waited for the browser to take the
+/// body, a client that stops reading (an HTTP/2 stream with no window, a socket left
+/// unread) would hold a connection to Vault for as long as it liked, and a few dozen such
+/// requests, with no session, would leave every user waiting for a slot.
 pub struct Upstream {
-    response: reqwest::Response,
-    permit: OwnedSemaphorePermit,
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Bytes,
 }
 
 impl Upstream {
     pub fn status(&self) -> u16 {
-        self.response.status().as_u16()
+        self.status
     }
 
     pub fn headers(&self) -> &reqwest::header::HeaderMap {
-        self.response.headers()
+        &self.headers
     }
 
-    pub async fn bytes(self) -> Result<Bytes, reqwest::Error> {
-        let body = self.response.bytes().await;
-        drop(self.permit);
-        body
+    pub fn body(&self) -> &Bytes {
+        &self.body
     }
 
-    /// The body as a stream; the connection's permit goes when the stream ends.
-    pub fn into_stream(
-        self,
-    ) -> impl tokio_stream::Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static {
-        use tokio_stream::StreamExt;
-        let permit = self.permit;
-        self.response.bytes_stream().map(move |chunk| {
-            let _held = &permit;
-            chunk
-        })
+    pub fn into_body(self) -> Bytes {
+        self.body
     }
 }
 
@@ -167,7 +162,7 @@ impl VaultClient {
         if let Some(namespace) = &self.namespace {
             builder = builder.header("X-Vault-Namespace", namespace);
         }
-        let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        let mut response = builder.send().await.map_err(|e| self.transport_error(&e))?;
         crate::metrics::vault_answered(method, started.elapsed());
         if response.status().is_server_error() {
             crate::metrics::vault_failed("server_error");
@@ -175,7 +170,18 @@ impl VaultClient {
         if is_redirect(response.status()) {
             return Err(self.redirect_error(&response));
         }
-        Ok(Upstream { response, permit })
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        drop(permit);
+        Ok(Upstream {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Vault answered a redirect: a standby that does not forward requests points at the
@@ -257,13 +263,11 @@ impl VaultClient {
                 token,
             })
             .await?;
-        let status = upstream.status();
-        let bytes = upstream
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(VaultAnswer { status, body })
+        let body = serde_json::from_slice(upstream.body()).unwrap_or(Value::Null);
+        Ok(VaultAnswer {
+            status: upstream.status(),
+            body,
+        })
     }
 
     /// Logs in at `path` (e.g. `auth/userpass/login/alice`): the `auth` block, or Vault's

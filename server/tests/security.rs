@@ -1239,6 +1239,60 @@ async fn requests_to_vault_are_capped() {
     );
 }
 
+/// Reviewer finding (stop 28): Vault's answers were streamed to the browser, and the
+/// connection's slot went back only when the browser had taken the whole body. A client
+/// with no session that opens HTTP/2 streams with a window of 0 never takes it: with as
+/// many streams as slots, every other user waited for a slot and got 504.
+#[tokio::test]
+async fn a_client_that_does_not_read_holds_no_connection_to_vault() {
+    let (vault, _root) = lab().await;
+    let deck = vaultdeck(
+        vault.url(),
+        &["--vault-max-connections", "2", "--request-timeout", "5s"],
+    )
+    .await;
+    let stalled = unread_http2_answers(&deck, "vault/v1/sys/health", 4).await;
+    let answer = deck
+        .call("GET", "vault/v1/sys/seal-status", None, None)
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    drop(stalled);
+}
+
+/// `count` answers from `path` on one HTTP/2 connection that gives the server no window to
+/// send their bodies in: their heads arrive, their bodies never can.
+async fn unread_http2_answers(
+    deck: &Deck,
+    path: &str,
+    count: usize,
+) -> (
+    h2::client::SendRequest<bytes::Bytes>,
+    Vec<axum::http::Response<h2::RecvStream>>,
+) {
+    let tcp = tokio::net::TcpStream::connect(deck.running.addr)
+        .await
+        .unwrap();
+    let (mut client, connection) = h2::client::Builder::new()
+        .initial_window_size(0)
+        .handshake::<_, bytes::Bytes>(tcp)
+        .await
+        .expect("the server speaks HTTP/2 without TLS");
+    tokio::spawn(connection);
+    let mut heads = Vec::new();
+    for _ in 0..count {
+        client = client.ready().await.unwrap();
+        let request = axum::http::Request::get(format!("{}/{path}", deck.base))
+            .header("x-requested-with", "vaultdeck")
+            .body(())
+            .unwrap();
+        let (answer, _) = client.send_request(request, true).unwrap();
+        let answer = answer.await.expect("the answer's head arrives");
+        assert_eq!(answer.status(), 200);
+        heads.push(answer);
+    }
+    (client, heads)
+}
+
 /// Token fields are blanked in answers Vaultdeck can read. One it cannot (here nested past
 /// the JSON parser's depth limit, as a plugin or a broken server could send) must not pass
 /// through as it came, token and all.

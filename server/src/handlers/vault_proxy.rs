@@ -4,7 +4,7 @@
 //! credentials (`X-Vault-Token`, `Authorization`, cookies) never do. The path is checked
 //! before anything is sent (`vault_path`), and nothing that would hand the browser a token
 //! is forwarded or relayed (`custody`). Vault's status and body come back as they are;
-//! answers that cannot hold a token stream through without being read.
+//! answers that cannot hold a token go through unparsed.
 
 use crate::{
     custody,
@@ -63,7 +63,7 @@ pub async fn forward_to_vault(
         end_session_if_token_gone(&state, active, upstream.status()).await?;
     }
     if custody::may_carry_token(&path) {
-        relay_without_tokens(upstream, &path).await
+        relay_without_tokens(upstream, &path)
     } else {
         Ok(relay(upstream))
     }
@@ -84,13 +84,10 @@ async fn end_session_if_token_gone(
 }
 
 /// Relays an answer that may hold a token with every token field blanked (see `custody`).
-async fn relay_without_tokens(upstream: Upstream, path: &VaultPath) -> Result<Response, ApiError> {
+fn relay_without_tokens(upstream: Upstream, path: &VaultPath) -> Result<Response, ApiError> {
     let status = upstream.status();
     let headers = relayed_headers(upstream.headers());
-    let bytes = upstream
-        .bytes()
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading Vault's answer: {e}")))?;
+    let bytes = upstream.into_body();
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(mut answer) => match custody::blank_token_fields(path, &mut answer) {
             true => Bytes::from(answer.to_string()),
@@ -118,17 +115,12 @@ async fn relay_without_tokens(upstream: Upstream, path: &VaultPath) -> Result<Re
     Ok(response(status, headers, Body::from(body)))
 }
 
-/// Turns Vault's answer into the browser's, streaming the body.
+/// Turns Vault's answer into the browser's, as it came (Vault's length goes with it: hyper
+/// sets `content-length` from the whole body it is given).
 pub fn relay(upstream: Upstream) -> Response {
     let status = upstream.status();
-    let mut headers = relayed_headers(upstream.headers());
-    // The body passes through byte for byte (the client decodes no content-encoding), so
-    // Vault's length stays true. With it, hyper sends the answer length-delimited, in one
-    // write, instead of in chunked framing that ends with a write of its own.
-    if let Some(length) = upstream.headers().get(header::CONTENT_LENGTH) {
-        headers.push(("content-length", length.as_bytes().to_vec()));
-    }
-    response(status, headers, Body::from_stream(upstream.into_stream()))
+    let headers = relayed_headers(upstream.headers());
+    response(status, headers, Body::from(upstream.into_body()))
 }
 
 fn response(status: u16, headers: Vec<(&'static str, Vec<u8>)>, body: Body) -> Response {
