@@ -92,8 +92,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         })?;
     let addr = listener.local_addr()?;
     tracing::info!(
-        "Vaultdeck listening on http://{addr}{}/ (Vault at {vault_addr}; sessions in {})",
+        "Vaultdeck listening on http://{addr}{}/ (Vault at {}; sessions in {})",
         config.base_path.prefix(),
+        vault::shown_addr(&vault_addr),
         store.kind()
     );
     let state = AppState {

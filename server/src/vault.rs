@@ -102,6 +102,16 @@ impl Upstream {
     }
 }
 
+/// An address as people may see it: a user name and password in it (for a proxy in front
+/// of Vault that wants them) are used, never shown, since `api/ready` shows the address to
+/// anyone who can reach Vaultdeck.
+pub fn shown_addr(addr: &reqwest::Url) -> String {
+    let mut shown = addr.clone();
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    shown.as_str().trim_end_matches('/').to_string()
+}
+
 /// A status that sends a client elsewhere; 304 (Not Modified) is a 3xx that does not.
 fn is_redirect(status: reqwest::StatusCode) -> bool {
     status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED
@@ -198,7 +208,7 @@ impl VaultClient {
             .map(|target| target.origin().ascii_serialization())
             .unwrap_or_else(|| "an unreadable location".to_string());
         ApiError::VaultRedirected {
-            addr: self.addr_text(),
+            addr: self.addr_shown(),
             status: response.status().as_u16(),
             to,
         }
@@ -210,14 +220,15 @@ impl VaultClient {
         match tokio::time::timeout(self.timeout, slot).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(ApiError::VaultTimeout {
-                addr: self.addr_text(),
+                addr: self.addr_shown(),
                 seconds: self.timeout.as_secs(),
             }),
         }
     }
 
-    fn addr_text(&self) -> String {
-        self.addr.as_str().trim_end_matches('/').to_string()
+    /// Vault's address as Vaultdeck shows it (readiness, errors).
+    pub fn addr_shown(&self) -> String {
+        shown_addr(&self.addr)
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> ApiError {
@@ -228,12 +239,12 @@ impl VaultClient {
         });
         if error.is_timeout() {
             return ApiError::VaultTimeout {
-                addr: self.addr_text(),
+                addr: self.addr_shown(),
                 seconds: self.timeout.as_secs(),
             };
         }
         ApiError::VaultUnreachable {
-            addr: self.addr_text(),
+            addr: self.addr_shown(),
             detail: root_cause(error),
         }
     }

@@ -1293,6 +1293,21 @@ async fn unread_http2_answers(
     (client, heads)
 }
 
+/// Reviewer finding (stop 28): a user name and password in `VAULT_ADDR` (for a proxy in
+/// front of Vault) were shown by `api/ready`, which anyone who reaches Vaultdeck may read.
+#[tokio::test]
+async fn credentials_in_vaults_address_are_used_but_not_shown() {
+    let (vault, _root) = lab().await;
+    let plain = vault.url().trim_end_matches('/').to_string();
+    let with_credentials = plain.replacen("://", "://proxy-user:proxy-password@", 1);
+    let deck = vaultdeck(&with_credentials, &[]).await;
+    let ready = deck.call("GET", "ready", None, None).await;
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    assert!(!ready.text.contains("proxy-password"), "{}", ready.text);
+    assert!(!ready.text.contains("proxy-user"), "{}", ready.text);
+    assert_eq!(ready.json()["vault_addr"], plain);
+}
+
 /// Token fields are blanked in answers Vaultdeck can read. One it cannot (here nested past
 /// the JSON parser's depth limit, as a plugin or a broken server could send) must not pass
 /// through as it came, token and all.

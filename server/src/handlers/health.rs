@@ -14,12 +14,7 @@ pub async fn get_health() -> impl IntoResponse {
 /// `GET api/ready`: 200 when Vault and the session store answer, 503 with the reason when
 /// either does not.
 pub async fn get_readiness(State(state): State<AppState>) -> impl IntoResponse {
-    let vault_addr = state
-        .vault
-        .addr()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let vault_addr = state.vault.addr_shown();
     let (vault, store) = tokio::join!(state.vault.reachable(), state.sessions.store.ping());
     let reasons: Vec<String> = [
         vault.as_ref().err().map(|e| e.to_string()),

@@ -68,7 +68,7 @@ pub async fn get_delivery_settings(
         .and_then(|path| path.file_name())
         .map(|name| name.to_string_lossy().into_owned());
     Ok(Json(DeliverySettings {
-        vault_addr: vault_addr.as_str().trim_end_matches('/').to_string(),
+        vault_addr: crate::vault::shown_addr(vault_addr),
         agent,
     }))
 }
