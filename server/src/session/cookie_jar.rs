@@ -5,11 +5,15 @@ use super::SessionId;
 use axum::http::{header, HeaderMap, HeaderValue};
 use cookie::{Cookie, SameSite};
 
+use super::MOST_SESSION_COOKIES;
+
 const COOKIE_NAME: &str = "vaultdeck_session";
 
-/// Every well-formed session id the request's cookies carry, once each, in the order sent.
+/// The well-formed session ids the request's cookies carry, once each, in the order sent.
 /// Usually one; several when deployments share a host name (cookies ignore ports) or when a
-/// sibling host set one for the parent domain (`Sessions::named_by` decides).
+/// sibling host set one for the parent domain (`Sessions::named_by` decides). Reading stops
+/// one past [`MOST_SESSION_COOKIES`]: that is enough to refuse the request, and a header of
+/// thousands of distinct ids costs no more than five.
 pub fn session_ids_from(headers: &HeaderMap) -> Vec<SessionId> {
     let mut ids: Vec<SessionId> = Vec::new();
     let sent = headers
@@ -21,6 +25,9 @@ pub fn session_ids_from(headers: &HeaderMap) -> Vec<SessionId> {
         .filter(|c| c.name() == COOKIE_NAME)
         .filter_map(|c| SessionId::from_cookie(c.value()));
     for id in sent {
+        if ids.len() > MOST_SESSION_COOKIES {
+            break;
+        }
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -113,5 +120,19 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(session_ids_from(&headers), vec![theirs, ours]);
+    }
+
+    /// Each id read was compared with every one before it: a header of 6,000 distinct ids
+    /// (hyper accepts about 400 KB of headers) cost 18 million comparisons, per request,
+    /// before any session was looked at.
+    #[test]
+    fn a_flood_of_session_cookies_is_read_only_as_far_as_needed() {
+        let flood = (0..6_000)
+            .map(|_| format!("{COOKIE_NAME}={}", SessionId::generate().cookie_value()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, flood.parse().unwrap());
+        assert_eq!(session_ids_from(&headers).len(), MOST_SESSION_COOKIES + 1);
     }
 }
