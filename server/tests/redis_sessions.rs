@@ -95,6 +95,47 @@ async fn a_session_outlives_the_bff_that_created_it() {
         .expect(401);
 }
 
+/// Reviewer finding (stop 28): records were JSON in the clear, so whoever could read Redis
+/// (a dump, a backup, a shared instance) had every user's live Vault token.
+#[tokio::test]
+async fn redis_holds_no_usable_token() {
+    let redis = redis_server().await;
+    let store = format!("redis://127.0.0.1:{}/0", redis.port);
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &["--session-store", &store]).await;
+    let cookie = deck.login_with_token(&root).await;
+    deck.call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(200);
+
+    let mut redis_client = redis::Client::open(store.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("vaultdeck:session:*")
+        .query_async(&mut redis_client)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let stored: Vec<u8> = redis::cmd("GET")
+        .arg(&keys[0])
+        .query_async(&mut redis_client)
+        .await
+        .unwrap();
+    let token = root.as_bytes();
+    assert!(
+        !stored.windows(token.len()).any(|w| w == token),
+        "the token is in Redis as it is: {}",
+        String::from_utf8_lossy(&stored)
+    );
+    let cookie_value = cookie.split_once('=').unwrap().1.as_bytes();
+    assert!(!stored
+        .windows(cookie_value.len())
+        .any(|w| w == cookie_value));
+}
+
 /// Redis going away is a part being unavailable (503, and not ready), not a server error.
 #[tokio::test]
 async fn redis_down_is_503_and_not_ready() {

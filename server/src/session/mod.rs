@@ -7,6 +7,7 @@
 
 mod cookie_jar;
 mod manager;
+mod sealed;
 mod store;
 
 pub use cookie_jar::{clear_cookie, session_cookie, session_ids_from, SeveralSessionCookies};

@@ -1,7 +1,8 @@
 //! Where session records live: in this process's memory, or in Redis so that several
-//! replicas (and restarts) share them. Records expire in the store on their own.
+//! replicas (and restarts) share them, sealed (`sealed`). Records expire in the store on
+//! their own.
 
-use super::{SessionId, SessionRecord};
+use super::{sealed, SessionId, SessionRecord};
 use crate::config::SessionStoreUrl;
 use parking_lot::Mutex;
 use redis::AsyncCommands;
@@ -93,9 +94,11 @@ impl SessionStore {
             }
             SessionStore::Redis(manager) => {
                 let mut connection = manager.clone();
-                let json: Option<String> =
-                    within_deadline(connection.get(id.storage_key())).await?;
-                Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+                let key = id.storage_key();
+                let stored: Option<Vec<u8>> = within_deadline(connection.get(&key)).await?;
+                Ok(stored
+                    .and_then(|bytes| sealed::open(id, &key, &bytes))
+                    .and_then(|json| serde_json::from_slice(&json).ok()))
             }
         }
     }
@@ -117,14 +120,11 @@ impl SessionStore {
                 Ok(())
             }
             SessionStore::Redis(manager) => {
-                let json = serde_json::to_string(record).map_err(|e| StoreError(e.to_string()))?;
+                let json = serde_json::to_vec(record).map_err(|e| StoreError(e.to_string()))?;
+                let key = id.storage_key();
+                let sealed = sealed::seal(id, &key, &json);
                 let mut connection = manager.clone();
-                within_deadline(connection.set_ex::<_, _, ()>(
-                    id.storage_key(),
-                    json,
-                    ttl.as_secs(),
-                ))
-                .await
+                within_deadline(connection.set_ex::<_, _, ()>(key, sealed, ttl.as_secs())).await
             }
         }
     }
