@@ -82,6 +82,25 @@ test("the lab's four policies, from the read-one-secret template", async ({ page
   expect(stored.data.policy).toContain('path "kv/data/webapps/app_one"');
 });
 
+test("a template refuses a mount name that would add rules of its own, and keeps the text", async ({ page }) => {
+  await logIn(page);
+  await page.goto(`${deck.url}access/policies/create`);
+  await page.getByTestId("template").selectOption("read-secret");
+  await expect(page.getByTestId("template-mount")).not.toHaveValue("");
+  await page.getByTestId("template-mount").fill("kv");
+  await page.getByTestId("template-path").fill("webapps/app_one");
+  await page.getByTestId("use-template").click();
+  const written = 'path "kv/data/webapps/app_one"';
+  await expect(page.getByTestId("policy-text")).toHaveValue(new RegExp(written));
+  // A mount is named by whoever may enable one; this name would close the string and grant
+  // sudo on sys/* further along the same line.
+  await page.getByTestId("template-mount").fill('kv/data/x" {capabilities=["read"]} path "sys/*" {capabilities=["sudo"]} path "kv');
+  await page.getByTestId("use-template").click();
+  await expect(page.getByTestId("toasts")).toContainText("has a character a template does not write");
+  await expect(page.getByTestId("policy-text")).toHaveValue(new RegExp(written));
+  await expect(page.getByTestId("policy-text")).not.toHaveValue(/sys/);
+});
+
 test("a KV v2 path without data/ is flagged, and the fix works", async ({ page }) => {
   await logIn(page);
   await page.goto(`${deck.url}access/policies/create`);

@@ -210,7 +210,12 @@ fn TemplatePicker(text: RwSignal<String>, mounts: Signal<Vec<MountHint>>) -> imp
             mount.set(options.first().cloned().unwrap_or_default());
         }
     });
-    let apply = move |_| text.set(template().render(&mount.get_untracked(), &path.get_untracked()));
+    let toasts = use_toasts();
+    // A refusal leaves the editor's text as it was.
+    let apply = move |_| match template().render(&mount.get_untracked(), &path.get_untracked()) {
+        Ok(rendered) => text.set(rendered),
+        Err(refusal) => toasts.error(refusal),
+    };
     view! {
         <fieldset class="template-picker">
             <legend>"Start from a template"</legend>

@@ -56,11 +56,17 @@ impl Template {
         }
     }
 
-    /// The policy text for `mount` (no slashes around it) and `path`.
-    pub fn render(self, mount: &str, path: &str) -> String {
+    /// The policy text for `mount` (no slashes around it) and `path`, or why a template
+    /// cannot be written for them. The mount is often one the list offered, and mounts are
+    /// named by whoever may enable one: a name that closed the template's string could add
+    /// rules of its own to the policy (off to the right of a line the admin reads as
+    /// harmless), and a glob in it would widen what the template grants.
+    pub fn render(self, mount: &str, path: &str) -> Result<String, String> {
         let mount = mount.trim_matches('/');
         let path = path.trim_matches('/');
-        match self {
+        plain_name("mount", mount)?;
+        plain_name("path", path)?;
+        Ok(match self {
             Template::ReadSecret => format!(
                 "# Read the secret {mount}/{path} (KV version 2 reads go through data/).\n\
                  path \"{mount}/data/{path}\" {{\n  capabilities = [\"read\"]\n}}\n"
@@ -84,7 +90,23 @@ impl Template {
                  path \"auth/{mount}/role/*\" {{\n  capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\"]\n}}\n"
             ),
             Template::Default => vaultdeck_policy::DEFAULT_POLICY.to_string(),
-        }
+        })
+    }
+}
+
+/// Characters a template does not write into a policy: those that end or escape its string
+/// or comment (`"`, `\`, line breaks and other controls), start HCL interpolation (`$`,
+/// `{`, `}`), or are globs in a policy path (`*`, `+`).
+fn plain_name(what: &str, name: &str) -> Result<(), String> {
+    let odd = |c: char| c.is_control() || matches!(c, '"' | '\\' | '$' | '{' | '}' | '*' | '+');
+    match name.chars().find(|&c| odd(c)) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "The {what} “{}” has a character a template does not write ({}). Write this \
+             policy by hand, or pick another {what}.",
+            name.escape_debug(),
+            c.escape_debug()
+        )),
     }
 }
 
@@ -118,9 +140,9 @@ mod tests {
     #[test]
     fn every_template_is_clean() {
         for template in Template::ALL {
-            let text = template.render("kv", "webapps/app_one");
+            let text = template.render("kv", "webapps/app_one").unwrap();
             let text = if template == Template::KubernetesRoleAdmin {
-                template.render("kubernetes", "")
+                template.render("kubernetes", "").unwrap()
             } else {
                 text
             };
@@ -139,7 +161,8 @@ mod tests {
     #[test]
     fn templates_grant_what_they_say() {
         let policy =
-            vaultdeck_policy::parse(&Template::ReadListFolder.render("kv/", "/webapps/")).unwrap();
+            vaultdeck_policy::parse(&Template::ReadListFolder.render("kv/", "/webapps/").unwrap())
+                .unwrap();
         let acl = Acl::new([&policy]);
         assert!(acl
             .decide("kv/data/webapps/app_one", false)
@@ -150,8 +173,12 @@ mod tests {
         assert!(!acl
             .decide("kv/data/webapps/app_one", false)
             .allows(Capability::Update));
-        let policy =
-            vaultdeck_policy::parse(&Template::ReadSecret.render("kv", "webapps/app_one")).unwrap();
+        let policy = vaultdeck_policy::parse(
+            &Template::ReadSecret
+                .render("kv", "webapps/app_one")
+                .unwrap(),
+        )
+        .unwrap();
         let acl = Acl::new([&policy]);
         assert!(acl
             .decide("kv/data/webapps/app_one", false)
@@ -159,5 +186,39 @@ mod tests {
         assert!(!acl
             .decide("kv/data/webapps/app_two", false)
             .allows(Capability::Read));
+    }
+
+    /// Reviewer finding (stop 28): a mount named by someone who may only enable mounts
+    /// closed the template's string and added a rule granting `sudo` on `sys/*`, out of
+    /// sight on the same line. Such names are refused, and nothing is written.
+    #[test]
+    fn a_mount_name_cannot_add_rules_to_a_template() {
+        let planted = format!(
+            "team-x\" {{capabilities=[\"read\"]}}{}path \"sys/*\" \
+             {{capabilities=[\"create\",\"read\",\"update\",\"delete\",\"list\",\"sudo\"]}} path \"team-x",
+            " ".repeat(200)
+        );
+        for mount in [
+            planted.as_str(),
+            "kv\npath \"sys/*\" { capabilities = [\"sudo\"] }\n#",
+            "+",
+            "kv*",
+        ] {
+            for template in [
+                Template::ReadSecret,
+                Template::ManageFolder,
+                Template::KubernetesRoleAdmin,
+            ] {
+                let refusal = template.render(mount, "app").unwrap_err();
+                assert!(refusal.contains("does not write"), "{refusal}");
+            }
+        }
+        let refusal = Template::ReadSecret
+            .render("kv", "app\" {} path \"sys/*")
+            .unwrap_err();
+        assert!(refusal.starts_with("The path"), "{refusal}");
+        // Ordinary names, nested mounts and spaces are written as they are.
+        let text = Template::ReadSecret.render("team/kv", "my app/db").unwrap();
+        assert!(text.contains("path \"team/kv/data/my app/db\""), "{text}");
     }
 }
