@@ -67,6 +67,8 @@ test.describe("a fresh Vault", () => {
     await test.step("unseal: progress, a repeated share, reset, a wrong share", async () => {
       const progress = page.getByTestId("unseal-progress");
       await expect(progress).toHaveText("0/3");
+      // Shown as text ("Show"), a share would otherwise go to a cloud spell checker.
+      await expect(page.getByTestId("unseal-key")).toHaveAttribute("spellcheck", "false");
       await page.getByTestId("unseal-key").fill(hexKeys[0]);
       await page.getByTestId("unseal-submit").click();
       await expect(progress).toHaveText("1/3");

@@ -30,6 +30,9 @@ async function logInWithOther(page: Page, method: string, mount: string, first: 
   await expect(page.getByTestId("login-mount")).toHaveValue(method);
   await page.getByTestId("login-mount").fill(mount);
   await page.getByTestId("login-first").fill(first);
+  // Only a password is offered to the browser's password manager.
+  const autocomplete = method === "userpass" ? "current-password" : "off";
+  await expect(page.getByTestId("login-second")).toHaveAttribute("autocomplete", autocomplete);
   await page.getByTestId("login-second").fill(second);
   await page.getByTestId("login-submit").click();
 }

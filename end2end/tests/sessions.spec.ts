@@ -79,6 +79,7 @@ test("a userpass login keeps the token out of the browser too", async ({ page })
   await expect(page.getByTestId("login-submit")).toBeEnabled();
   await page.getByTestId("login-tab-userpass").click();
   await page.getByTestId("login-first").fill("alice");
+  await expect(page.getByTestId("login-second")).toHaveAttribute("autocomplete", "current-password");
   await page.getByTestId("login-second").fill("alice-password");
   await page.getByTestId("login-submit").click();
   await expect(page.getByTestId("session-user")).toHaveText("userpass-alice");

@@ -270,7 +270,10 @@ fn LoginForm(tab: LoginTab) -> impl IntoView {
             {(tab.method != "token").then(|| view! {
                 <label class="field">
                     <span>{move || labels().1}</span>
-                    <input type="password" bind:value=second autocomplete="current-password" required data-testid="login-second" />
+                    // Only a password is for the browser's password manager to keep; a
+                    // Secret ID or a JWT saved (and synced) there outlives its purpose.
+                    <input type="password" bind:value=second required data-testid="login-second"
+                        autocomplete=move || if chosen.get() == "userpass" { "current-password" } else { "off" } />
                 </label>
             })}
             {move || error.get().map(|error| view! { <ErrorNotice error context="Login failed." /> })}

@@ -120,6 +120,7 @@ pub fn UnsealPage() -> impl IntoView {
                             <input
                                 type=move || if show_key.get() { "text" } else { "password" }
                                 autocomplete="off"
+                                spellcheck="false"
                                 bind:value=key
                                 data-testid="unseal-key"
                             />

@@ -284,6 +284,7 @@ fn RowsEditor(rows: RwSignal<Vec<EditRow>>, new_rows: Callback<(), Vec<EditRow>>
                                 <td><input type="text" aria-label="Key" prop:value=entry.row.key.clone() data-testid="edit-key"
                                     on:input=move |ev| { let v = event_target_value(&ev); update(id, Box::new(move |r| r.key = v)); } /></td>
                                 <td><textarea rows="1" aria-label="Value" prop:value=entry.row.value.display() data-testid="edit-value"
+                                    spellcheck="false" autocomplete="off"
                                     on:input=move |ev| {
                                         let v = event_target_value(&ev);
                                         update(id, Box::new(move |r| r.value = match r.value { Value::Json(_) => Value::Json(v), Value::Text(_) => Value::Text(v) }));
