@@ -116,6 +116,11 @@ async fn delivery_lab(cluster: &TestCluster, namespace: &str, mount: &str, audie
 impl Lab {
     /// Vaultdeck with the cluster and the agent (the `bao` binary the tests run OpenBao with).
     async fn deck(&self, cluster: &TestCluster) -> Deck {
+        self.deck_at(cluster, self.vault.url()).await
+    }
+
+    /// The same, reaching Vault at `vault_addr`.
+    async fn deck_at(&self, cluster: &TestCluster, vault_addr: &str) -> Deck {
         let kubeconfig = cluster.kubeconfig_path().to_str().unwrap().to_string();
         let bao = testvault::bao_binary().unwrap();
         let work = self.work_dir.path().to_str().unwrap().to_string();
@@ -128,7 +133,7 @@ impl Lab {
             &work,
             common::kube::LAB_CHECKS,
         ];
-        vaultdeck(self.vault.url(), &args).await
+        vaultdeck(vault_addr, &args).await
     }
 
     /// Nothing of any run is left in the agent's work directory.
@@ -260,7 +265,13 @@ async fn anchors_left(cluster: &TestCluster, namespace: &str) -> usize {
 async fn the_generated_agent_configuration_renders_every_secret_with_the_real_agent() {
     let cluster = cluster().await;
     let lab = delivery_lab(&cluster, "deliver-prove", "k8s-team", "vault").await;
-    let deck = lab.deck(&cluster).await;
+    // A user name and password in VAULT_ADDR (for a proxy in front of Vault) go to the
+    // agent, and never to the browser: the report once showed them in its configuration.
+    let with_credentials = lab
+        .vault
+        .url()
+        .replacen("://", "://proxy-user:proxy-password@", 1);
+    let deck = lab.deck_at(&cluster, &with_credentials).await;
     let session = deck.login_with_token(&lab.root).await;
 
     let settings = deck
@@ -317,6 +328,7 @@ async fn the_generated_agent_configuration_renders_every_secret_with_the_real_ag
         !answer.text.contains("eyJ"),
         "no service-account token in the answer"
     );
+    assert!(!answer.text.contains("proxy-password"), "{}", answer.text);
 
     // A key the secret does not have fails the render instead of writing `<no value>`.
     let mut missing = lab.plan("k8s-team", Some("vault"));

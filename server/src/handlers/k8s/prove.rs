@@ -284,10 +284,13 @@ async fn run_in(
     jwt: &str,
     report: &mut ProofReport,
 ) -> Result<(), ApiError> {
-    let config = proof_config(state, granted, plan, run);
-    report.config_hcl = config.to_hcl();
+    // The agent gets Vault's address as configured; the report shows it without a user
+    // name or password in it (`shown_addr`).
+    let configured = state.vault.addr().as_str().trim_end_matches('/');
+    let written = proof_config(state, granted, plan, run, configured).to_hcl();
+    report.config_hcl = proof_config(state, granted, plan, run, &state.vault.addr_shown()).to_hcl();
     run.write_private("token", jwt)?;
-    let config_path = run.write_private("agent.hcl", &report.config_hcl)?;
+    let config_path = run.write_private("agent.hcl", &written)?;
     let finished = run_agent(agent_binary, &config_path, run.path()).await;
     let agent_token = run.read("agent-token").filter(|t| !t.trim().is_empty());
     if let Some(token) = &agent_token {
@@ -297,10 +300,18 @@ async fn run_in(
             .await;
         report.revoked = Some(revoked.is_ok());
     }
-    let secrets: Vec<&str> = [Some(jwt), agent_token.as_deref().map(str::trim)]
-        .into_iter()
-        .flatten()
-        .collect();
+    // The agent's log may quote its address. (Go's URL errors hide a password but keep
+    // the user name, which is no secret and may be a common word: scrubbing it would blank
+    // that word in every rendered file.)
+    let secrets: Vec<&str> = [
+        Some(jwt),
+        agent_token.as_deref().map(str::trim),
+        state.vault.addr().password(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|secret| !secret.is_empty())
+    .collect();
     report.agent = Some(finished.report(&secrets));
     report.files = plan
         .secrets
@@ -311,22 +322,18 @@ async fn run_in(
     Ok(())
 }
 
-/// The plan's agent configuration, run here: against the BFF's own Vault, on the mount the
-/// gate checked, with the run's private files.
+/// The plan's agent configuration, run here: against the BFF's own Vault (at
+/// `vault_address`), on the mount the gate checked, with the run's private files.
 fn proof_config(
     state: &AppState,
     granted: &Granted,
     plan: &Plan,
     run: &RunDir,
+    vault_address: &str,
 ) -> agent::AgentConfig {
     let config = &state.config;
     let site = agent::ProofSite {
-        vault_address: state
-            .vault
-            .addr()
-            .as_str()
-            .trim_end_matches('/')
-            .to_string(),
+        vault_address: vault_address.to_string(),
         ca_cert: config
             .vault_cacert
             .as_ref()
