@@ -136,6 +136,54 @@ async fn redis_holds_no_usable_token() {
         .any(|w| w == cookie_value));
 }
 
+/// A record an earlier version wrote in the clear is not read (its user logs in again), and
+/// it is removed when its cookie comes back, so its token does not stay readable in Redis.
+#[tokio::test]
+async fn a_record_written_in_the_clear_is_removed_not_read() {
+    use sha2::Digest;
+    let redis = redis_server().await;
+    let store = format!("redis://127.0.0.1:{}/0", redis.port);
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &["--session-store", &store]).await;
+    let cookie_value = "A".repeat(43);
+    let key = format!(
+        "vaultdeck:session:{}",
+        hex::encode(sha2::Sha256::digest(cookie_value.as_bytes()))
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // A live record, as the version before sealing wrote it.
+    let record = serde_json::json!({
+        "token": root, "accessor": "", "display_name": "token", "policies": ["root"],
+        "method": "token", "mount": "", "expire_time": null, "granted_ttl": 0,
+        "renewable": false, "renewed_at": now, "last_active": now,
+    });
+    let mut redis_client = redis::Client::open(store.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(&key)
+        .arg(record.to_string())
+        .query_async(&mut redis_client)
+        .await
+        .unwrap();
+
+    let cookie = format!("vaultdeck_session={cookie_value}");
+    deck.call("GET", "session", Some(&cookie), None)
+        .await
+        .expect(401);
+    let left: Option<String> = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut redis_client)
+        .await
+        .unwrap();
+    assert_eq!(left, None, "the clear record is still in Redis");
+}
+
 /// Redis going away is a part being unavailable (503, and not ready), not a server error.
 #[tokio::test]
 async fn redis_down_is_503_and_not_ready() {

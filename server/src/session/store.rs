@@ -95,10 +95,20 @@ impl SessionStore {
             SessionStore::Redis(manager) => {
                 let mut connection = manager.clone();
                 let key = id.storage_key();
-                let stored: Option<Vec<u8>> = within_deadline(connection.get(&key)).await?;
-                Ok(stored
-                    .and_then(|bytes| sealed::open(id, &key, &bytes))
-                    .and_then(|json| serde_json::from_slice(&json).ok()))
+                let Some(stored) =
+                    within_deadline(connection.get::<_, Option<Vec<u8>>>(&key)).await?
+                else {
+                    return Ok(None);
+                };
+                match sealed::open(id, &key, &stored) {
+                    Some(json) => Ok(serde_json::from_slice(&json).ok()),
+                    // Written in the clear by an earlier version (or altered): no one can use
+                    // it, and left alone it would keep a token readable until it expires.
+                    None => {
+                        within_deadline(connection.del::<_, ()>(&key)).await?;
+                        Ok(None)
+                    }
+                }
             }
         }
     }
