@@ -15,7 +15,7 @@
 //!   fields where Vault returns a token are replaced: `auth.client_token`,
 //!   `wrap_info.token`, and `data.id` of token lookups. Nothing is replaced by text search,
 //!   so a token that happens to be a common word (a dev server's `root`) changes nothing
-//!   else. Every other answer streams through untouched.
+//!   else. Every other answer passes through untouched, unparsed.
 //!
 //! Each rule holds inside any namespace. A namespace may lead the path (OpenBao 2.3 and
 //! later, Vault Enterprise): `team/auth/token/create` creates a token in namespace `team`.

@@ -73,6 +73,11 @@ pub struct VaultRequest<'a> {
     pub token: Option<&'a VaultToken>,
 }
 
+/// The largest answer read from Vault. Answers are held in memory until the browser has
+/// taken them (see [`Upstream`]); Vault caps a request at 32 MiB by default
+/// (`max_request_size`), so stored data comes back smaller than this.
+const MOST_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+
 /// Vault's answer, read in full. The connection's share of the cap is given back as soon as
 /// Vault has finished answering, never later: if it waited for the browser to take the
 /// body, a client that stops reading (an HTTP/2 stream with no window, a socket left
@@ -173,25 +178,51 @@ impl VaultClient {
             builder = builder.header("X-Vault-Namespace", namespace);
         }
         let mut response = builder.send().await.map_err(|e| self.transport_error(&e))?;
-        crate::metrics::vault_answered(method, started.elapsed());
-        if response.status().is_server_error() {
-            crate::metrics::vault_failed("server_error");
-        }
         if is_redirect(response.status()) {
+            crate::metrics::vault_answered(method, started.elapsed());
             return Err(self.redirect_error(&response));
         }
-        let status = response.status().as_u16();
+        let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
+        let body = self.read_answer(response).await?;
         drop(permit);
+        crate::metrics::vault_answered(method, started.elapsed());
+        if status.is_server_error() {
+            crate::metrics::vault_failed("server_error");
+        }
         Ok(Upstream {
-            status,
+            status: status.as_u16(),
             headers,
             body,
         })
+    }
+
+    /// The whole body, up to [`MOST_ANSWER_BYTES`].
+    async fn read_answer(&self, mut response: reqwest::Response) -> Result<Bytes, ApiError> {
+        let too_large = || {
+            ApiError::Unrelayable(format!(
+                "Vault's answer is larger than {} MiB, the most Vaultdeck relays.",
+                MOST_ANSWER_BYTES / (1024 * 1024)
+            ))
+        };
+        match response.content_length() {
+            Some(length) if length > MOST_ANSWER_BYTES as u64 => return Err(too_large()),
+            // One allocation, no copy: the usual case (Go sends small answers with a length).
+            Some(_) => return response.bytes().await.map_err(|e| self.transport_error(&e)),
+            None => {}
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(&e))?
+        {
+            if body.len() + chunk.len() > MOST_ANSWER_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     /// Vault answered a redirect: a standby that does not forward requests points at the

@@ -1259,6 +1259,33 @@ async fn a_client_that_does_not_read_holds_no_connection_to_vault() {
     drop(stalled);
 }
 
+/// Answers are held in memory until the browser takes them, so one is never read past a
+/// bound: a larger one (a raft snapshot, a plugin's) is refused, not buffered.
+#[tokio::test]
+async fn an_answer_larger_than_vaultdeck_holds_is_refused() {
+    let huge = Recorder::start(Behaviour::Answer {
+        status: 200,
+        body: "a".repeat(64 * 1024 * 1024 + 1),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let deck = vaultdeck(&huge.url, &[]).await;
+    let answer = deck
+        .call("GET", "vault/v1/sys/storage/raft/snapshot", None, None)
+        .await;
+    assert_eq!(
+        answer.status,
+        502,
+        "{}",
+        &answer.text[..answer.text.len().min(200)]
+    );
+    assert!(
+        answer.text.contains("larger than 64 MiB"),
+        "{}",
+        answer.text
+    );
+}
+
 /// `count` answers from `path` on one HTTP/2 connection that gives the server no window to
 /// send their bodies in: their heads arrive, their bodies never can.
 async fn unread_http2_answers(

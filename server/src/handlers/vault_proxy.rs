@@ -115,8 +115,8 @@ fn relay_without_tokens(upstream: Upstream, path: &VaultPath) -> Result<Response
     Ok(response(status, headers, Body::from(body)))
 }
 
-/// Turns Vault's answer into the browser's, as it came (Vault's length goes with it: hyper
-/// sets `content-length` from the whole body it is given).
+/// Turns Vault's answer into the browser's, byte for byte (the compression layer may still
+/// compress it on the way out).
 pub fn relay(upstream: Upstream) -> Response {
     let status = upstream.status();
     let headers = relayed_headers(upstream.headers());
