@@ -60,12 +60,22 @@ impl Template {
     /// cannot be written for them. The mount is often one the list offered, and mounts are
     /// named by whoever may enable one: a name that closed the template's string could add
     /// rules of its own to the policy (off to the right of a line the admin reads as
-    /// harmless), and a glob in it would widen what the template grants.
+    /// harmless), and a `+` segment would make it match every mount.
     pub fn render(self, mount: &str, path: &str) -> Result<String, String> {
         let mount = mount.trim_matches('/');
         let path = path.trim_matches('/');
-        plain_name("mount", mount)?;
-        plain_name("path", path)?;
+        match self.needs() {
+            Needs::KvPath { .. } => {
+                plain_name("mount", mount)?;
+                no_segment_glob(mount)?;
+                plain_name("path", path)?;
+            }
+            Needs::AuthMount => {
+                plain_name("mount", mount)?;
+                no_segment_glob(mount)?;
+            }
+            Needs::Nothing => {}
+        }
         Ok(match self {
             Template::ReadSecret => format!(
                 "# Read the secret {mount}/{path} (KV version 2 reads go through data/).\n\
@@ -95,10 +105,11 @@ impl Template {
 }
 
 /// Characters a template does not write into a policy: those that end or escape its string
-/// or comment (`"`, `\`, line breaks and other controls), start HCL interpolation (`$`,
-/// `{`, `}`), or are globs in a policy path (`*`, `+`).
+/// or comment (`"`, `\\`, line breaks and other controls) and `$`, which starts HCL's
+/// interpolation (`${`), inside which a quote no longer ends the string. Braces alone are
+/// Vault's ACL templating (`{{identity.entity.name}}`) and are written.
 fn plain_name(what: &str, name: &str) -> Result<(), String> {
-    let odd = |c: char| c.is_control() || matches!(c, '"' | '\\' | '$' | '{' | '}' | '*' | '+');
+    let odd = |c: char| c.is_control() || matches!(c, '"' | '\\' | '$');
     match name.chars().find(|&c| odd(c)) {
         None => Ok(()),
         Some(c) => Err(format!(
@@ -106,6 +117,18 @@ fn plain_name(what: &str, name: &str) -> Result<(), String> {
              policy by hand, or pick another {what}.",
             name.escape_debug(),
             c.escape_debug()
+        )),
+    }
+}
+
+/// A mount segment that is exactly `+` matches any one name in a policy path.
+fn no_segment_glob(mount: &str) -> Result<(), String> {
+    match mount.split('/').any(|segment| segment == "+") {
+        false => Ok(()),
+        true => Err(format!(
+            "The mount “{mount}” has a “+” segment, which in a policy matches any name: the \
+             template would grant the same on every such mount. Write this policy by hand, \
+             or pick another mount."
         )),
     }
 }
@@ -190,7 +213,8 @@ mod tests {
 
     /// Reviewer finding (stop 28): a mount named by someone who may only enable mounts
     /// closed the template's string and added a rule granting `sudo` on `sys/*`, out of
-    /// sight on the same line. Such names are refused, and nothing is written.
+    /// sight on the same line (OpenBao 2.7 accepts the name). Such names are refused, and
+    /// nothing is written.
     #[test]
     fn a_mount_name_cannot_add_rules_to_a_template() {
         let planted = format!(
@@ -198,27 +222,40 @@ mod tests {
              {{capabilities=[\"create\",\"read\",\"update\",\"delete\",\"list\",\"sudo\"]}} path \"team-x",
             " ".repeat(200)
         );
-        for mount in [
-            planted.as_str(),
-            "kv\npath \"sys/*\" { capabilities = [\"sudo\"] }\n#",
-            "+",
-            "kv*",
-        ] {
-            for template in [
-                Template::ReadSecret,
-                Template::ManageFolder,
-                Template::KubernetesRoleAdmin,
-            ] {
+        let broken_line = "kv\npath \"sys/*\" { capabilities = [\"sudo\"] }\n#";
+        let templates = [
+            Template::ReadSecret,
+            Template::ManageFolder,
+            Template::KubernetesRoleAdmin,
+        ];
+        for mount in [planted.as_str(), broken_line, "kv${x}"] {
+            for template in templates {
                 let refusal = template.render(mount, "app").unwrap_err();
                 assert!(refusal.contains("does not write"), "{refusal}");
             }
+        }
+        for mount in ["+", "team/+"] {
+            let refusal = Template::ReadSecret.render(mount, "app").unwrap_err();
+            assert!(refusal.contains("matches any name"), "{refusal}");
         }
         let refusal = Template::ReadSecret
             .render("kv", "app\" {} path \"sys/*")
             .unwrap_err();
         assert!(refusal.starts_with("The path"), "{refusal}");
-        // Ordinary names, nested mounts and spaces are written as they are.
+        // A field the template does not use is not checked: it is not on the form.
+        assert!(Template::KubernetesRoleAdmin
+            .render("kubernetes", "app\"")
+            .is_ok());
+        assert!(Template::Default.render("+", "\"").is_ok());
+        // Ordinary names, nested mounts, spaces, `c++` and ACL templating are written.
         let text = Template::ReadSecret.render("team/kv", "my app/db").unwrap();
         assert!(text.contains("path \"team/kv/data/my app/db\""), "{text}");
+        let text = Template::ReadSecret
+            .render("c++", "users/{{identity.entity.name}}")
+            .unwrap();
+        assert!(
+            text.contains("path \"c++/data/users/{{identity.entity.name}}\""),
+            "{text}"
+        );
     }
 }
