@@ -350,9 +350,14 @@ fn template_hcl(template: &AgentTemplate) -> String {
 /// The heredoc marker; generated templates never hold a line equal to it.
 const HEREDOC: &str = "EOT";
 
-/// An HCL string: JSON's escapes are HCL's for the characters that occur here.
+/// An HCL string: JSON's escapes are HCL's for the characters that occur here. `${` is
+/// the one sequence JSON leaves that HCL 1 reads otherwise: it opens an interpolation, in
+/// which the string's closing quote no longer closes it (the file stops parsing). HCL 1 has
+/// no escape for `$`, so the brace is written as `\u007b`, which reads back as `{`.
 fn quoted(text: &str) -> String {
-    serde_json::to_string(text).expect("a string always encodes")
+    serde_json::to_string(text)
+        .expect("a string always encodes")
+        .replace("${", "$\\u007b")
 }
 
 #[cfg(test)]
@@ -495,5 +500,17 @@ mod tests {
         assert!(proof
             .to_hcl()
             .contains("  retry {\n    num_retries = 1\n  }\n"));
+    }
+
+    /// A role or mount name with `${` in it (Vault takes almost any mount name) made the
+    /// agent's configuration unreadable; HCL 1 (the policy crate's parser mirrors it) now
+    /// reads every such value back as it was.
+    #[test]
+    fn names_with_interpolation_read_back_as_written() {
+        for name in ["a${b}", "x${\"", "$${", "\\${", "{{identity.entity.name}}"] {
+            let text = format!("path {} {{ capabilities = [\"read\"] }}", quoted(name));
+            let policy = vaultdeck_policy::parse(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            assert_eq!(policy.rules[0].path, name, "{text}");
+        }
     }
 }
