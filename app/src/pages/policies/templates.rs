@@ -60,20 +60,17 @@ impl Template {
     /// cannot be written for them. The mount is often one the list offered, and mounts are
     /// named by whoever may enable one: a name that closed the template's string could add
     /// rules of its own to the policy (off to the right of a line the admin reads as
-    /// harmless), and a `+` segment would make it match every mount.
+    /// harmless), and a `+` segment or ACL templating would make it match other mounts. The
+    /// path is the admin's own: globs and templating there are theirs to write.
     pub fn render(self, mount: &str, path: &str) -> Result<String, String> {
         let mount = mount.trim_matches('/');
         let path = path.trim_matches('/');
         match self.needs() {
             Needs::KvPath { .. } => {
-                plain_name("mount", mount)?;
-                no_segment_glob(mount)?;
+                plain_mount(mount)?;
                 plain_name("path", path)?;
             }
-            Needs::AuthMount => {
-                plain_name("mount", mount)?;
-                no_segment_glob(mount)?;
-            }
+            Needs::AuthMount => plain_mount(mount)?,
             Needs::Nothing => {}
         }
         Ok(match self {
@@ -121,16 +118,22 @@ fn plain_name(what: &str, name: &str) -> Result<(), String> {
     }
 }
 
-/// A mount segment that is exactly `+` matches any one name in a policy path.
-fn no_segment_glob(mount: &str) -> Result<(), String> {
-    match mount.split('/').any(|segment| segment == "+") {
-        false => Ok(()),
-        true => Err(format!(
-            "The mount “{mount}” has a “+” segment, which in a policy matches any name: the \
-             template would grant the same on every such mount. Write this policy by hand, \
-             or pick another mount."
-        )),
-    }
+/// A mount as a template writes it: a plain name, and no pattern. In a policy path a `+`
+/// segment matches any name, and `{{…}}` is filled in per requester (ACL templating), so
+/// either would grant the same on other mounts than the one picked.
+fn plain_mount(mount: &str) -> Result<(), String> {
+    plain_name("mount", mount)?;
+    let pattern = if mount.split('/').any(|segment| segment == "+") {
+        "a “+” segment, which in a policy matches any name"
+    } else if mount.contains(['{', '}']) {
+        "braces, which Vault fills in for each requester (ACL templating)"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "The mount “{mount}” has {pattern}: the template would grant the same on other \
+         mounts. Write this policy by hand, or pick another mount."
+    ))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,6 +241,11 @@ mod tests {
             let refusal = Template::ReadSecret.render(mount, "app").unwrap_err();
             assert!(refusal.contains("matches any name"), "{refusal}");
         }
+        let templated = "{{identity.entity.aliases.auth_userpass_1.name}}";
+        for template in templates {
+            let refusal = template.render(templated, "app").unwrap_err();
+            assert!(refusal.contains("ACL templating"), "{refusal}");
+        }
         let refusal = Template::ReadSecret
             .render("kv", "app\" {} path \"sys/*")
             .unwrap_err();
@@ -247,7 +255,8 @@ mod tests {
             .render("kubernetes", "app\"")
             .is_ok());
         assert!(Template::Default.render("+", "\"").is_ok());
-        // Ordinary names, nested mounts, spaces, `c++` and ACL templating are written.
+        // Ordinary names, nested mounts, spaces, `c++`, and ACL templating in the path (the
+        // admin's own) are written.
         let text = Template::ReadSecret.render("team/kv", "my app/db").unwrap();
         assert!(text.contains("path \"team/kv/data/my app/db\""), "{text}");
         let text = Template::ReadSecret
