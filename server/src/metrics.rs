@@ -117,8 +117,9 @@ pub fn vault_answered(method: &'static str, took: Duration) {
         .record(took.as_secs_f64());
 }
 
-/// A call to Vault that failed: `unreachable`, `timeout`, `server_error` (5xx), or
-/// `redirect` (a 3xx, which is never followed).
+/// A call to Vault that failed: `unreachable`, `timeout`, `server_error` (5xx, its body
+/// read; one whose body fails to arrive counts as `unreachable` or `timeout`), `redirect`
+/// (a 3xx, which is never followed), or `too_large` (an answer over 64 MiB, not read).
 pub fn vault_failed(kind: &'static str) {
     metrics::counter!("vaultdeck_vault_errors_total", "kind" => kind).increment(1);
 }

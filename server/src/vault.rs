@@ -200,6 +200,7 @@ impl VaultClient {
     /// The whole body, up to [`MOST_ANSWER_BYTES`].
     async fn read_answer(&self, mut response: reqwest::Response) -> Result<Bytes, ApiError> {
         let too_large = || {
+            crate::metrics::vault_failed("too_large");
             ApiError::Unrelayable(format!(
                 "Vault's answer is larger than {} MiB, the most Vaultdeck relays.",
                 MOST_ANSWER_BYTES / (1024 * 1024)

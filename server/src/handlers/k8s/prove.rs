@@ -300,19 +300,19 @@ async fn run_in(
             .await;
         report.revoked = Some(revoked.is_ok());
     }
-    // The agent's log may quote its address. (Go's URL errors hide a password but keep
-    // the user name, which is no secret and may be a common word: scrubbing it would blank
-    // that word in every rendered file.)
-    let secrets: Vec<&str> = [
-        Some(jwt),
-        agent_token.as_deref().map(str::trim),
-        state.vault.addr().password(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|secret| !secret.is_empty())
-    .collect();
-    report.agent = Some(finished.report(&secrets));
+    let secrets: Vec<&str> = [Some(jwt), agent_token.as_deref().map(str::trim)]
+        .into_iter()
+        .flatten()
+        .collect();
+    // The agent's log may quote its address; the rendered files never do, and a secret's
+    // value that happened to equal the password must still be checked as it is. (Go's URL
+    // errors hide a password but keep the user name, which is no secret.)
+    let in_log: Vec<&str> = secrets
+        .iter()
+        .copied()
+        .chain(state.vault.addr().password())
+        .collect();
+    report.agent = Some(finished.report(&in_log));
     report.files = plan
         .secrets
         .iter()
