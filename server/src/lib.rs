@@ -20,6 +20,7 @@ mod vault;
 mod vault_path;
 
 use config::Config;
+pub use session::MOST_SESSIONS_PER_TOKEN;
 use session::{SessionStore, Sessions};
 use state::{AppState, Site};
 use std::{net::SocketAddr, sync::Arc, time::Duration};

@@ -212,3 +212,18 @@ async fn redis_down_is_503_and_not_ready() {
     assert_eq!(ready["session_store_reachable"], false, "{ready}");
     assert_eq!(ready["vault_reachable"], true);
 }
+
+#[tokio::test]
+async fn one_token_cannot_fill_redis() {
+    let redis = redis_server().await;
+    let store = format!("redis://127.0.0.1:{}/0", redis.port);
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &["--session-store", &store]).await;
+    let token = common::create_token(
+        &lab.url(),
+        &root,
+        serde_json::json!({ "policies": ["default"] }),
+    )
+    .await;
+    common::check_a_tokens_sessions_are_bounded(&deck, &token, &root).await;
+}

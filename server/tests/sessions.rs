@@ -429,6 +429,14 @@ async fn logging_in_again_rotates_the_session_id() {
         .expect(200);
 }
 
+#[tokio::test]
+async fn one_token_cannot_fill_the_session_store() {
+    let (lab, root) = lab().await;
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let token = create_token(&lab.url(), &root, json!({ "policies": ["default"] })).await;
+    common::check_a_tokens_sessions_are_bounded(&deck, &token, &root).await;
+}
+
 /// A lab, a Vaultdeck in front of it, and a session logged in with a token created with
 /// `params` (the lab keeps running while this is alive).
 struct TokenSession {

@@ -48,6 +48,11 @@ const REMEMBER_WHY: Duration = Duration::from_secs(600);
 /// More session cookies than deployments sharing a host name plausibly set.
 pub const MOST_SESSION_COOKIES: usize = 4;
 
+/// How many sessions one Vault token may hold at once; a login past it ends the token's
+/// oldest. A token login costs Vault nothing new, so without a bound one token could fill
+/// the store. Generous: a class sharing a lab's root token still fits.
+pub const MOST_SESSIONS_PER_TOKEN: usize = 64;
+
 pub struct Sessions {
     pub store: SessionStore,
     pub idle_timeout: Duration,
@@ -67,10 +72,22 @@ impl Sessions {
 
     pub async fn begin(&self, record: SessionRecord) -> Result<SessionId, ApiError> {
         let id = SessionId::generate();
-        self.store
-            .save(&id, &record, self.store_ttl(&record, now_unix()))
+        let ended = self
+            .store
+            .admit(
+                &id,
+                &record,
+                self.store_ttl(&record, now_unix()),
+                MOST_SESSIONS_PER_TOKEN,
+            )
             .await
             .map_err(store_error)?;
+        if ended > 0 {
+            tracing::info!(
+                ended,
+                "a token's oldest sessions ended: it may hold {MOST_SESSIONS_PER_TOKEN}"
+            );
+        }
         Ok(id)
     }
 

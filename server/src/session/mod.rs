@@ -11,8 +11,8 @@ mod sealed;
 mod store;
 
 pub use cookie_jar::{clear_cookie, session_cookie, session_ids_from, SeveralSessionCookies};
-pub use manager::MOST_SESSION_COOKIES;
 pub use manager::{ActiveSession, CurrentSession, SessionEnd, Sessions};
+pub use manager::{MOST_SESSIONS_PER_TOKEN, MOST_SESSION_COOKIES};
 pub use store::SessionStore;
 
 use crate::vault::VaultToken;

@@ -6,8 +6,9 @@ use super::{sealed, SessionId, SessionRecord};
 use crate::config::SessionStoreUrl;
 use parking_lot::Mutex;
 use redis::AsyncCommands;
+use sha2::{Digest, Sha256};
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     time::{Duration, Instant},
 };
 
@@ -16,14 +17,68 @@ use std::{
 pub struct StoreError(String);
 
 pub enum SessionStore {
-    Memory(Mutex<HashMap<String, (SessionRecord, Instant)>>),
+    Memory(Mutex<MemorySessions>),
     Redis(redis::aio::ConnectionManager),
+}
+
+/// The in-process store: records by storage key, and each token's sessions in the order
+/// they began (for the per-token bound).
+pub struct MemorySessions {
+    records: HashMap<String, (SessionRecord, Instant)>,
+    by_token: HashMap<String, VecDeque<String>>,
+    next_sweep: Instant,
+}
+
+/// Expired records are swept from memory at most this often: sweeping at every save cost
+/// a pass over every session, under the lock, per login and per touch.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+impl MemorySessions {
+    fn new() -> MemorySessions {
+        MemorySessions {
+            records: HashMap::new(),
+            by_token: HashMap::new(),
+            next_sweep: Instant::now() + SWEEP_EVERY,
+        }
+    }
+
+    fn is_live(&self, key: &str, now: Instant) -> bool {
+        self.records
+            .get(key)
+            .is_some_and(|(_, deadline)| *deadline > now)
+    }
+
+    fn sweep_if_due(&mut self, now: Instant) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now + SWEEP_EVERY;
+        self.records.retain(|_, (_, deadline)| *deadline > now);
+        let records = &self.records;
+        self.by_token.retain(|_, keys| {
+            keys.retain(|key| records.contains_key(key));
+            !keys.is_empty()
+        });
+    }
+
+    /// Adds `key` to its token's sessions and ends the oldest past `most`; how many ended.
+    fn admit(&mut self, accessor: &str, key: String, most: usize, now: Instant) -> usize {
+        let mut keys = self.by_token.remove(accessor).unwrap_or_default();
+        keys.retain(|key| self.is_live(key, now));
+        keys.push_back(key);
+        let surplus = keys.len().saturating_sub(most);
+        for ended in keys.drain(..surplus) {
+            self.records.remove(&ended);
+        }
+        self.by_token.insert(accessor.to_string(), keys);
+        surplus
+    }
 }
 
 impl SessionStore {
     pub async fn connect(url: &SessionStoreUrl) -> anyhow::Result<SessionStore> {
         match url {
-            SessionStoreUrl::Memory => Ok(SessionStore::Memory(Mutex::new(HashMap::new()))),
+            SessionStoreUrl::Memory => Ok(SessionStore::Memory(Mutex::new(MemorySessions::new()))),
             SessionStoreUrl::Redis(url) => {
                 let client = redis::Client::open(url.as_str())
                     .map_err(|e| anyhow::anyhow!("VAULTDECK_SESSION_STORE: {e}"))?;
@@ -53,7 +108,8 @@ impl SessionStore {
         match self {
             SessionStore::Memory(sessions) => {
                 let now = Instant::now();
-                Ok(sessions.lock().values().filter(|(_, d)| *d > now).count())
+                let sessions = sessions.lock();
+                Ok(sessions.records.values().filter(|(_, d)| *d > now).count())
             }
             SessionStore::Redis(manager) => {
                 let mut connection = manager.clone();
@@ -81,12 +137,12 @@ impl SessionStore {
             SessionStore::Memory(sessions) => {
                 let mut sessions = sessions.lock();
                 let key = id.storage_key();
-                match sessions.get(&key) {
+                match sessions.records.get(&key) {
                     Some((record, deadline)) if *deadline > Instant::now() => {
                         Ok(Some(record.clone()))
                     }
                     Some(_) => {
-                        sessions.remove(&key);
+                        sessions.records.remove(&key);
                         Ok(None)
                     }
                     None => Ok(None),
@@ -130,24 +186,81 @@ impl SessionStore {
             SessionStore::Memory(sessions) => {
                 let mut sessions = sessions.lock();
                 let now = Instant::now();
-                sessions.retain(|_, (_, deadline)| *deadline > now);
-                sessions.insert(id.storage_key(), (record.clone(), now + ttl));
+                sessions.sweep_if_due(now);
+                sessions
+                    .records
+                    .insert(id.storage_key(), (record.clone(), now + ttl));
                 Ok(())
             }
             SessionStore::Redis(manager) => {
-                let json = serde_json::to_vec(record).map_err(|e| StoreError(e.to_string()))?;
-                let key = id.storage_key();
-                let sealed = sealed::seal(id, &key, &json);
+                let mut pipe = redis::pipe();
+                Self::redis_save(&mut pipe, id, record, ttl)?;
                 let mut connection = manager.clone();
-                within_deadline(connection.set_ex::<_, _, ()>(key, sealed, ttl.as_secs())).await
+                within_deadline(pipe.query_async::<()>(&mut connection)).await
             }
         }
+    }
+
+    /// Stores a new session's record, as `save`, and ends its token's oldest sessions past
+    /// `most`; how many ended.
+    pub async fn admit(
+        &self,
+        id: &SessionId,
+        record: &SessionRecord,
+        ttl: Duration,
+        most: usize,
+    ) -> Result<usize, StoreError> {
+        if record.accessor.is_empty() {
+            return self.save(id, record, ttl).await.map(|()| 0);
+        }
+        match self {
+            SessionStore::Memory(sessions) => {
+                self.save(id, record, ttl).await?;
+                let now = Instant::now();
+                Ok(sessions
+                    .lock()
+                    .admit(&record.accessor, id.storage_key(), most, now))
+            }
+            SessionStore::Redis(manager) => {
+                let index = token_index_key(&record.accessor);
+                let mut pipe = redis::pipe();
+                Self::redis_save(&mut pipe, id, record, ttl)?;
+                pipe.zadd(&index, id.storage_key(), now_millis())
+                    .ignore()
+                    .zcard(&index);
+                let mut connection = manager.clone();
+                let (count,): (usize,) = within_deadline(pipe.query_async(&mut connection)).await?;
+                if count <= most {
+                    return Ok(0);
+                }
+                end_oldest_in_redis(&mut connection, &index, most).await
+            }
+        }
+    }
+
+    /// Queues the sealed record, and keeps its token's index (if any) as long as it: each
+    /// save of a token's sessions moves the index's expiry later, never before theirs.
+    fn redis_save(
+        pipe: &mut redis::Pipeline,
+        id: &SessionId,
+        record: &SessionRecord,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(record).map_err(|e| StoreError(e.to_string()))?;
+        let key = id.storage_key();
+        let sealed = sealed::seal(id, &key, &json);
+        pipe.set_ex(key, sealed, ttl.as_secs()).ignore();
+        if !record.accessor.is_empty() {
+            pipe.expire(token_index_key(&record.accessor), ttl.as_secs() as i64)
+                .ignore();
+        }
+        Ok(())
     }
 
     pub async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         match self {
             SessionStore::Memory(sessions) => {
-                sessions.lock().remove(&id.storage_key());
+                sessions.lock().records.remove(&id.storage_key());
                 Ok(())
             }
             SessionStore::Redis(manager) => {
@@ -156,6 +269,56 @@ impl SessionStore {
             }
         }
     }
+}
+
+/// The Redis key of a token's sessions, a sorted set of their keys scored by when they
+/// began. Named by a hash of the token's accessor: the accessor cannot use the token, but
+/// an operator can revoke with it, so the store does not spell it out.
+fn token_index_key(accessor: &str) -> String {
+    format!(
+        "vaultdeck:token:{}",
+        hex::encode(Sha256::digest(accessor.as_bytes()))
+    )
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+/// Ends the oldest live sessions in a token's index past `most`. Sessions that expired on
+/// their own are still named there; they are dropped from it first and do not count.
+async fn end_oldest_in_redis(
+    connection: &mut redis::aio::ConnectionManager,
+    index: &str,
+    most: usize,
+) -> Result<usize, StoreError> {
+    let keys: Vec<String> = within_deadline(connection.zrange(index, 0, -1)).await?;
+    let mut exists = redis::pipe();
+    for key in &keys {
+        exists.exists(key);
+    }
+    let live: Vec<bool> = within_deadline(exists.query_async(connection)).await?;
+    let (live, gone): (Vec<_>, Vec<_>) = keys.iter().zip(live).partition(|(_, live)| *live);
+    let surplus = live.len().saturating_sub(most);
+    let ended: Vec<&String> = live.iter().take(surplus).map(|(key, _)| *key).collect();
+    let dropped: Vec<&String> = gone
+        .iter()
+        .map(|(key, _)| *key)
+        .chain(ended.iter().copied())
+        .collect();
+    if dropped.is_empty() {
+        return Ok(0);
+    }
+    let mut cleanup = redis::pipe();
+    cleanup.zrem(index, &dropped).ignore();
+    if !ended.is_empty() {
+        cleanup.del(&ended).ignore();
+    }
+    within_deadline(cleanup.query_async::<()>(connection)).await?;
+    Ok(surplus)
 }
 
 /// How long a Redis command may take before the store counts as unavailable: the
@@ -171,5 +334,53 @@ async fn within_deadline<T>(
             "Redis did not answer within {} s",
             REDIS_DEADLINE.as_secs()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::VaultToken;
+
+    fn record(accessor: &str) -> SessionRecord {
+        SessionRecord {
+            token: VaultToken::new("t"),
+            accessor: accessor.into(),
+            display_name: String::new(),
+            policies: vec![],
+            method: "token".into(),
+            mount: String::new(),
+            expire_time: None,
+            granted_ttl: 0,
+            renewable: false,
+            renewed_at: 0,
+            last_active: 0,
+        }
+    }
+
+    #[test]
+    fn a_sweep_forgets_expired_records_and_their_tokens_index() {
+        let mut sessions = MemorySessions::new();
+        let now = Instant::now();
+        for (key, deadline) in [("old", now), ("live", now + SWEEP_EVERY * 4)] {
+            sessions
+                .records
+                .insert(key.into(), (record("a"), deadline + SWEEP_EVERY));
+            sessions.admit("a", key.into(), 8, now);
+        }
+        sessions
+            .records
+            .insert("lone".into(), (record("b"), now + SWEEP_EVERY));
+        sessions.admit("b", "lone".into(), 8, now);
+
+        sessions.sweep_if_due(now);
+        assert_eq!(sessions.records.len(), 3, "not due yet");
+
+        sessions.sweep_if_due(now + SWEEP_EVERY * 2);
+        let mut left: Vec<_> = sessions.records.keys().cloned().collect();
+        left.sort();
+        assert_eq!(left, ["live"]);
+        assert_eq!(sessions.by_token["a"], ["live"]);
+        assert!(!sessions.by_token.contains_key("b"));
     }
 }

@@ -195,3 +195,31 @@ pub async fn create_token(lab_url: &str, root: &str, params: Value) -> String {
     assert_eq!(status, 200, "{body}");
     body["auth"]["client_token"].as_str().unwrap().to_string()
 }
+
+/// One token, logged in with again and again (a token login costs Vault nothing new):
+/// the sessions it holds stay bounded, the oldest ending first, and another token's
+/// session is untouched. Sessions that ended already do not count.
+pub async fn check_a_tokens_sessions_are_bounded(deck: &Deck, token: &str, other_token: &str) {
+    let most = vaultdeck::MOST_SESSIONS_PER_TOKEN;
+    let other = deck.login_with_token(other_token).await;
+    let mut cookies = Vec::new();
+    for _ in 0..most + 2 {
+        cookies.push(deck.login_with_token(token).await);
+    }
+    for (n, cookie) in cookies.iter().enumerate() {
+        let expected = if n < 2 { 401 } else { 200 };
+        let status = deck.call("GET", "session", Some(cookie), None).await.status;
+        assert_eq!(status, expected, "session {n} of {}", most + 2);
+    }
+    deck.call("GET", "session", Some(&other), None)
+        .await
+        .expect(200);
+    // A session that ended (logout) no longer counts: the next login ends none.
+    deck.call("DELETE", "session", Some(&cookies[5]), None)
+        .await
+        .expect(200);
+    deck.login_with_token(token).await;
+    deck.call("GET", "session", Some(&cookies[2]), None)
+        .await
+        .expect(200);
+}
