@@ -12,7 +12,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 )]
 pub struct Config {
     /// Vault's address. When unset, Vaultdeck starts its embedded lab server (labvault).
-    #[arg(long, env = "VAULT_ADDR", value_parser = parse_http_url)]
+    #[arg(long, env = "VAULT_ADDR", value_parser = unechoed(parse_http_url))]
     pub vault_addr: Option<reqwest::Url>,
 
     /// A PEM file with the CA certificate(s) to verify Vault's TLS certificate.
@@ -83,7 +83,7 @@ pub struct Config {
 
     /// Where sessions live: `memory` (one replica) or `redis://host:6379/0` (shared by
     /// several replicas).
-    #[arg(long, env = "VAULTDECK_SESSION_STORE", default_value = "memory", value_parser = parse_session_store)]
+    #[arg(long, env = "VAULTDECK_SESSION_STORE", default_value = "memory", value_parser = unechoed(parse_session_store))]
     pub session_store: SessionStoreUrl,
 
     /// A session ends after this long without activity (e.g. `30m`, `8h`).
@@ -96,13 +96,13 @@ pub struct Config {
 
     /// The Kubernetes API to use when not running in a pod and `KUBECONFIG` is unset, e.g.
     /// `http://127.0.0.1:8001` from `kubectl proxy`.
-    #[arg(long, env = "VAULTDECK_KUBE_API", value_parser = parse_http_url)]
+    #[arg(long, env = "VAULTDECK_KUBE_API", value_parser = unechoed(parse_http_url))]
     pub kube_api: Option<reqwest::Url>,
 
     /// Other URLs of the cluster's API server than the one Vaultdeck uses (comma-separated),
     /// e.g. the address Vault reaches it at. A Kubernetes auth mount whose `kubernetes_host`
     /// is one of them counts as configured for this cluster.
-    #[arg(long, env = "VAULTDECK_KUBE_HOST_ALIASES", value_delimiter = ',', value_parser = parse_http_url)]
+    #[arg(long, env = "VAULTDECK_KUBE_HOST_ALIASES", value_delimiter = ',', value_parser = unechoed(parse_http_url))]
     pub kube_host_aliases: Vec<reqwest::Url>,
 
     /// Offer "Set it up in the cluster" on the Kubernetes configuration pages: Vaultdeck
@@ -148,7 +148,7 @@ pub struct Config {
     /// Vault's address as pods in the cluster reach it, e.g.
     /// `http://vault.vault-system.svc:8200`: prefilled in the manifests "Deliver to a pod"
     /// writes. Default: `VAULT_ADDR`.
-    #[arg(long, env = "VAULTDECK_IN_CLUSTER_VAULT_ADDR", value_parser = parse_http_url)]
+    #[arg(long, env = "VAULTDECK_IN_CLUSTER_VAULT_ADDR", value_parser = unechoed(parse_http_url))]
     pub in_cluster_vault_addr: Option<reqwest::Url>,
 
     /// The session cookie's `Secure` flag: `auto` (on unless listening on loopback over
@@ -271,6 +271,38 @@ fn env_name_of(flag: &str) -> Option<String> {
         .map(|env| env.to_string_lossy().into_owned())
 }
 
+/// A value parser whose refusal does not repeat the value: an address may hold a user name
+/// and password (`redis://:password@…`, a proxy's credentials in `VAULT_ADDR`), and clap's
+/// own message for a refused value quotes it, on a terminal or into a pod's log.
+fn unechoed<T>(parse: fn(&str) -> Result<T, String>) -> Unechoed<T> {
+    Unechoed(parse)
+}
+
+#[derive(Clone)]
+struct Unechoed<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Unechoed<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let name = arg.map(|a| a.to_string()).unwrap_or_default();
+        let refused = |reason: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for '{name}': {reason} (the value is not repeated: it may hold a password)\n"),
+            )
+            .with_cmd(command)
+        };
+        let text = value.to_str().ok_or_else(|| refused("not UTF-8"))?;
+        (self.0)(text).map_err(|reason| refused(&reason))
+    }
+}
+
 fn parse_http_url(value: &str) -> Result<reqwest::Url, String> {
     let url = reqwest::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
     match url.scheme() {
@@ -349,6 +381,23 @@ mod tests {
         assert!(parse_duration("10x").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn a_refused_address_is_not_repeated_as_it_may_hold_a_password() {
+        for (flag, value) in [
+            ("--session-store", "valkey://:hunter2@cache:6379/0"),
+            ("--vault-addr", "ftp://user:hunter2@vault:8200"),
+            ("--kube-api", "ftp://user:hunter2@api"),
+            ("--in-cluster-vault-addr", "http://user:hunter2@[bad"),
+        ] {
+            let refused = Config::try_parse_from(["vaultdeck", flag, value])
+                .map(|_| ())
+                .expect_err(value);
+            let message = refused.to_string();
+            assert!(!message.contains("hunter2"), "{message}");
+            assert!(message.contains(flag), "{message}");
+        }
     }
 
     #[test]
