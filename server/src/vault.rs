@@ -117,6 +117,16 @@ pub fn shown_addr(addr: &reqwest::Url) -> String {
     shown.as_str().trim_end_matches('/').to_string()
 }
 
+/// The token as a header value marked sensitive: HTTP/2 then never adds it to HPACK's
+/// tables, and `Debug` of the headers shows no token.
+fn token_header(token: &VaultToken) -> Result<reqwest::header::HeaderValue, ApiError> {
+    let mut value = reqwest::header::HeaderValue::from_str(token.expose()).map_err(|_| {
+        ApiError::BadRequest("The token holds characters an HTTP header cannot carry.".into())
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// A status that sends a client elsewhere; 304 (Not Modified) is a 3xx that does not.
 fn is_redirect(status: reqwest::StatusCode) -> bool {
     status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED
@@ -172,7 +182,7 @@ impl VaultClient {
             .headers(request.headers)
             .body(request.body);
         if let Some(token) = request.token {
-            builder = builder.header("X-Vault-Token", token.expose());
+            builder = builder.header("X-Vault-Token", token_header(token)?);
         }
         if let Some(namespace) = &self.namespace {
             builder = builder.header("X-Vault-Namespace", namespace);
@@ -505,6 +515,14 @@ fn read_ca_certs(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_header_is_sensitive_and_a_broken_token_is_refused() {
+        assert!(token_header(&VaultToken::new("s.abc"))
+            .unwrap()
+            .is_sensitive());
+        assert!(token_header(&VaultToken::new("s.abc\r\nX-Other: 1")).is_err());
+    }
 
     #[test]
     fn tokens_never_print() {
