@@ -115,9 +115,11 @@ pub struct Config {
     pub set_up_service_accounts: bool,
 
     /// Also check Kubernetes roles that have no audience ("Can this pod read it?", "Prove
-    /// it"). Their test token is one the whole API server accepts, and Vault sends it where
-    /// the mount's `kubernetes_host` points, which whoever administers the mount can change
-    /// between Vaultdeck's check and Vault's login. Off by default (README: Security).
+    /// it"), and let users who may re-point a mount check its roles. Vault sends the test
+    /// token where the mount's `kubernetes_host` points, which whoever may write the mount's
+    /// configuration can change between Vaultdeck's check and Vault's login: without an
+    /// audience the token is one the whole API server accepts; with one, Vault roles
+    /// elsewhere that bind the account for it accept it. Off by default (README: Security).
     #[arg(long, env = "VAULTDECK_TEST_LOGINS_WITHOUT_AUDIENCE", num_args = 0..=1, default_value = "false",
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub test_logins_without_audience: bool,

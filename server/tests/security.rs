@@ -40,6 +40,25 @@ async fn mount_administrator(vault_url: &str, root: &str, mount: &str) -> String
     .await
 }
 
+/// A user who administers a Kubernetes auth mount's roles, and may read its configuration
+/// but not change it (the platform team set it).
+async fn role_administrator(vault_url: &str, root: &str, mount: &str) -> String {
+    let policy = format!(
+        r#"path "auth/{mount}/role/*" {{ capabilities = ["create", "read", "update", "delete", "list"] }}
+path "auth/{mount}/config" {{ capabilities = ["read"] }}"#
+    );
+    let name = format!("{mount}-roles");
+    as_root(
+        vault_url,
+        root,
+        "PUT",
+        &format!("sys/policies/acl/{name}"),
+        json!({ "policy": policy }),
+    )
+    .await;
+    create_token(vault_url, root, json!({ "policies": [name] })).await
+}
+
 /// Finding 1 (critical): "Can this pod read it?" must not send a token the BFF minted to a
 /// server the mount's administrator chose. Here the administrator of `team-k8s` points its
 /// `kubernetes_host` at a server they run, binds a role to `*`/`*`, and asks for a powerful
@@ -239,7 +258,8 @@ async fn an_auth_mount_cannot_pass_for_a_secrets_engine() {
 /// A Kubernetes auth mount `name` with a role `webapp-one` binding that account in
 /// `{name}-apps` for `audience`, pointed at the cluster through a recording proxy that the
 /// deck accepts as another name of the API server (so the test sees what Vault sends to
-/// TokenReview); the deck and a root session on it.
+/// TokenReview); the deck and a session on it of a user who administers the mount's roles
+/// but may not change its configuration.
 struct AudienceLab {
     deck: Deck,
     session: String,
@@ -288,7 +308,9 @@ async fn audience_lab(
         &proxy.url,
     ];
     let deck = vaultdeck(vault_url, &aliases).await;
-    let session = deck.login_with_token(root).await;
+    let session = deck
+        .login_with_token(&role_administrator(vault_url, root, name).await)
+        .await;
     AudienceLab {
         deck,
         session,
@@ -397,6 +419,44 @@ async fn a_test_token_the_api_server_accepts_is_not_sent_to_vault() {
             .any(|r| r.target.contains("tokenreviews")),
         "Vault was given the token to review"
     );
+}
+
+/// Helper review, stop 29: a role's audience keeps the test token from the API server, not
+/// from Vault. Whoever may change the mount's `kubernetes_host` can point Vault's review at a
+/// server of theirs between Vaultdeck's check and Vault's login, catch the token, and log in
+/// with it to any role — on any mount, of any Vault — that binds the account for that
+/// audience. By default such a user gets no test token: not a mount's administrator, not root.
+#[tokio::test]
+async fn a_user_who_may_repoint_the_mount_gets_no_test_token() {
+    let cluster = cluster().await;
+    let (vault, root) = lab().await;
+    let AudienceLab { deck, proxy, .. } =
+        audience_lab(&cluster, vault.url(), &root, "repoint", "vault").await;
+    let administrator = mount_administrator(vault.url(), &root, "repoint").await;
+    for token in [&administrator, &root] {
+        let session = deck.login_with_token(token).await;
+        let check = json!({ "mount": "repoint", "role": "webapp-one",
+            "namespace": "repoint-apps", "service_account": "webapp-one", "paths": [] });
+        let report = deck
+            .call("POST", "k8s/test-login", Some(&session), Some(check))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(report["token_request"]["ok"], false, "{report}");
+        let why = report["token_request"]["error"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(why.contains("may change auth/repoint/config"), "{report}");
+        assert!(report["login"].is_null(), "{report}");
+    }
+    assert!(
+        !proxy
+            .requests()
+            .iter()
+            .any(|r| r.target.contains("tokenreviews")),
+        "Vault was given a test token to review"
+    );
+    assert_eq!(anchors_in(&cluster, "repoint-apps").await, 0);
 }
 
 /// A role without an audience can be checked only with a token the whole API server

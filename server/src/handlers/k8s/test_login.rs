@@ -95,8 +95,9 @@ pub async fn test_login(
 /// the operator allowed it — such a token is one the whole API server accepts, and Vault
 /// sends it where the mount's `kubernetes_host` points, which whoever administers the mount
 /// can change between Vaultdeck's check of it and Vault's login, and so receive a working
-/// credential of any account the role binds; or, for a role with one, a connection to the
-/// API server on which a refusal cannot be seen (see `require_refused_by_the_api_server`).
+/// credential of any account the role binds; for a role with one, a user who may re-point
+/// the mount (who could catch a token Vault accepts elsewhere), or a connection to the API
+/// server on which a refusal cannot be seen (see `require_refused_by_the_api_server`).
 pub(super) async fn refusal_before_minting(
     state: &AppState,
     granted: &Granted,
@@ -114,11 +115,43 @@ pub(super) async fn refusal_before_minting(
         }
         return Ok(refused(NO_AUDIENCE));
     }
+    // The audience keeps the token from the API server, not from Vault: whoever may
+    // re-point the mount could catch it on its way to review, and log in with it to any
+    // role, anywhere, that binds the account for this audience.
+    if !state.config.test_logins_without_audience {
+        if let Some(why) = may_repoint(state, granted).await? {
+            return Ok(refused(&why));
+        }
+    }
     // Through a proxy that adds credentials of its own (`kubectl proxy` behind
     // `--kube-api`) every token looks accepted; a token that cannot be valid says whether
     // the answer means anything on this connection.
     if accepted_by_the_api_server(&granted.kube, "vaultdeck-control-token-never-valid").await? {
         return Ok(refused(UNVERIFIABLE));
+    }
+    Ok(None)
+}
+
+/// Why the user could send the mount's reviews elsewhere, if they could: they may write its
+/// configuration, or move another mount onto its path.
+async fn may_repoint(state: &AppState, granted: &Granted) -> Result<Option<String>, ApiError> {
+    let config = format!("{}/config", granted.mount.api_path());
+    for (path, writes) in [
+        (config.as_str(), &["create", "update", "root"][..]),
+        ("sys/remount", &["update", "sudo", "root"][..]),
+    ] {
+        let held = state.vault.capabilities_self(&granted.token, path).await?;
+        if held.iter().any(|c| writes.contains(&c.as_str())) {
+            return Ok(Some(format!(
+                "your token may change {path}, so it could send Vault's review of a test \
+                 token to a server of its choosing during the check, and use the token at any \
+                 Vault role that binds this service account for the same audience. Vaultdeck \
+                 makes test tokens for users who administer a mount's roles but not where it \
+                 points, and for others only where the operator allows it \
+                 (--test-logins-without-audience, or the chart's \
+                 rbac.testLoginsWithoutAudience)."
+            )));
+        }
     }
     Ok(None)
 }
