@@ -1632,3 +1632,22 @@ async fn a_sibling_site_makes_no_vault_reads_with_the_session() {
         assert_eq!(answer.status().as_u16(), 200, "{probe}");
     }
 }
+
+/// Helper review, stop 29: a proof's plan was checked before anyone was known, and its
+/// duplicate-name check compared every pair: a plan of 110,000 secrets (8 MiB) held a worker
+/// for about 6×10⁹ comparisons, with no cookie at all. Without a session nothing is read.
+#[tokio::test]
+async fn a_proof_without_a_session_is_refused_before_its_plan_is_read() {
+    let (vault, _root) = lab().await;
+    let deck = vaultdeck(vault.url(), &[]).await;
+    let secret = json!({ "name": "a", "mount": "kv", "kv_version": 2, "path": "p",
+        "keys": ["k"], "format": "json" });
+    let plan = json!({ "plan": {
+        "vault_addr": "http://vault:8200", "vault_namespace": null, "auth_mount": "kubernetes",
+        "role": "r", "namespace": "default", "service_account": "sa", "workload": "w",
+        "container": "c", "audience": null, "secrets": [secret, secret], "sync_secret": false,
+    } });
+    let refused = deck.call("POST", "delivery/prove", None, Some(plan)).await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    assert!(!refused.text.contains("Two secrets"), "{}", refused.text);
+}

@@ -168,6 +168,9 @@ pub struct Plan {
 /// the CSI provider's and ESO's `kubernetes`.
 pub const DEFAULT_AUTH_MOUNT: &str = "kubernetes";
 
+/// More secrets than one pod plausibly needs; the proof reads each with the user's token.
+pub const MOST_SECRETS: usize = 64;
+
 impl Plan {
     /// What is wrong with the plan, in words for the form; `Ok` when every generator can run.
     pub fn check(&self) -> Result<(), String> {
@@ -200,16 +203,20 @@ impl Plan {
         if self.secrets.is_empty() {
             return Err("Pick at least one secret.".into());
         }
-        let mut names = Vec::new();
+        if self.secrets.len() > MOST_SECRETS {
+            return Err(format!(
+                "A plan holds at most {MOST_SECRETS} secrets; split it across workloads."
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
         for secret in &self.secrets {
             check_secret(secret)?;
-            if names.contains(&secret.name) {
+            if !names.insert(secret.name.as_str()) {
                 return Err(format!(
                     "Two secrets are named {}: each needs its own file name.",
                     secret.name
                 ));
             }
-            names.push(secret.name.clone());
         }
         Ok(())
     }
@@ -418,6 +425,16 @@ pub(crate) mod tests {
         let mut plan = lab_plan();
         plan.secrets.push(plan.secrets[0].clone());
         assert!(plan.check().unwrap_err().contains("Two secrets"));
+        let mut plan = lab_plan();
+        plan.secrets = (0..=MOST_SECRETS)
+            .map(|n| SecretPick {
+                name: format!("s{n}"),
+                ..lab_plan().secrets[0].clone()
+            })
+            .collect();
+        assert!(plan.check().unwrap_err().contains("at most 64"));
+        plan.secrets.pop();
+        assert_eq!(plan.check(), Ok(()));
         let mut plan = lab_plan();
         plan.secrets[0].path = "a\"}}{{ .Data }}".into();
         assert!(plan.check().is_err());

@@ -79,6 +79,10 @@ pub async fn prove_delivery(
     session: CurrentSession,
     Json(body): Json<ProofRequest>,
 ) -> Result<Json<ProofReport>, ApiError> {
+    // Nothing, not even the plan's check, for a request without a session.
+    if session.0.is_none() {
+        return Err(ApiError::SessionEnded(SessionEnd::Missing));
+    }
     let plan = body.plan;
     plan.check().map_err(ApiError::BadRequest)?;
     let granted = authorize(
