@@ -1651,3 +1651,25 @@ async fn a_proof_without_a_session_is_refused_before_its_plan_is_read() {
     assert_eq!(refused.status, 401, "{}", refused.text);
     assert!(!refused.text.contains("Two secrets"), "{}", refused.text);
 }
+
+/// Helper review, stop 29: a test login asked Vault about every path it was sent, one call
+/// after another (two million fit in a request), until the request's timeout dropped the
+/// check before it revoked the token its login had issued. A check asks about at most 64.
+#[tokio::test]
+async fn a_test_login_asks_about_a_bounded_number_of_paths() {
+    let (vault, root) = lab().await;
+    let deck = vaultdeck(vault.url(), &[]).await;
+    let session = deck.login_with_token(&root).await;
+    let paths: Vec<String> = (0..65).map(|n| format!("secret/data/{n}")).collect();
+    let check = json!({ "mount": "kubernetes", "role": "r", "namespace": "default",
+        "service_account": "sa", "paths": paths });
+    let refused = deck
+        .call("POST", "k8s/test-login", Some(&session), Some(check))
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert!(
+        refused.text.contains("at most 64 paths"),
+        "{}",
+        refused.text
+    );
+}

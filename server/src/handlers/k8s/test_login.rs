@@ -18,7 +18,11 @@ use super::{
     kube_error,
 };
 use crate::{
-    error::ApiError, k8s_names, session::CurrentSession, state::AppState, vault::VaultToken,
+    error::ApiError,
+    k8s_names,
+    session::CurrentSession,
+    state::AppState,
+    vault::{VaultClient, VaultToken},
 };
 use axum::{extract::State, Json};
 use k8s_openapi::api::{
@@ -61,11 +65,20 @@ impl Role {
     }
 }
 
+/// Each path is one call to Vault with the issued token, one after another. As many as a
+/// delivery plan may hold secrets, whose check asks about each.
+const MOST_CHECKED_PATHS: usize = vaultdeck_app::delivery::MOST_SECRETS;
+
 pub async fn test_login(
     State(state): State<AppState>,
     session: CurrentSession,
     Json(body): Json<TestLoginRequest>,
 ) -> Result<Json<TestLoginReport>, ApiError> {
+    if body.paths.len() > MOST_CHECKED_PATHS {
+        return Err(ApiError::BadRequest(format!(
+            "A check asks about at most {MOST_CHECKED_PATHS} paths."
+        )));
+    }
     let granted = authorize(&state, &session, &body.mount, MountKind::Auth, Need::Act).await?;
     let namespace = k8s_names::namespace(body.namespace.trim())?.to_string();
     let account = k8s_names::object_name(body.service_account.trim())?.to_string();
@@ -449,9 +462,56 @@ async fn log_in_as_pod(
         ttl: auth.lease_duration,
         metadata: auth.metadata.clone().unwrap_or_default(),
     });
-    report.capabilities = capabilities_of(state, &auth.client_token, &body.paths).await;
-    report.revoked = Some(state.vault.revoke_self(&auth.client_token).await.is_ok());
+    let issued = IssuedByCheck::new(&state.vault, auth.client_token.clone());
+    report.capabilities = capabilities_of(state, issued.token(), &body.paths).await;
+    report.revoked = Some(issued.revoke().await);
     Ok(())
+}
+
+/// The Vault token a check's login issued: revoked when the check is done, and also when it
+/// is cut short (the client went away, the request timed out) and its future dropped.
+struct IssuedByCheck {
+    vault: VaultClient,
+    token: Option<VaultToken>,
+}
+
+impl IssuedByCheck {
+    fn new(vault: &VaultClient, token: VaultToken) -> IssuedByCheck {
+        IssuedByCheck {
+            vault: vault.clone(),
+            token: Some(token),
+        }
+    }
+
+    fn token(&self) -> &VaultToken {
+        self.token.as_ref().expect("held until revoked")
+    }
+
+    /// Whether Vault revoked it. Kept until then: dropped mid-call, or failed, the drop
+    /// tries again.
+    async fn revoke(mut self) -> bool {
+        let revoked = self.vault.revoke_self(self.token()).await.is_ok();
+        if revoked {
+            self.token = None;
+        }
+        revoked
+    }
+}
+
+impl Drop for IssuedByCheck {
+    fn drop(&mut self) {
+        let Some(token) = self.token.take() else {
+            return;
+        };
+        let vault = self.vault.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = vault.revoke_self(&token).await {
+                    tracing::warn!("a test login's Vault token could not be revoked: {error}");
+                }
+            });
+        }
+    }
 }
 
 /// The pod's token (`pod_token`), with the TokenRequest step and what the token is written
