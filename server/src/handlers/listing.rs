@@ -195,6 +195,7 @@ async fn search(
     lines: mpsc::Sender<String>,
 ) {
     let started = Instant::now();
+    let give_up = started + bounds.deadline + READ_GRACE;
     let mut progress = SearchProgress {
         folders: 1,
         ..SearchProgress::default()
@@ -238,7 +239,7 @@ async fn search(
             }
             if path.to_lowercase().contains(&bounds.needle) {
                 progress.matches += 1;
-                if !send(&lines, SearchEvent::Match(path)).await {
+                if !send(&lines, SearchEvent::Match(path), give_up).await {
                     return; // the browser went away: stop asking Vault
                 }
                 if progress.matches >= bounds.limit {
@@ -248,7 +249,7 @@ async fn search(
             }
         }
         if progress.folders.is_multiple_of(25)
-            && !send(&lines, SearchEvent::Progress(progress.clone())).await
+            && !send(&lines, SearchEvent::Progress(progress.clone()), give_up).await
         {
             return;
         }
@@ -260,7 +261,7 @@ async fn search(
         stopped: reason,
         took_ms: started.elapsed().as_millis() as u64,
     };
-    send(&lines, SearchEvent::Done(done)).await;
+    send(&lines, SearchEvent::Done(done), give_up).await;
 }
 
 /// A folder path made of Vault's keys (names, `a%41/b c/`) as URL text to follow `root`.
@@ -271,8 +272,31 @@ fn encoded(relative: &str) -> String {
         .collect()
 }
 
-/// Sends one line; whether the browser is still there to read it.
-async fn send(lines: &mpsc::Sender<String>, event: SearchEvent) -> bool {
+/// How long past its deadline a search waits for the browser to take its last lines.
+const READ_GRACE: Duration = Duration::from_secs(10);
+
+/// Sends one line; whether the browser is still there to read it. A browser that stops
+/// reading (the lines queued, the connection open) is given up on at `give_up`: the search
+/// does not wait for it, with its token, for as long as the connection lasts.
+async fn send(lines: &mpsc::Sender<String>, event: SearchEvent, give_up: Instant) -> bool {
     let line = serde_json::to_string(&event).expect("search events serialize");
-    lines.send(line).await.is_ok()
+    let sent = tokio::time::timeout_at(give_up.into(), lines.send(line)).await;
+    matches!(sent, Ok(Ok(())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_browser_that_stops_reading_is_given_up_on() {
+        let (lines, _unread) = mpsc::channel(1);
+        let give_up = Instant::now() + Duration::from_millis(50);
+        let event = || SearchEvent::Progress(SearchProgress::default());
+        assert!(send(&lines, event(), give_up).await, "one line is queued");
+        assert!(
+            !send(&lines, event(), give_up).await,
+            "the queue is full and nobody reads"
+        );
+    }
 }
