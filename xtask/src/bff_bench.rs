@@ -48,7 +48,7 @@ pub fn run(built: &site::Built) -> Result<()> {
     write_secret(bao.addr)?;
     let deck = start_vaultdeck(built, &work, bao.addr)?;
     let idle_rss = rss_mb(&deck)?;
-    let cookie = log_in(deck.addr)?;
+    let cookie = log_in(deck.addr, ROOT_TOKEN)?;
 
     let direct = Target {
         url: format!("http://{}/v1/{SECRET_PATH}", bao.addr),
@@ -75,7 +75,7 @@ pub fn run(built: &site::Built) -> Result<()> {
     }
     let after_load_rss = rss_mb(&deck)?;
     let started = Instant::now();
-    open_sessions(deck.addr, SESSIONS)?;
+    open_sessions(deck.addr, bao.addr, SESSIONS)?;
     let sessions_took = started.elapsed();
     let sessions_rss = rss_mb(&deck)?;
     let instructions = instructions_per_request(built, &work, bao.addr)?;
@@ -174,7 +174,7 @@ fn instructions_per_request(
         &work.join("vaultdeck-callgrind.log"),
     )?;
     let mut counter = callgrind::Counter::new(deck.pid(), &out_file);
-    let cookie = log_in(deck.addr)?;
+    let cookie = log_in(deck.addr, ROOT_TOKEN)?;
     let mut per_request = |path: &str| -> Result<f64> {
         let target = Target {
             url: format!("http://{}/ui/{path}", deck.addr),
@@ -259,8 +259,8 @@ fn write_secret(bao: SocketAddr) -> Result<()> {
 }
 
 /// A token login through the BFF, as the app does it; returns the `Cookie` header's value.
-fn log_in(deck: SocketAddr) -> Result<String> {
-    let body = format!(r#"{{"method":"token","token":"{ROOT_TOKEN}"}}"#);
+fn log_in(deck: SocketAddr, token: &str) -> Result<String> {
+    let body = format!(r#"{{"method":"token","token":"{token}"}}"#);
     let answer = http::request(
         deck,
         "POST",
@@ -396,14 +396,16 @@ fn parse_duration_ms(text: &str) -> Result<f64> {
 }
 
 /// `count` token logins through the BFF, four at a time, each leaving a session behind.
-fn open_sessions(deck: SocketAddr, count: usize) -> Result<()> {
+/// Each with a token of its own, as `count` users would: one token holds at most
+/// `MOST_SESSIONS_PER_TOKEN` sessions.
+fn open_sessions(deck: SocketAddr, bao: SocketAddr, count: usize) -> Result<()> {
     const WORKERS: usize = 4;
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..WORKERS)
             .map(|worker| {
                 scope.spawn(move || -> Result<()> {
                     for _ in (worker..count).step_by(WORKERS) {
-                        log_in(deck)?;
+                        log_in(deck, &new_token(bao)?)?;
                     }
                     Ok(())
                 })
@@ -414,6 +416,25 @@ fn open_sessions(deck: SocketAddr, count: usize) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// A child token of the dev server's root token, straight from OpenBao.
+fn new_token(bao: SocketAddr) -> Result<String> {
+    let answer = http::request(
+        bao,
+        "POST",
+        "/v1/auth/token/create",
+        &[("X-Vault-Token", ROOT_TOKEN)],
+        Some(r#"{"policies":["default"],"ttl":"1h"}"#),
+    )?;
+    if answer.status != 200 {
+        bail!("creating a token answered {}", answer.status);
+    }
+    let created: serde_json::Value = serde_json::from_slice(&answer.body)?;
+    created["auth"]["client_token"]
+        .as_str()
+        .map(str::to_string)
+        .context("OpenBao's answer named no token")
 }
 
 fn latency_table(rows: &[(u32, WrkRun, WrkRun)]) -> String {
