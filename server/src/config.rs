@@ -1,7 +1,7 @@
 //! Vaultdeck's settings: command-line flags, each with a matching environment variable.
 //! The Vault settings use the Vault CLI's variable names; Vaultdeck's own use `VAULTDECK_`.
 
-use clap::{builder::BoolishValueParser, error::ContextKind, CommandFactory, Parser};
+use clap::{builder::BoolishValueParser, error::{ContextKind, ContextValue}, CommandFactory, Parser};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 #[derive(Clone, Debug, Parser)]
@@ -294,11 +294,14 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Unech
     ) -> Result<T, clap::Error> {
         let name = arg.map(|a| a.to_string()).unwrap_or_default();
         let refused = |reason: &str| {
-            clap::Error::raw(
+            let mut error = clap::Error::raw(
                 clap::error::ErrorKind::ValueValidation,
                 format!("invalid value for '{name}': {reason} (the value is not repeated: it may hold a password)\n"),
             )
-            .with_cmd(command)
+            .with_cmd(command);
+            // Named as clap's own refusals name it, for the environment variable's hint.
+            error.insert(ContextKind::InvalidArg, ContextValue::String(name.clone()));
+            error
         };
         let text = value.to_str().ok_or_else(|| refused("not UTF-8"))?;
         (self.0)(text).map_err(|reason| refused(&reason))
@@ -399,6 +402,9 @@ mod tests {
             let message = refused.to_string();
             assert!(!message.contains("hunter2"), "{message}");
             assert!(message.contains(flag), "{message}");
+            let named = refused.get(ContextKind::InvalidArg).map(|a| a.to_string());
+            let env = named.as_deref().and_then(env_name_of);
+            assert!(env.is_some_and(|e| e.starts_with("VAULT")), "{named:?}");
         }
     }
 
