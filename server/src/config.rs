@@ -1,7 +1,11 @@
 //! Vaultdeck's settings: command-line flags, each with a matching environment variable.
 //! The Vault settings use the Vault CLI's variable names; Vaultdeck's own use `VAULTDECK_`.
 
-use clap::{builder::BoolishValueParser, error::{ContextKind, ContextValue}, CommandFactory, Parser};
+use clap::{
+    builder::BoolishValueParser,
+    error::{ContextKind, ContextValue},
+    CommandFactory, Parser,
+};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 #[derive(Clone, Debug, Parser)]
