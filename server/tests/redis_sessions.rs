@@ -226,4 +226,25 @@ async fn one_token_cannot_fill_redis() {
     )
     .await;
     common::check_a_tokens_sessions_are_bounded(&deck, &token, &root).await;
+    // Each token's index expires with its sessions, also after a single login (review:
+    // the first login's index was made by ZADD after its EXPIRE, and kept for ever).
+    let mut redis_client = redis::Client::open(store.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let indexes: Vec<String> = redis::cmd("KEYS")
+        .arg("vaultdeck:token:*")
+        .query_async(&mut redis_client)
+        .await
+        .unwrap();
+    assert_eq!(indexes.len(), 2, "{indexes:?}");
+    for index in indexes {
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(&index)
+            .query_async(&mut redis_client)
+            .await
+            .unwrap();
+        assert!(ttl > 0, "{index} expires in {ttl}");
+    }
 }

@@ -437,6 +437,20 @@ async fn one_token_cannot_fill_the_session_store() {
     common::check_a_tokens_sessions_are_bounded(&deck, &token, &root).await;
 }
 
+/// A batch token has no accessor to be counted by; it is counted by itself (review, stop
+/// 29). labvault makes no batch tokens (it says so), so this runs on OpenBao only.
+#[tokio::test]
+async fn a_batch_token_cannot_fill_the_session_store_either() {
+    let (lab, root) = lab().await;
+    if !lab.flavor().is_openbao() {
+        return;
+    }
+    let deck = vaultdeck(&lab.url(), &[]).await;
+    let batch = json!({ "policies": ["default"], "type": "batch" });
+    let token = create_token(&lab.url(), &root, batch).await;
+    common::check_a_tokens_sessions_are_bounded(&deck, &token, &root).await;
+}
+
 /// A lab, a Vaultdeck in front of it, and a session logged in with a token created with
 /// `params` (the lab keeps running while this is alive).
 struct TokenSession {

@@ -3,7 +3,7 @@
 //! while the user is active, ended at logout.
 
 use super::{
-    now_unix, session_ids_from, SessionId, SessionRecord, SessionStore, SeveralSessionCookies,
+    now_unix, session_ids_from, Keep, SessionId, SessionRecord, SessionStore, SeveralSessionCookies,
 };
 use crate::{error::ApiError, state::AppState, vault::VaultClient};
 use axum::{extract::FromRequestParts, http::request::Parts};
@@ -60,14 +60,18 @@ pub struct Sessions {
 
 impl Sessions {
     /// How long the store keeps a record: until it idles out or its token expires, and a
-    /// little longer to remember why.
-    fn store_ttl(&self, record: &SessionRecord, now: i64) -> Duration {
+    /// little longer to remember why; and its token's index: as long as any record can be
+    /// kept from now.
+    fn keep(&self, record: &SessionRecord, now: i64) -> Keep {
         let idle = self.idle_timeout;
         let lifetime = match record.expire_time {
             Some(expiry) => idle.min(Duration::from_secs((expiry - now).max(1) as u64)),
             None => idle,
         };
-        lifetime + REMEMBER_WHY
+        Keep {
+            record: lifetime + REMEMBER_WHY,
+            index: idle + REMEMBER_WHY,
+        }
     }
 
     pub async fn begin(&self, record: SessionRecord) -> Result<SessionId, ApiError> {
@@ -77,7 +81,7 @@ impl Sessions {
             .admit(
                 &id,
                 &record,
-                self.store_ttl(&record, now_unix()),
+                self.keep(&record, now_unix()),
                 MOST_SESSIONS_PER_TOKEN,
             )
             .await
@@ -175,7 +179,7 @@ impl Sessions {
         }
         if changed {
             self.store
-                .save(&id, &record, self.store_ttl(&record, now))
+                .save(&id, &record, self.keep(&record, now))
                 .await
                 .map_err(store_error)?;
         }

@@ -13,7 +13,7 @@ mod store;
 pub use cookie_jar::{clear_cookie, session_cookie, session_ids_from, SeveralSessionCookies};
 pub use manager::{ActiveSession, CurrentSession, SessionEnd, Sessions};
 pub use manager::{MOST_SESSIONS_PER_TOKEN, MOST_SESSION_COOKIES};
-pub use store::SessionStore;
+pub use store::{Keep, SessionStore};
 
 use crate::vault::VaultToken;
 use rand::RngCore;
@@ -95,6 +95,17 @@ impl SessionRecord {
     /// at logout), rather than the user bringing it (a token login).
     pub fn obtained_by_login(&self) -> bool {
         self.method != "token"
+    }
+
+    /// What names the token in the bound on its sessions, hashed: its accessor, or for a
+    /// batch token, which has none, the token itself.
+    pub fn owner(&self) -> String {
+        let named = if self.accessor.is_empty() {
+            format!("token:{}", self.token.expose())
+        } else {
+            format!("accessor:{}", self.accessor)
+        };
+        hex::encode(Sha256::digest(named.as_bytes()))
     }
 
     pub fn info(&self, now: i64, idle_timeout: u64) -> SessionInfo {

@@ -6,7 +6,6 @@ use super::{sealed, SessionId, SessionRecord};
 use crate::config::SessionStoreUrl;
 use parking_lot::Mutex;
 use redis::AsyncCommands;
-use sha2::{Digest, Sha256};
 use std::{
     collections::{HashMap, VecDeque},
     time::{Duration, Instant},
@@ -15,6 +14,15 @@ use std::{
 #[derive(Debug, thiserror::Error)]
 #[error("session store: {0}")]
 pub struct StoreError(String);
+
+/// How long the store keeps a record, and the index of its token's sessions. Every save of
+/// a token's sessions sets the index's expiry to now + `index`, which is at least any of
+/// their `record`s: so the index outlives each of them, and only moves later.
+#[derive(Clone, Copy, Debug)]
+pub struct Keep {
+    pub record: Duration,
+    pub index: Duration,
+}
 
 pub enum SessionStore {
     Memory(Mutex<MemorySessions>),
@@ -62,15 +70,15 @@ impl MemorySessions {
     }
 
     /// Adds `key` to its token's sessions and ends the oldest past `most`; how many ended.
-    fn admit(&mut self, accessor: &str, key: String, most: usize, now: Instant) -> usize {
-        let mut keys = self.by_token.remove(accessor).unwrap_or_default();
+    fn admit(&mut self, owner: &str, key: String, most: usize, now: Instant) -> usize {
+        let mut keys = self.by_token.remove(owner).unwrap_or_default();
         keys.retain(|key| self.is_live(key, now));
         keys.push_back(key);
         let surplus = keys.len().saturating_sub(most);
         for ended in keys.drain(..surplus) {
             self.records.remove(&ended);
         }
-        self.by_token.insert(accessor.to_string(), keys);
+        self.by_token.insert(owner.to_string(), keys);
         surplus
     }
 }
@@ -174,14 +182,13 @@ impl SessionStore {
         }
     }
 
-    /// Stores the record for `ttl`; it disappears from the store afterwards.
+    /// Stores the record for `keep.record`; it disappears from the store afterwards.
     pub async fn save(
         &self,
         id: &SessionId,
         record: &SessionRecord,
-        ttl: Duration,
+        keep: Keep,
     ) -> Result<(), StoreError> {
-        let ttl = ttl.max(Duration::from_secs(1));
         match self {
             SessionStore::Memory(sessions) => {
                 let mut sessions = sessions.lock();
@@ -189,12 +196,12 @@ impl SessionStore {
                 sessions.sweep_if_due(now);
                 sessions
                     .records
-                    .insert(id.storage_key(), (record.clone(), now + ttl));
+                    .insert(id.storage_key(), (record.clone(), now + keep.record));
                 Ok(())
             }
             SessionStore::Redis(manager) => {
                 let mut pipe = redis::pipe();
-                Self::redis_save(&mut pipe, id, record, ttl)?;
+                Self::redis_save(&mut pipe, id, record, keep)?;
                 let mut connection = manager.clone();
                 within_deadline(pipe.query_async::<()>(&mut connection)).await
             }
@@ -207,25 +214,25 @@ impl SessionStore {
         &self,
         id: &SessionId,
         record: &SessionRecord,
-        ttl: Duration,
+        keep: Keep,
         most: usize,
     ) -> Result<usize, StoreError> {
-        if record.accessor.is_empty() {
-            return self.save(id, record, ttl).await.map(|()| 0);
-        }
         match self {
             SessionStore::Memory(sessions) => {
-                self.save(id, record, ttl).await?;
+                self.save(id, record, keep).await?;
                 let now = Instant::now();
                 Ok(sessions
                     .lock()
-                    .admit(&record.accessor, id.storage_key(), most, now))
+                    .admit(&record.owner(), id.storage_key(), most, now))
             }
             SessionStore::Redis(manager) => {
-                let index = token_index_key(&record.accessor);
+                let index = token_index_key(&record.owner());
                 let mut pipe = redis::pipe();
-                Self::redis_save(&mut pipe, id, record, ttl)?;
+                Self::redis_save(&mut pipe, id, record, keep)?;
+                // The expiry again after ZADD: on a token's first login, ZADD makes the index.
                 pipe.zadd(&index, id.storage_key(), now_millis())
+                    .ignore()
+                    .expire(&index, seconds(keep.index))
                     .ignore()
                     .zcard(&index);
                 let mut connection = manager.clone();
@@ -238,22 +245,20 @@ impl SessionStore {
         }
     }
 
-    /// Queues the sealed record, and keeps its token's index (if any) as long as it: each
-    /// save of a token's sessions moves the index's expiry later, never before theirs.
+    /// Queues the sealed record, and moves its token's index's expiry (see `Keep`).
     fn redis_save(
         pipe: &mut redis::Pipeline,
         id: &SessionId,
         record: &SessionRecord,
-        ttl: Duration,
+        keep: Keep,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_vec(record).map_err(|e| StoreError(e.to_string()))?;
         let key = id.storage_key();
         let sealed = sealed::seal(id, &key, &json);
-        pipe.set_ex(key, sealed, ttl.as_secs()).ignore();
-        if !record.accessor.is_empty() {
-            pipe.expire(token_index_key(&record.accessor), ttl.as_secs() as i64)
-                .ignore();
-        }
+        pipe.set_ex(key, sealed, seconds(keep.record) as u64)
+            .ignore()
+            .expire(token_index_key(&record.owner()), seconds(keep.index))
+            .ignore();
         Ok(())
     }
 
@@ -271,14 +276,15 @@ impl SessionStore {
     }
 }
 
+/// Whole seconds, at least one (Redis refuses an expiry of 0).
+fn seconds(duration: Duration) -> i64 {
+    duration.as_secs().max(1) as i64
+}
+
 /// The Redis key of a token's sessions, a sorted set of their keys scored by when they
-/// began. Named by a hash of the token's accessor: the accessor cannot use the token, but
-/// an operator can revoke with it, so the store does not spell it out.
-fn token_index_key(accessor: &str) -> String {
-    format!(
-        "vaultdeck:token:{}",
-        hex::encode(Sha256::digest(accessor.as_bytes()))
-    )
+/// began, named by the token's `owner` (a hash).
+fn token_index_key(owner: &str) -> String {
+    format!("vaultdeck:token:{owner}")
 }
 
 fn now_millis() -> u64 {
