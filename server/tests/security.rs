@@ -433,7 +433,29 @@ async fn a_user_who_may_repoint_the_mount_gets_no_test_token() {
     let AudienceLab { deck, proxy, .. } =
         audience_lab(&cluster, vault.url(), &root, "repoint", "vault").await;
     let administrator = mount_administrator(vault.url(), &root, "repoint").await;
-    for token in [&administrator, &root] {
+    // May not write the configuration, but may disable the mount and enable one of theirs.
+    let policy = r#"path "sys/auth/repoint" { capabilities = ["create", "update", "delete", "sudo"] }
+path "auth/repoint/role/*" { capabilities = ["read", "update"] }
+path "auth/repoint/config" { capabilities = ["read"] }"#;
+    as_root(
+        vault.url(),
+        &root,
+        "PUT",
+        "sys/policies/acl/repoint-remounter",
+        json!({ "policy": policy }),
+    )
+    .await;
+    let remounter = create_token(
+        vault.url(),
+        &root,
+        json!({ "policies": ["repoint-remounter"] }),
+    )
+    .await;
+    for (token, right) in [
+        (&administrator, "auth/repoint/config"),
+        (&root, "auth/repoint/config"),
+        (&remounter, "sys/auth/repoint"),
+    ] {
         let session = deck.login_with_token(token).await;
         let check = json!({ "mount": "repoint", "role": "webapp-one",
             "namespace": "repoint-apps", "service_account": "webapp-one", "paths": [] });
@@ -446,7 +468,7 @@ async fn a_user_who_may_repoint_the_mount_gets_no_test_token() {
         let why = report["token_request"]["error"]
             .as_str()
             .unwrap_or_default();
-        assert!(why.contains("may change auth/repoint/config"), "{report}");
+        assert!(why.contains(&format!("may change {right}")), "{report}");
         assert!(report["login"].is_null(), "{report}");
     }
     assert!(

@@ -146,11 +146,18 @@ pub(super) async fn refusal_before_minting(
 }
 
 /// Why the user could send the mount's reviews elsewhere, if they could: they may write its
-/// configuration, or move another mount onto its path.
+/// configuration, put a mount of their own at its path (disable it and enable another, or
+/// move one there). Rights the token does not hold yet (a user who may write the policies
+/// that apply to them) are not foreseen.
 async fn may_repoint(state: &AppState, granted: &Granted) -> Result<Option<String>, ApiError> {
     let config = format!("{}/config", granted.mount.api_path());
+    let enable = format!("sys/auth/{}", granted.mount.path);
     for (path, writes) in [
         (config.as_str(), &["create", "update", "root"][..]),
+        (
+            enable.as_str(),
+            &["create", "update", "delete", "sudo", "root"][..],
+        ),
         ("sys/remount", &["update", "sudo", "root"][..]),
     ] {
         let held = state.vault.capabilities_self(&granted.token, path).await?;
