@@ -469,7 +469,7 @@ async fn log_in_as_pod(
         ttl: auth.lease_duration,
         metadata: auth.metadata.clone().unwrap_or_default(),
     });
-    let issued = IssuedByCheck::new(&state.vault, auth.client_token.clone());
+    let issued = IssuedByCheck::new(&state.vault, auth.client_token.clone(), granted);
     report.capabilities = capabilities_of(state, issued.token(), &body.paths).await;
     report.revoked = Some(issued.revoke().await);
     Ok(())
@@ -477,16 +477,20 @@ async fn log_in_as_pod(
 
 /// The Vault token a check's login issued: revoked when the check is done, and also when it
 /// is cut short (the client went away, the request timed out) and its future dropped.
+/// Counted as made until revoked, like the anchor: a server that stops waits for it.
 struct IssuedByCheck {
     vault: VaultClient,
     token: Option<VaultToken>,
+    undeleted: crate::kube::Undeleted,
 }
 
 impl IssuedByCheck {
-    fn new(vault: &VaultClient, token: VaultToken) -> IssuedByCheck {
+    fn new(vault: &VaultClient, token: VaultToken, granted: &Granted) -> IssuedByCheck {
+        granted.kube.undeleted.made();
         IssuedByCheck {
             vault: vault.clone(),
             token: Some(token),
+            undeleted: granted.kube.undeleted.clone(),
         }
     }
 
@@ -500,6 +504,7 @@ impl IssuedByCheck {
         let revoked = self.vault.revoke_self(self.token()).await.is_ok();
         if revoked {
             self.token = None;
+            self.undeleted.gone();
         }
         revoked
     }
@@ -510,13 +515,20 @@ impl Drop for IssuedByCheck {
         let Some(token) = self.token.take() else {
             return;
         };
-        let vault = self.vault.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(error) = vault.revoke_self(&token).await {
-                    tracing::warn!("a test login's Vault token could not be revoked: {error}");
-                }
-            });
+        let (vault, undeleted) = (self.vault.clone(), self.undeleted.clone());
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(error) = vault.revoke_self(&token).await {
+                        tracing::warn!("a test login's Vault token could not be revoked: {error}");
+                    }
+                    undeleted.gone();
+                });
+            }
+            Err(_) => {
+                tracing::warn!("a test login's Vault token was left to expire");
+                undeleted.gone();
+            }
         }
     }
 }
