@@ -106,3 +106,30 @@ test("the delivery page links to the Workloads of its namespace", async ({ page 
   await expect(page).toHaveURL(/kubernetes\/workloads\?auth=kubernetes&namespace=default/);
   await expect(page.getByTestId("workloads-namespace")).toHaveValue("default");
 });
+
+test("a workload naming more secrets than one check reads says so instead of checking", async ({ page }) => {
+  const annotations: Record<string, string> = {
+    "vault.hashicorp.com/agent-inject": "true",
+    "vault.hashicorp.com/role": "webapp-one",
+  };
+  for (let n = 0; n < 65; n++) annotations[`vault.hashicorp.com/agent-inject-secret-s${n}`] = `kv/data/webapps/s${n}`;
+  await kubeOk("POST", "/apis/apps/v1/namespaces/default/deployments", {
+    metadata: { name: "webapp-many" },
+    spec: {
+      selector: { matchLabels: { app: "webapp-many" } },
+      template: {
+        metadata: { labels: { app: "webapp-many" }, annotations },
+        spec: { serviceAccountName: "webapp-one", containers: [{ name: "app", image: "registry.example/webapp:1" }] },
+      },
+    },
+  });
+  await logInWithToken(page, deck.url, lab.rootToken);
+  await page.goto(`${deck.url}kubernetes/workloads?auth=kubernetes&namespace=default`);
+  await page.getByTestId("workloads-check").click();
+  const many = page.locator('[data-testid="workload"][data-name="webapp-many"]');
+  await expect(many.getByTestId("workload-too-many")).toContainText("names 65 secrets");
+  await expect(many.getByTestId("workload-finding")).toHaveCount(0);
+  // The others are checked as before.
+  const fixed = page.locator('[data-testid="workload"][data-name="webapp-fixed"]');
+  await expect(fixed.getByTestId("check-verdict")).toContainText("Yes");
+});

@@ -59,6 +59,8 @@ enum Login {
     RoleMissing,
     /// Nothing to read.
     NoSecrets,
+    /// More secrets than one check asks about (`delivery::MOST_SECRETS`): how many.
+    TooMany(usize),
     /// One finding per annotated secret.
     Findings(Vec<(String, Finding)>),
 }
@@ -180,6 +182,9 @@ async fn log_in_as(
     if read.secrets.is_empty() {
         return Ok(Login::NoSecrets);
     }
+    if read.secrets.len() > crate::delivery::MOST_SECRETS {
+        return Ok(Login::TooMany(read.secrets.len()));
+    }
     let request = TestLoginRequest {
         mount: read.auth_mount.clone(),
         role: read.role.clone(),
@@ -279,6 +284,12 @@ fn LoginView(auth_mount: String, role: String, login: Result<Login, ApiError>) -
         Err(error) => view! { <ErrorNotice error context="Could not log in as the workload's service account." /> }.into_any(),
         Ok(Login::NoRole) => ().into_any(),
         Ok(Login::NoSecrets) => view! { <p class="muted">"No vault.hashicorp.com/agent-inject-secret-… annotation: nothing to read."</p> }.into_any(),
+        Ok(Login::TooMany(count)) => view! {
+            <p class="muted" data-testid="workload-too-many">{format!(
+                "The pod template names {count} secrets; a check logs in and reads at most {} at once, so this one is not checked.",
+                crate::delivery::MOST_SECRETS
+            )}</p>
+        }.into_any(),
         Ok(Login::RoleMissing) => view! {
             <div class="alert alert-error" data-testid="workload-role-missing">
                 <p>{format!("The role {role} does not exist on auth/{auth_mount}.")}</p>
