@@ -15,8 +15,16 @@ fn decode(text: &str) -> Result<Value, String> {
             .unwrap_or(Ok(Value::Null))
             .map_err(|e| e.to_string());
     }
+    // Go's YAML decoder refuses a document whose aliases expand past reason, with these
+    // words; the parser here would build every copy.
+    if !vaultdeck_yaml::within_values(text, MOST_YAML_VALUES) {
+        return Err("yaml: document contains excessive aliasing".into());
+    }
     serde_norway::from_str::<Value>(text).map_err(|e| e.to_string())
 }
+
+/// More values than a Role's rules or a label selector plausibly hold.
+const MOST_YAML_VALUES: usize = 1_000_000;
 
 /// A field of a Go struct: Go's decoder prefers the exact name, then any case.
 fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -189,6 +197,20 @@ impl Requirement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_past_reason_are_refused_as_go_refuses_them() {
+        let verbs = vec!["v"; 25_000].join(",");
+        let aliases = vec!["*a"; 16_000].join(",");
+        let bomb =
+            format!("rules: [&a {{apiGroups: [''], resources: [p], verbs: [{verbs}]}}, {aliases}]");
+        assert_eq!(
+            policy_rules(&bomb).unwrap_err(),
+            "yaml: document contains excessive aliasing"
+        );
+        let reused = "rules:\n- &r {apiGroups: [''], resources: [pods], verbs: [get]}\n- *r\n";
+        assert_eq!(policy_rules(reused).unwrap().as_array().unwrap().len(), 2);
+    }
 
     #[test]
     fn rules_in_yaml_or_json() {

@@ -44,7 +44,7 @@ fn parse(text: &str) -> Result<RoleRules, String> {
             MOST_RULES_BYTES / 1024
         ));
     }
-    if !within_value_budget(text) {
+    if !vaultdeck_yaml::within_values(text, MOST_VALUES) {
         return Err(format!(
             "These rules stand for more than {MOST_VALUES} values once their YAML aliases \
              (*name) are expanded: Vaultdeck does not read them. Write the rules out."
@@ -71,105 +71,6 @@ fn parse(text: &str) -> Result<RoleRules, String> {
 /// More values than the longest rules Vaultdeck checks can hold written out (each takes at
 /// least two bytes); only YAML's aliases (`&a [...]`, then `*a`) make more.
 const MOST_VALUES: usize = MOST_RULES_BYTES / 2 + 1;
-
-/// Whether the document stays within `MOST_VALUES` once its aliases are expanded. The YAML
-/// parser expands every alias in full, so `[&a [v, v, …], *a, *a, …]` a few KB long stands
-/// for billions of strings; this counts the values as the parser hands them over and stops
-/// at the limit, before anything is built. (A scan of the text for `&` and `*` would have to
-/// agree with the parser on quotes, comments, tags and line breaks; this cannot disagree.)
-fn within_value_budget(text: &str) -> bool {
-    use serde::de::DeserializeSeed;
-    let left = std::cell::Cell::new(MOST_VALUES);
-    let counted = ValueBudget(&left).deserialize(serde_norway::Deserializer::from_str(text));
-    // A document that does not parse is left to the typed parse, which says where.
-    counted.is_ok() || left.get() > 0
-}
-
-/// Visits every value of a document, aliases expanded, spending one of `.0` on each.
-struct ValueBudget<'a>(&'a std::cell::Cell<usize>);
-
-impl ValueBudget<'_> {
-    fn spend<E: serde::de::Error>(&self) -> Result<(), E> {
-        match self.0.get() {
-            0 => Err(E::custom("more values than Vaultdeck reads")),
-            left => {
-                self.0.set(left - 1);
-                Ok(())
-            }
-        }
-    }
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for ValueBudget<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for ValueBudget<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any YAML value")
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
-        self.spend()
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
-        self.spend()
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
-        self.spend()
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
-        self.spend()
-    }
-
-    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
-        self.spend()
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        self.spend()
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
-        self.spend()
-    }
-
-    fn visit_some<D: serde::Deserializer<'de>>(self, inner: D) -> Result<(), D::Error> {
-        self.spend()?;
-        inner.deserialize_any(self)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
-        self.spend()?;
-        while items.next_element_seed(ValueBudget(self.0))?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
-        self.spend()?;
-        while entries.next_key_seed(ValueBudget(self.0))?.is_some() {
-            entries.next_value_seed(ValueBudget(self.0))?;
-        }
-        Ok(())
-    }
-
-    /// A tagged value (`!name value`).
-    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, tagged: A) -> Result<(), A::Error> {
-        use serde::de::VariantAccess;
-        self.spend()?;
-        let ((), value) = tagged.variant_seed(ValueBudget(self.0))?;
-        value.newtype_variant_seed(ValueBudget(self.0))
-    }
-}
 
 /// What parses but will not do what the user meant.
 fn warnings_for(rules: &[PolicyRule]) -> Vec<String> {
