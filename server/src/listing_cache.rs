@@ -13,37 +13,79 @@ pub use vaultdeck_app::wire::listing::Match;
 pub const KEEP_FOR: Duration = Duration::from_secs(30);
 /// How many listings are kept at once (oldest dropped first).
 const MAX_LISTINGS: usize = 64;
+/// How many keys all kept listings hold together (oldest dropped first; a listing larger
+/// than this is served, not kept): a count of listings alone let one user fill memory with
+/// 64 copies of a 2-million-key folder.
+const MAX_KEYS_HELD: usize = 1_000_000;
 
 /// A folder's keys, shared by every page cut from them.
 type Keys = Arc<Vec<String>>;
 
 #[derive(Default)]
 pub struct ListingCache {
-    entries: Mutex<HashMap<String, (Instant, Keys)>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    by_key: HashMap<String, (Instant, Keys)>,
+    /// The keys of every listing in `by_key`, together.
+    held: usize,
+}
+
+impl Entries {
+    fn remove(&mut self, key: &str) {
+        if let Some((_, keys)) = self.by_key.remove(key) {
+            self.held -= keys.len();
+        }
+    }
+
+    fn drop_expired(&mut self) {
+        let expired: Vec<String> = self
+            .by_key
+            .iter()
+            .filter(|(_, (at, _))| at.elapsed() >= KEEP_FOR)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in expired {
+            self.remove(&key);
+        }
+    }
+
+    fn drop_oldest(&mut self) {
+        let oldest = self
+            .by_key
+            .iter()
+            .min_by_key(|(_, (at, _))| *at)
+            .map(|(key, _)| key.clone());
+        if let Some(oldest) = oldest {
+            self.remove(&oldest);
+        }
+    }
 }
 
 impl ListingCache {
     pub fn get(&self, key: &str) -> Option<Keys> {
         let entries = self.entries.lock();
         entries
+            .by_key
             .get(key)
             .filter(|(at, _)| at.elapsed() < KEEP_FOR)
             .map(|(_, keys)| keys.clone())
     }
 
     pub fn put(&self, key: String, keys: Keys) {
-        let mut entries = self.entries.lock();
-        entries.retain(|_, (at, _)| at.elapsed() < KEEP_FOR);
-        if entries.len() >= MAX_LISTINGS {
-            if let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(k, _)| k.clone())
-            {
-                entries.remove(&oldest);
-            }
+        if keys.len() > MAX_KEYS_HELD {
+            return;
         }
-        entries.insert(key, (Instant::now(), keys));
+        let mut entries = self.entries.lock();
+        entries.remove(&key);
+        entries.drop_expired();
+        while entries.by_key.len() >= MAX_LISTINGS || entries.held + keys.len() > MAX_KEYS_HELD {
+            entries.drop_oldest();
+        }
+        entries.held += keys.len();
+        entries.by_key.insert(key, (Instant::now(), keys));
     }
 
     pub fn forget(&self, key: &str) {
@@ -82,6 +124,29 @@ pub fn filtered<'k>(keys: &'k [String], filter: &str, how: Match) -> Vec<&'k str
 mod tests {
     use super::*;
 
+    fn listing(size: usize) -> Keys {
+        Arc::new((0..size).map(|n| n.to_string()).collect())
+    }
+
+    #[test]
+    fn the_keys_held_stay_bounded_oldest_dropped_first() {
+        let cache = ListingCache::default();
+        cache.put("a".into(), listing(MAX_KEYS_HELD / 2));
+        cache.put("b".into(), listing(MAX_KEYS_HELD / 2));
+        cache.put("c".into(), listing(10));
+        assert!(cache.get("a").is_none(), "the oldest made room");
+        assert!(cache.get("b").is_some() && cache.get("c").is_some());
+        assert_eq!(cache.entries.lock().held, MAX_KEYS_HELD / 2 + 10);
+        cache.put("c".into(), listing(20));
+        assert_eq!(
+            cache.entries.lock().held,
+            MAX_KEYS_HELD / 2 + 20,
+            "replaced, not added"
+        );
+        cache.put("huge".into(), listing(MAX_KEYS_HELD + 1));
+        assert!(cache.get("huge").is_none() && cache.get("b").is_some());
+    }
+
     #[test]
     fn folders_come_first() {
         let mut keys: Vec<String> = ["b", "a/", "c", "b/", "A"]
@@ -115,7 +180,7 @@ mod tests {
         for i in 0..(MAX_LISTINGS + 5) {
             cache.put(format!("k{i}"), Arc::new(vec![]));
         }
-        assert!(cache.entries.lock().len() <= MAX_LISTINGS);
+        assert!(cache.entries.lock().by_key.len() <= MAX_LISTINGS);
         assert!(cache.get(&format!("k{}", MAX_LISTINGS + 4)).is_some());
     }
 }

@@ -115,6 +115,20 @@ async fn listings_are_kept_briefly_per_session_and_refreshed_on_request() {
         .expect(200)
         .json();
     assert_eq!(fresh["total"], 2);
+    // Another spelling of the folder is the same kept listing, not one more copy of it
+    // (review, stop 29: 64 spellings of a 2-million-key folder filled memory).
+    seed(&lab.url(), &root, &["shared/three".to_string()]).await;
+    let respelled = deck
+        .call(
+            "GET",
+            "list/v1/secret/metadata/%73hared/",
+            Some(&cookie),
+            None,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(respelled["total"], 2, "{respelled}");
 
     // Another user's session never sees the kept listing: Vault decides for them.
     let narrow = create_token(&lab.url(), &root, json!({ "policies": ["default"] })).await;

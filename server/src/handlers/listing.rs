@@ -7,7 +7,7 @@ use crate::{
     session::CurrentSession,
     state::AppState,
     vault::VaultToken,
-    vault_path::encode_segment,
+    vault_path::{encode_segment, VaultPath},
 };
 use axum::{
     body::Body,
@@ -53,14 +53,16 @@ fn default_match() -> Match {
 
 const MAX_PAGE: usize = 1000;
 
-/// The Vault path after `prefix`, as a folder (ending in `/`), still percent-encoded.
-fn folder_path(uri: &axum::http::Uri, prefix: &str) -> Option<String> {
-    let path = uri.path().strip_prefix(prefix)?;
-    Some(if path.ends_with('/') {
+/// The Vault path after `prefix`, as a folder (ending in `/`), percent-encoded one way
+/// (`%62ig` is `big`): it names the folder in the listing cache.
+fn folder_path(uri: &axum::http::Uri, prefix: &str) -> Result<String, ApiError> {
+    let path = uri.path().strip_prefix(prefix).ok_or(ApiError::NotFound)?;
+    let folder = if path.ends_with('/') {
         path.to_string()
     } else {
         format!("{path}/")
-    })
+    };
+    Ok(VaultPath::parse(&folder)?.encoded())
 }
 
 /// LISTs a folder in Vault: its keys, or none (Vault answers an empty LIST with 404).
@@ -78,7 +80,7 @@ pub async fn list_page(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let folder = folder_path(&uri, &state.api_prefix("list/v1/")).ok_or(ApiError::NotFound)?;
+    let folder = folder_path(&uri, &state.api_prefix("list/v1/"))?;
     let token = session.as_ref().map(|s| &s.record.token);
     // Per session: what one user may list says nothing about another.
     let owner = session
@@ -140,6 +142,12 @@ fn default_seconds() -> u64 {
     15
 }
 
+/// How many searches run at once, across every user. Each one LISTs folder after folder for
+/// up to a minute, outside the request timeout, holding one of the connections to Vault at a
+/// time: left unbounded, searches alone could hold every connection.
+const MOST_SEARCHES: usize = 8;
+static SEARCHES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MOST_SEARCHES);
+
 /// Bounds no request may exceed.
 const MAX_DEPTH: usize = 20;
 const MAX_RESULTS: usize = 5000;
@@ -155,7 +163,7 @@ pub async fn search_folders(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let root = folder_path(&uri, &state.api_prefix("search/v1/")).ok_or(ApiError::NotFound)?;
+    let root = folder_path(&uri, &state.api_prefix("search/v1/"))?;
     if query.q.trim().is_empty() {
         return Err(ApiError::BadRequest("a search needs some text (q)".into()));
     }
@@ -165,11 +173,17 @@ pub async fn search_folders(
         limit: query.limit.clamp(1, MAX_RESULTS),
         deadline: Duration::from_secs(query.seconds.clamp(1, MAX_SECONDS)),
     };
+    let running = SEARCHES.try_acquire().map_err(|_| {
+        ApiError::Unavailable("Other searches are running; try again in a few seconds.".into())
+    })?;
     // The first LIST answers before streaming starts, so a refusal is a proper status.
     let first = list_in_vault(&state, session.as_ref().map(|s| &s.record.token), &root).await?;
     let (lines, receiver) = mpsc::channel::<String>(64);
     let token = session.map(|s| s.record.token.clone());
-    tokio::spawn(search(state, token, root, first, bounds, lines));
+    tokio::spawn(async move {
+        search(state, token, root, first, bounds, lines).await;
+        drop(running);
+    });
     let stream = tokio_stream::wrappers::ReceiverStream::new(receiver)
         .map(|line| Ok::<_, std::convert::Infallible>(format!("{line}\n")));
     Response::builder()
