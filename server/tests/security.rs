@@ -1602,6 +1602,21 @@ async fn logout_keeps_a_token_the_user_brought_and_revokes_one_vaultdeck_obtaine
         .json();
     assert_eq!(out["token"], "revoked", "{out}");
     assert_eq!(accessor_count_as(vault.url(), &root).await, before - 1);
+
+    // Logging in again from the same browser ends the session before it, and revokes the
+    // token Vaultdeck obtained for it, as a logout would (review, stop 29: it was left to
+    // live out its TTL with no session holding it).
+    let alice = json!({ "method": "userpass", "username": "alice", "password": "pw" });
+    let first = deck.login(alice.clone()).await;
+    let before = accessor_count_as(vault.url(), &root).await;
+    deck.call("POST", "session", Some(&first), Some(alice))
+        .await
+        .expect(200);
+    assert_eq!(
+        accessor_count_as(vault.url(), &root).await,
+        before,
+        "one token for the new session, one revoked with the old"
+    );
 }
 
 /// A page on a sibling host (`evil.corp.example` beside `vault.corp.example`) is the same

@@ -44,8 +44,15 @@ async fn begin_session(
         Err(refusal) => return Err(unusable_token(&state, &obtained, refusal).await),
     };
     let record = record_from_lookup(obtained.token, login.method(), obtained.mount, info);
-    // A new id at every login: a session id known before login is worthless after it.
+    // A new id at every login: a session id known before login is worthless after it. The
+    // session before ends as at logout: a token Vaultdeck obtained for it is revoked (best
+    // effort: the new login stands either way).
     if let Ok(CurrentSession(Some(previous))) = previous {
+        if previous.record.obtained_by_login() {
+            if let Err(error) = state.vault.revoke_self(&previous.record.token).await {
+                tracing::warn!("the token of the session before could not be revoked: {error}");
+            }
+        }
         state.sessions.end(&previous.id).await?;
     }
     let info = record.info(now_unix(), state.sessions.idle_timeout.as_secs());
