@@ -59,6 +59,29 @@ impl Undeleted {
         });
     }
 
+    /// Finishes, after its owner was dropped, the clean-up of one object counted here: on the
+    /// runtime, counted until done (a server that stops waits for it); with no runtime (the
+    /// process is ending) it cannot run, and `left_behind` is logged.
+    pub fn finish_later(
+        &self,
+        cleanup: impl std::future::Future<Output = ()> + Send + 'static,
+        left_behind: &str,
+    ) {
+        let undeleted = self.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    cleanup.await;
+                    undeleted.gone();
+                });
+            }
+            Err(_) => {
+                tracing::warn!("{left_behind}");
+                undeleted.gone();
+            }
+        }
+    }
+
     /// Waits, at most `limit`, until none is left; whether none is.
     pub async fn until_none(&self, limit: Duration) -> bool {
         let mut count = self.0.subscribe();

@@ -364,20 +364,13 @@ impl Drop for Anchor {
             return;
         }
         let (secrets, name) = (self.secrets.clone(), std::mem::take(&mut self.name));
-        let undeleted = self.undeleted.clone();
-        match tokio::runtime::Handle::try_current() {
-            // Counted until done: a server that stops waits for it (`Undeleted`).
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    delete_anchor(&secrets, &name).await;
-                    undeleted.gone();
-                });
-            }
-            Err(_) => {
-                tracing::warn!(secret = %name, "a test login's Secret was left behind");
-                undeleted.gone();
-            }
-        }
+        let left_behind = format!("a test login's Secret {name} was left behind");
+        self.undeleted.finish_later(
+            async move {
+                delete_anchor(&secrets, &name).await;
+            },
+            &left_behind,
+        );
     }
 }
 
@@ -515,21 +508,15 @@ impl Drop for IssuedByCheck {
         let Some(token) = self.token.take() else {
             return;
         };
-        let (vault, undeleted) = (self.vault.clone(), self.undeleted.clone());
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if let Err(error) = vault.revoke_self(&token).await {
-                        tracing::warn!("a test login's Vault token could not be revoked: {error}");
-                    }
-                    undeleted.gone();
-                });
-            }
-            Err(_) => {
-                tracing::warn!("a test login's Vault token was left to expire");
-                undeleted.gone();
-            }
-        }
+        let vault = self.vault.clone();
+        self.undeleted.finish_later(
+            async move {
+                if let Err(error) = vault.revoke_self(&token).await {
+                    tracing::warn!("a test login's Vault token could not be revoked: {error}");
+                }
+            },
+            "a test login's Vault token was left to expire",
+        );
     }
 }
 
