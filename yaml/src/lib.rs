@@ -9,13 +9,28 @@
 use serde::de::{self, DeserializeSeed, Deserializer};
 use std::cell::Cell;
 
-/// Whether `text` stands for at most `most` values (scalars, lists and maps, each counted
-/// where an alias repeats it). A text that does not parse counts as within: the caller's
-/// own parse says where it is wrong.
-pub fn within_values(text: &str, most: usize) -> bool {
+/// Why a document's values were not all counted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotCounted {
+    /// More than the limit, aliases expanded.
+    TooMany,
+    /// The parser stopped the count: the text does not parse, or nests past its depth
+    /// limit, or a value cannot be read (`!!int x`). Its words, with where. Such a text must
+    /// not be parsed further: a parse that skips the part that stopped the count (an ignored
+    /// field) would go on to expand whatever follows it.
+    Unreadable(String),
+}
+
+/// Counts the values `text` stands for (scalars, lists and maps, each again where an alias
+/// repeats it), stopping past `most`.
+pub fn count_values(text: &str, most: usize) -> Result<(), NotCounted> {
     let left = Cell::new(most);
-    let counted = ValueBudget(&left).deserialize(serde_norway::Deserializer::from_str(text));
-    counted.is_ok() || left.get() > 0
+    let budget = ValueBudget(&left);
+    match budget.deserialize(serde_norway::Deserializer::from_str(text)) {
+        Ok(()) => Ok(()),
+        Err(_) if left.get() == 0 => Err(NotCounted::TooMany),
+        Err(error) => Err(NotCounted::Unreadable(error.to_string())),
+    }
 }
 
 /// Visits every value of a document, aliases expanded, spending one of `.0` on each.
@@ -64,6 +79,27 @@ impl<'de> de::Visitor<'de> for ValueBudget<'_> {
         self.spend()
     }
 
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<(), E> {
+        self.spend()
+    }
+
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<(), E> {
+        self.spend()
+    }
+
+    fn visit_char<E: de::Error>(self, _: char) -> Result<(), E> {
+        self.spend()
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<(), E> {
+        self.spend()
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, inner: D) -> Result<(), D::Error> {
+        self.spend()?;
+        inner.deserialize_any(self)
+    }
+
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         self.spend()
     }
@@ -106,20 +142,29 @@ impl<'de> de::Visitor<'de> for ValueBudget<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::within_values;
+    use super::{count_values, NotCounted};
 
-    #[test]
-    fn every_value_counts_and_aliases_count_again() {
-        assert!(within_values("[a, b]", 3));
-        assert!(!within_values("[a, b]", 2));
-        assert!(within_values("{k: [&x [a, b], *x]}", 9));
-        assert!(!within_values("{k: [&x [a, b], *x]}", 8));
-        assert!(within_values("!!str tagged", 2));
+    fn within(text: &str, most: usize) -> bool {
+        count_values(text, most).is_ok()
     }
 
     #[test]
-    fn a_text_that_does_not_parse_is_left_to_the_caller() {
-        assert!(within_values("rules: [unclosed", 100));
+    fn every_value_counts_and_aliases_count_again() {
+        assert!(within("[a, b]", 3));
+        assert_eq!(count_values("[a, b]", 2), Err(NotCounted::TooMany));
+        assert!(within("{k: [&x [a, b], *x]}", 9));
+        assert!(!within("{k: [&x [a, b], *x]}", 8));
+        assert!(within("!!str tagged", 2));
+        assert!(within("x: 99999999999999999999999\nrules: []", 100));
+    }
+
+    #[test]
+    fn a_text_that_does_not_parse_says_where() {
+        let refused = count_values("rules: [unclosed", 100);
+        assert!(
+            matches!(&refused, Err(NotCounted::Unreadable(why)) if why.contains("line")),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -127,6 +172,23 @@ mod tests {
         let verbs = vec!["v"; 25_000].join(",");
         let aliases = vec!["*a"; 16_000].join(",");
         let bomb = format!("rules: [&a {{verbs: [{verbs}]}}, {aliases}]");
-        assert!(!within_values(&bomb, 200_000));
+        assert_eq!(count_values(&bomb, 200_000), Err(NotCounted::TooMany));
+    }
+
+    /// Review, stop 29: a count that stopped before the bomb, with budget left, let it by
+    /// (a parse that ignores the field that stopped it goes on to the bomb).
+    #[test]
+    fn what_comes_before_a_bomb_cannot_end_the_count_quietly() {
+        let aliases = vec!["*a"; 2_000].join(",");
+        let bomb = format!("rules: [&a [{}], {aliases}]", vec!["v"; 2_000].join(","));
+        for lead in [
+            "x: 99999999999999999999999",
+            "x: !!binary aGVsbG8=",
+            "x: !custom {a: 1}",
+            "x: !!int nope",
+            &format!("x: {}{}", "[".repeat(200), "]".repeat(200)),
+        ] {
+            assert!(!within(&format!("{lead}\n{bomb}"), 100_000), "{lead}");
+        }
     }
 }

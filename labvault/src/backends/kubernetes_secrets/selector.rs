@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use vaultdeck_yaml::NotCounted;
 
 /// JSON when it starts with `{`, else YAML (its first document).
 fn decode(text: &str) -> Result<Value, String> {
@@ -17,10 +18,11 @@ fn decode(text: &str) -> Result<Value, String> {
     }
     // Go's YAML decoder refuses a document whose aliases expand past reason, with these
     // words; the parser here would build every copy.
-    if !vaultdeck_yaml::within_values(text, MOST_YAML_VALUES) {
-        return Err("yaml: document contains excessive aliasing".into());
+    match vaultdeck_yaml::count_values(text, MOST_YAML_VALUES) {
+        Ok(()) => serde_norway::from_str::<Value>(text).map_err(|e| e.to_string()),
+        Err(NotCounted::TooMany) => Err("yaml: document contains excessive aliasing".into()),
+        Err(NotCounted::Unreadable(why)) => Err(why),
     }
-    serde_norway::from_str::<Value>(text).map_err(|e| e.to_string())
 }
 
 /// More values than a Role's rules or a label selector plausibly hold.

@@ -12,6 +12,7 @@ use axum::Json;
 use k8s_openapi::api::rbac::v1 as rbac;
 use serde::Deserialize;
 use vaultdeck_app::wire::k8s::{PolicyRule, RoleRules, RoleRulesText};
+use vaultdeck_yaml::NotCounted;
 
 /// The engine's document: other top-level keys are ignored, as the engine ignores them.
 #[derive(Deserialize)]
@@ -44,11 +45,19 @@ fn parse(text: &str) -> Result<RoleRules, String> {
             MOST_RULES_BYTES / 1024
         ));
     }
-    if !vaultdeck_yaml::within_values(text, MOST_VALUES) {
-        return Err(format!(
-            "These rules stand for more than {MOST_VALUES} values once their YAML aliases \
-             (*name) are expanded: Vaultdeck does not read them. Write the rules out."
-        ));
+    match vaultdeck_yaml::count_values(text, MOST_VALUES) {
+        Ok(()) => {}
+        Err(NotCounted::TooMany) => {
+            return Err(format!(
+                "These rules stand for more than {MOST_VALUES} values once their YAML aliases \
+                 (*name) are expanded: Vaultdeck does not read them. Write the rules out."
+            ))
+        }
+        Err(NotCounted::Unreadable(why)) => {
+            return Err(format!(
+                "These rules do not read as a Kubernetes Policy: {why}"
+            ))
+        }
     }
     let document: RulesDocument = serde_norway::from_str(text)
         .map_err(|e| format!("These rules do not read as a Kubernetes Policy: {e}"))?;
