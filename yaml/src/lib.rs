@@ -2,7 +2,8 @@
 //! (libyaml, through `serde_norway`) expands every alias in full, so `[&a [v, v, …], *a, *a,
 //! …]` a few KB long stands for billions of strings, and building them exhausts memory. Go's
 //! YAML decoder, which Vault's Kubernetes plugins use, refuses such a document ("excessive
-//! aliasing"); here the values are counted as the parser hands them over, and the count
+//! aliasing"); here the values are counted as the parser hands them over, each with the bytes
+//! of its text (an alias of a long string builds a long string each time), and the count
 //! stops at a limit before anything is built. (A scan of the text for `&` and `*` would have
 //! to agree with the parser on quotes, comments, tags and line breaks; this cannot disagree.)
 
@@ -21,8 +22,10 @@ pub enum NotCounted {
     Unreadable(String),
 }
 
-/// Counts the values `text` stands for (scalars, lists and maps, each again where an alias
-/// repeats it), stopping past `most`.
+/// Counts what `text` stands for once its aliases are expanded, stopping past `most`: one
+/// for every value (scalars, lists and maps, each again where an alias repeats it), and the
+/// bytes of every string and binary value on top. A text written out in full counts at most
+/// twice its length.
 pub fn count_values(text: &str, most: usize) -> Result<(), NotCounted> {
     let left = Cell::new(most);
     let budget = ValueBudget(&left);
@@ -33,16 +36,23 @@ pub fn count_values(text: &str, most: usize) -> Result<(), NotCounted> {
     }
 }
 
-/// Visits every value of a document, aliases expanded, spending one of `.0` on each.
+/// Visits every value of a document, aliases expanded, spending from `.0` for each.
 struct ValueBudget<'a>(&'a Cell<usize>);
 
 impl ValueBudget<'_> {
     fn spend<E: de::Error>(&self) -> Result<(), E> {
-        match self.0.get() {
-            0 => Err(E::custom("more values than Vaultdeck reads")),
-            left => {
-                self.0.set(left - 1);
+        self.spend_for(1)
+    }
+
+    fn spend_for<E: de::Error>(&self, cost: usize) -> Result<(), E> {
+        match self.0.get().checked_sub(cost) {
+            Some(left) => {
+                self.0.set(left);
                 Ok(())
+            }
+            None => {
+                self.0.set(0);
+                Err(E::custom("more than Vaultdeck reads"))
             }
         }
     }
@@ -91,8 +101,8 @@ impl<'de> de::Visitor<'de> for ValueBudget<'_> {
         self.spend()
     }
 
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<(), E> {
-        self.spend()
+    fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<(), E> {
+        self.spend_for(1 + bytes.len())
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, inner: D) -> Result<(), D::Error> {
@@ -100,8 +110,8 @@ impl<'de> de::Visitor<'de> for ValueBudget<'_> {
         inner.deserialize_any(self)
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        self.spend()
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        self.spend_for(1 + text.len())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
@@ -150,12 +160,24 @@ mod tests {
 
     #[test]
     fn every_value_counts_and_aliases_count_again() {
-        assert!(within("[a, b]", 3));
-        assert_eq!(count_values("[a, b]", 2), Err(NotCounted::TooMany));
-        assert!(within("{k: [&x [a, b], *x]}", 9));
-        assert!(!within("{k: [&x [a, b], *x]}", 8));
-        assert!(within("!!str tagged", 2));
+        assert!(within("[a, b]", 5));
+        assert_eq!(count_values("[a, b]", 4), Err(NotCounted::TooMany));
+        assert!(within("{k: [&x [a, b], *x]}", 14));
+        assert!(!within("{k: [&x [a, b], *x]}", 13));
+        assert!(within("!!str tagged", 7));
+        assert!(!within("!!str tagged", 6));
         assert!(within("x: 99999999999999999999999\nrules: []", 100));
+    }
+
+    /// Review, stop 29: an alias of one long string, repeated, built that string each time
+    /// while counting as one value.
+    #[test]
+    fn a_long_string_counts_its_bytes_each_time_an_alias_repeats_it() {
+        let long = "x".repeat(130_000);
+        let aliases = vec!["*a"; 44_000].join(",");
+        let bomb = format!("rules: [{{verbs: [&a \"{long}\", {aliases}]}}]");
+        assert_eq!(count_values(&bomb, 600_000), Err(NotCounted::TooMany));
+        assert!(within(&format!("k: \"{long}\""), 2 * 130_010));
     }
 
     #[test]

@@ -25,8 +25,9 @@ fn decode(text: &str) -> Result<Value, String> {
     }
 }
 
-/// More values than a Role's rules or a label selector plausibly hold.
-const MOST_YAML_VALUES: usize = 1_000_000;
+/// More than a Role's rules or a label selector plausibly stand for, counted as
+/// `vaultdeck_yaml::count_values` counts (a value one, a string its bytes too).
+const MOST_YAML_VALUES: usize = 4_000_000;
 
 /// A field of a Go struct: Go's decoder prefers the exact name, then any case.
 fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {

@@ -45,12 +45,14 @@ fn parse(text: &str) -> Result<RoleRules, String> {
             MOST_RULES_BYTES / 1024
         ));
     }
-    match vaultdeck_yaml::count_values(text, MOST_VALUES) {
+    match vaultdeck_yaml::count_values(text, MOST_EXPANDED) {
         Ok(()) => {}
         Err(NotCounted::TooMany) => {
             return Err(format!(
-                "These rules stand for more than {MOST_VALUES} values once their YAML aliases \
-                 (*name) are expanded: Vaultdeck does not read them. Write the rules out."
+                "These rules stand for more than twice the {} KiB Vaultdeck reads once their \
+                 YAML aliases (*name) are expanded: Vaultdeck does not read them. Write the \
+                 rules out.",
+                MOST_RULES_BYTES / 1024
             ))
         }
         Err(NotCounted::Unreadable(why)) => {
@@ -77,9 +79,10 @@ fn parse(text: &str) -> Result<RoleRules, String> {
     Ok(RoleRules { rules, warnings })
 }
 
-/// More values than the longest rules Vaultdeck checks can hold written out (each takes at
-/// least two bytes); only YAML's aliases (`&a [...]`, then `*a`) make more.
-const MOST_VALUES: usize = MOST_RULES_BYTES / 2 + 1;
+/// What the longest rules Vaultdeck checks can stand for written out, counted as
+/// `vaultdeck_yaml::count_values` counts (at most twice their length); only YAML's aliases
+/// (`&a …`, then `*a`) make more.
+const MOST_EXPANDED: usize = 2 * MOST_RULES_BYTES + 1;
 
 /// What parses but will not do what the user meant.
 fn warnings_for(rules: &[PolicyRule]) -> Vec<String> {
@@ -153,6 +156,11 @@ mod tests {
         }
         let after_cr = format!("# c\rrules: [{anchored}, {aliases}]");
         assert!(parse(&after_cr).is_err());
+        // One long string, repeated by aliases: its bytes count each time (review).
+        let long = "x".repeat(130_000);
+        let repeated = vec!["*a"; 44_000].join(",");
+        let strings = format!("rules: [{{verbs: [&a \"{long}\", {repeated}]}}]");
+        assert!(parse(&strings).unwrap_err().contains("YAML aliases"));
     }
 
     #[test]
