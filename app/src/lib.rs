@@ -20,13 +20,25 @@ use leptos_router::components::Router;
 
 pub use base::BaseHref;
 
+/// Whether a server-rendered page brings the app's code with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageCode {
+    /// The page loads the WASM and hydrates: every page but the login page.
+    Hydrated,
+    /// The HTML and the stylesheet only: the login page, whose form works without the app
+    /// (see `pages::login`), so that the first load is a few kilobytes.
+    HtmlOnly,
+}
+
 /// The HTML document around the app. Only the server renders it.
 ///
 /// `base_href` is the prefix the browser sees (the base path plus any `X-Forwarded-Prefix`),
 /// always ending in `/`; every relative URL on the page resolves against it.
-pub fn shell(options: LeptosOptions, base_href: BaseHref) -> impl IntoView {
+pub fn shell(options: LeptosOptions, base_href: BaseHref, code: PageCode) -> impl IntoView {
     let href = base_href.0.clone();
     provide_context(base_href);
+    let scripts = (code == PageCode::Hydrated)
+        .then(|| view! { <HydrationScripts options=options.clone() root="." /> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,7 +49,7 @@ pub fn shell(options: LeptosOptions, base_href: BaseHref) -> impl IntoView {
                 <base href=href />
                 <link rel="icon" href="favicon.svg" type="image/svg+xml" />
                 <leptos_meta::HashedStylesheet options=options.clone() root="." />
-                <HydrationScripts options root="." />
+                {scripts}
                 <leptos_meta::MetaTags />
             </head>
             <body>
@@ -53,7 +65,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let router_base = base::router_base();
     base::provide_router_base(router_base.clone());
-    state::hydration::provide_hydration();
     state::toasts::provide_toasts();
     state::health::provide_vault_health();
     let session = state::session::provide_session_state();

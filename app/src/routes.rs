@@ -23,10 +23,12 @@ pub enum AppRoute {
     Kubernetes,
     Init,
     Unseal,
-    /// `/login`, with why the session ended and where to come back to (query only).
+    /// `/login`, with why the session ended, where to come back to, and which of its tabs
+    /// is open (query only).
     Login {
         reason: Option<String>,
         back: Option<String>,
+        tab: Option<String>,
     },
     /// The list of secrets engines or auth methods.
     Mounts(MountKind),
@@ -136,12 +138,7 @@ impl AppRoute {
             }
             "init" => return AppRoute::Init,
             "unseal" => return AppRoute::Unseal,
-            "login" => {
-                return AppRoute::Login {
-                    reason: None,
-                    back: None,
-                }
-            }
+            "login" => return AppRoute::login(),
             "secrets" => return AppRoute::Mounts(MountKind::Secrets),
             "secrets/enable" => return AppRoute::EnableMount(MountKind::Secrets),
             "access/auth" => return AppRoute::Mounts(MountKind::Auth),
@@ -175,9 +172,13 @@ impl AppRoute {
             AppRoute::Kubernetes => "/kubernetes".into(),
             AppRoute::Init => "/init".into(),
             AppRoute::Unseal => "/unseal".into(),
-            AppRoute::Login { reason, back } => with_query(
+            AppRoute::Login { reason, back, tab } => with_query(
                 "/login".into(),
-                &[("reason", reason.as_deref()), ("return", back.as_deref())],
+                &[
+                    ("reason", reason.as_deref()),
+                    ("return", back.as_deref()),
+                    ("tab", tab.as_deref()),
+                ],
             ),
             AppRoute::Mounts(kind) => kind.app_root().into(),
             AppRoute::EnableMount(kind) => format!("{}/enable", kind.app_root()),
@@ -216,7 +217,21 @@ impl AppRoute {
         AppRoute::Login {
             reason: None,
             back: None,
+            tab: None,
         }
+    }
+
+    /// Whether the page is only for a logged-in user (every page but the ones that work
+    /// on Vault before anyone can log in, and the login page itself).
+    pub fn needs_login(&self) -> bool {
+        !matches!(
+            self,
+            AppRoute::Status
+                | AppRoute::Init
+                | AppRoute::Unseal
+                | AppRoute::Login { .. }
+                | AppRoute::NotFound
+        )
     }
 
     /// The full href for a link: the app path with the prefix the browser sees.
@@ -516,6 +531,37 @@ fn decode_path(path: &str) -> String {
         .into_owned()
 }
 
+/// Where to go after login: the return target if it is an app path, never another site
+/// nor another path of this one; else the home page. Browsers read `\` as `/` and drop tabs
+/// and line breaks from a URL, so `/\evil.example/` and `/<TAB>/evil.example/` are
+/// `//evil.example/` to them: another site when the app is served at `/`. A `..` segment
+/// (`%2e%2e` too, which browsers read the same) climbs out of the base path: behind
+/// `kubectl proxy`, to another service of the cluster on the same origin.
+pub fn return_target(target: Option<&str>) -> String {
+    match target {
+        Some(t)
+            if t.starts_with('/')
+                && !t.starts_with("//")
+                && !t.contains('\\')
+                && !t.contains(char::is_control)
+                && !t.contains("://")
+                && !t.starts_with("/login")
+                && !has_dot_segment(t) =>
+        {
+            t.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
+/// Whether the path part of an address has a `.` or `..` segment, escaped or not.
+fn has_dot_segment(address: &str) -> bool {
+    let path = address.split(['?', '#']).next().unwrap_or_default();
+    path.split('/')
+        .map(|segment| decode_path(segment).to_ascii_lowercase())
+        .any(|segment| segment == "." || segment == "..")
+}
+
 /// The path with the router's `search` (which it keeps without its `?`) put back on.
 pub fn with_search(path: &str, search: &str) -> String {
     if search.is_empty() {
@@ -607,6 +653,7 @@ mod tests {
         let login = AppRoute::Login {
             reason: None,
             back: Some(with_search("/secrets/kv/show/x", "version=2")),
+            tab: None,
         };
         let href = login.href();
         let (_, query) = href.split_once('?').expect("the login address has a query");
@@ -748,6 +795,7 @@ mod tests {
         let back = AppRoute::Login {
             reason: None,
             back: Some("/secrets/kv/list/a%41 b+/".into()),
+            tab: None,
         };
         let search = back.href().split_once('?').unwrap().1.to_string();
         assert_eq!(
@@ -761,10 +809,11 @@ mod tests {
         let login = AppRoute::Login {
             reason: Some("expired".into()),
             back: Some("/secrets/kv/list/a b/".into()),
+            tab: Some("auth/k8s".into()),
         };
         assert_eq!(
             login.href(),
-            "/login?reason=expired&return=%2Fsecrets%2Fkv%2Flist%2Fa%20b%2F"
+            "/login?reason=expired&return=%2Fsecrets%2Fkv%2Flist%2Fa%20b%2F&tab=auth%2Fk8s"
         );
         let create = kv(
             "kv",

@@ -337,7 +337,7 @@ fn marked_by_the_app(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|v| v == "vaultdeck")
 }
 
-fn origin_matches_host(headers: &axum::http::HeaderMap) -> bool {
+pub(crate) fn origin_matches_host(headers: &axum::http::HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

@@ -1,7 +1,7 @@
 //! The one route table of the BFF. Everything lives under the base path (default `/ui`).
 
 use crate::{
-    handlers::{health, k8s, listing, session, site, vault_proxy},
+    handlers::{health, k8s, listing, login_form, session, site, vault_proxy},
     middleware::{forget_ended_sessions, refuse_cross_site},
     state::AppState,
 };
@@ -76,6 +76,11 @@ pub fn routes(state: AppState) -> Router {
         .nest(&format!("{base}/api"), api)
         .nest_service(&format!("{base}/pkg"), bundle)
         .route(&format!("{base}/"), get(site::serve_file_or_page))
+        // The login page's form, posted by the browser itself (the page runs no WASM).
+        .route(
+            &format!("{base}/login"),
+            get(site::serve_file_or_page).post(login_form::log_in_by_form),
+        )
         .route(&format!("{base}/{{*path}}"), get(site::serve_file_or_page));
     if !base.is_empty() {
         router = router

@@ -23,6 +23,7 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
             let target = crate::routes::AppRoute::Login {
                 reason: None,
                 back: Some(back),
+                tab: None,
             }
             .href();
             navigate(

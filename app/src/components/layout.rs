@@ -76,6 +76,7 @@ fn return_to_login_when_the_session_ends() {
         let target = AppRoute::Login {
             reason: Some(reason),
             back: Some(back),
+            tab: None,
         }
         .href();
         navigate(

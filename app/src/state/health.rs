@@ -13,8 +13,12 @@ pub struct VaultHealth {
 }
 
 pub fn provide_vault_health() -> VaultHealth {
+    // The login page, drawn by the server alone, shows the seal status the server asked for.
+    let known = use_context::<crate::pages::login::LoginPageFacts>()
+        .and_then(|facts| facts.seal)
+        .map(Ok);
     let health = VaultHealth {
-        status: RwSignal::new(None),
+        status: RwSignal::new(known),
     };
     provide_context(health);
     // Only the browser polls; the server renders "asking Vault…".

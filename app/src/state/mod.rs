@@ -1,7 +1,6 @@
 //! App-wide state, provided as context by the root component.
 
 pub mod health;
-pub mod hydration;
 pub mod permissions;
 pub mod session;
 pub mod tasks;

@@ -185,6 +185,65 @@ impl LoginRequest {
     }
 }
 
+/// The login form's fields, named as the browser posts them when it submits the form
+/// itself (`POST login`, form-encoded: the login page a full page load draws runs no WASM)
+/// and read the same way by the app: one mapping from the form to a [`LoginRequest`].
+/// No `Debug`: `first` is the token when `method` is `token`.
+#[derive(Clone, Default, Deserialize)]
+pub struct LoginFields {
+    /// `token`, `userpass`, `approle`, `kubernetes` or `jwt`; anything else is a JWT login.
+    pub method: String,
+    /// The auth mount; blank for the method's default path.
+    #[serde(default)]
+    pub mount: String,
+    /// A token, user name, Role ID or role.
+    #[serde(default)]
+    pub first: String,
+    /// A password, Secret ID or JWT.
+    #[serde(default)]
+    pub second: Secret,
+    /// The login page's tab the form was on (see `pages::login`), to draw it again.
+    #[serde(default)]
+    pub tab: String,
+    /// The app path to go to after login (checked by [`crate::routes::return_target`]).
+    #[serde(default, rename = "return")]
+    pub return_to: String,
+}
+
+impl LoginFields {
+    /// What the fields ask the BFF to do.
+    pub fn request(&self) -> LoginRequest {
+        let mount = Some(self.mount.trim().to_string()).filter(|m| !m.is_empty());
+        let first = self.first.clone();
+        let second = self.second.clone();
+        match self.method.as_str() {
+            "token" => LoginRequest::Token {
+                token: Secret(first),
+            },
+            "userpass" => LoginRequest::Userpass {
+                mount,
+                username: first,
+                password: second,
+            },
+            "approle" => LoginRequest::Approle {
+                mount,
+                role_id: first,
+                secret_id: second,
+            },
+            "kubernetes" => LoginRequest::Kubernetes {
+                mount,
+                role: first,
+                jwt: second,
+            },
+            _ => LoginRequest::Jwt {
+                mount,
+                role: first,
+                jwt: second,
+            },
+        }
+    }
+}
+
 /// `GET api/session`: who is logged in. Never the token.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {

@@ -3,6 +3,7 @@
 pub mod health;
 pub mod k8s;
 pub mod listing;
+pub mod login_form;
 pub mod session;
 pub mod site;
 pub mod vault_proxy;

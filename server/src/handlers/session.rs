@@ -2,7 +2,7 @@
 
 use crate::{
     error::ApiError,
-    session::{clear_cookie, now_unix, session_cookie, CurrentSession, SessionRecord},
+    session::{clear_cookie, now_unix, session_cookie, CurrentSession, SessionId, SessionRecord},
     state::AppState,
     vault::VaultToken,
 };
@@ -13,7 +13,7 @@ use axum::{
     Json,
 };
 use serde_json::json;
-use vaultdeck_app::wire::{LoginRequest, LogoutResult, TokenFate, TokenLookup};
+use vaultdeck_app::wire::{LoginRequest, LogoutResult, SessionInfo, TokenFate, TokenLookup};
 
 /// `POST api/session`.
 pub async fn create_session(
@@ -22,6 +22,23 @@ pub async fn create_session(
     previous: Result<CurrentSession, ApiError>,
     Json(login): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
+    let (id, info) = log_in(&state, &headers, previous, login).await?;
+    let cookie = session_cookie(
+        &id,
+        &state.cookie_path(&headers),
+        state.config.secure_cookies(),
+    );
+    Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+}
+
+/// Logs in as `login` says and begins a session: its id, for the cookie, and who it is.
+/// Shared by the API and the login form (`login_form`).
+pub async fn log_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    previous: Result<CurrentSession, ApiError>,
+    login: LoginRequest,
+) -> Result<(SessionId, SessionInfo), ApiError> {
     let method = login.method();
     let outcome = begin_session(state, headers, previous, login).await;
     crate::metrics::login(method, outcome.is_ok());
@@ -29,19 +46,19 @@ pub async fn create_session(
 }
 
 async fn begin_session(
-    state: AppState,
-    headers: HeaderMap,
+    state: &AppState,
+    headers: &HeaderMap,
     previous: Result<CurrentSession, ApiError>,
     login: LoginRequest,
-) -> Result<Response, ApiError> {
+) -> Result<(SessionId, SessionInfo), ApiError> {
     // With two session cookies of ours the login would work and every call after it be
     // refused.
-    let cookies = crate::session::session_ids_from(&headers);
+    let cookies = crate::session::session_ids_from(headers);
     state.sessions.named_by(cookies).await?;
-    let obtained = obtain_token(&state, &login).await?;
+    let obtained = obtain_token(state, &login).await?;
     let info = match state.vault.lookup_self(&obtained.token).await {
         Ok(info) => info,
-        Err(refusal) => return Err(unusable_token(&state, &obtained, refusal).await),
+        Err(refusal) => return Err(unusable_token(state, &obtained, refusal).await),
     };
     let record = record_from_lookup(obtained.token, login.method(), obtained.mount, info);
     // A new id at every login: a session id known before login is worthless after it. The
@@ -58,12 +75,7 @@ async fn begin_session(
     let info = record.info(now_unix(), state.sessions.idle_timeout.as_secs());
     let id = state.sessions.begin(record).await?;
     tracing::info!(method = login.method(), display_name = %info.display_name, "logged in");
-    let cookie = session_cookie(
-        &id,
-        &state.cookie_path(&headers),
-        state.config.secure_cookies(),
-    );
-    Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+    Ok((id, info))
 }
 
 /// A token to start a session with, and how it came.

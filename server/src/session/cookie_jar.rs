@@ -50,23 +50,36 @@ impl From<SeveralSessionCookies> for crate::error::ApiError {
     }
 }
 
-fn build(value: String, path: &str, secure: bool) -> Cookie<'static> {
-    Cookie::build((COOKIE_NAME, value))
+fn build(value: String, path: Option<&str>, secure: bool) -> Cookie<'static> {
+    let mut cookie = Cookie::build((COOKIE_NAME, value))
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(secure)
-        .path(path.to_string())
-        .build()
+        .build();
+    if let Some(path) = path {
+        cookie.set_path(path.to_string());
+    }
+    cookie
 }
 
 pub fn session_cookie(id: &SessionId, path: &str, secure: bool) -> HeaderValue {
-    let cookie = build(id.cookie_value().to_string(), path, secure);
+    let cookie = build(id.cookie_value().to_string(), Some(path), secure);
+    HeaderValue::from_str(&cookie.to_string()).expect("a session cookie is a valid header")
+}
+
+/// The session cookie for the answer to the login form's post to `{base}/login`. It names
+/// no path, so the browser keeps it for the directory of the address it posted to: the
+/// base path as the browser sees it, with whatever prefix a proxy put in front
+/// (`kubectl proxy` says nothing of its prefix; the app tells the API in a header, which a
+/// form cannot send).
+pub fn session_cookie_for_the_posted_directory(id: &SessionId, secure: bool) -> HeaderValue {
+    let cookie = build(id.cookie_value().to_string(), None, secure);
     HeaderValue::from_str(&cookie.to_string()).expect("a session cookie is a valid header")
 }
 
 /// Tells the browser to drop the cookie (same name and path, expired).
 pub fn clear_cookie(path: &str, secure: bool) -> HeaderValue {
-    let mut cookie = build(String::new(), path, secure);
+    let mut cookie = build(String::new(), Some(path), secure);
     cookie.make_removal();
     HeaderValue::from_str(&cookie.to_string()).expect("a removal cookie is a valid header")
 }

@@ -10,7 +10,10 @@ mod manager;
 mod sealed;
 mod store;
 
-pub use cookie_jar::{clear_cookie, session_cookie, session_ids_from, SeveralSessionCookies};
+pub use cookie_jar::{
+    clear_cookie, session_cookie, session_cookie_for_the_posted_directory, session_ids_from,
+    SeveralSessionCookies,
+};
 pub use manager::{ActiveSession, CurrentSession, SessionEnd, Sessions};
 pub use manager::{MOST_SESSIONS_PER_TOKEN, MOST_SESSION_COOKIES};
 pub use store::{Keep, SessionStore};
