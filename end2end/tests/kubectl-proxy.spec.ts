@@ -66,5 +66,6 @@ test("login, KV, policies and the Kubernetes pages through a real kubectl proxy"
   await page.getByTestId("use-this-cluster").click();
   await expect(page.getByTestId("k8s-host")).toHaveValue(/^https:\/\/kubernetes:\d+$/);
 
-  expect(pages.every((status) => status === 200), `page statuses: ${pages}`).toBe(true);
+  // Every page drew; the one 303 is the login form's answer (to the page after login).
+  expect(pages.filter((status) => status !== 200), `page statuses: ${pages}`).toEqual([303]);
 });

@@ -26,7 +26,8 @@ async function logInWithOther(page: Page, method: string, mount: string, first: 
   await page.goto(`${deck.url}login`);
   await expect(page.getByTestId("login-submit")).toBeEnabled();
   await page.getByTestId("login-tab-other").click();
-  await page.getByTestId("login-method").selectOption(method);
+  await page.getByTestId(`login-method-${method}`).click();
+  await expect(page.getByTestId(`login-method-${method}`)).toHaveAttribute("aria-current", "true");
   await expect(page.getByTestId("login-mount")).toHaveValue(method);
   await page.getByTestId("login-mount").fill(mount);
   await page.getByTestId("login-first").fill(first);

@@ -18,13 +18,35 @@ test.afterAll(async () => {
   await lab?.stop();
 });
 
-test("until the app has hydrated, the login form cannot be submitted (a native submit would reload and drop the input)", async ({ page }) => {
-  // The inputs carry no name: whatever happens before hydration, no field can reach a URL.
-  expect(await (await fetch(`${deck.url}login`)).text()).not.toMatch(/<input[^>]*\sname=/);
-  const html = await (await fetch(`${deck.url}login`)).text();
-  expect(html).toMatch(/<button(?=[^>]*data-testid="login-submit")[^>]*\sdisabled/);
-  await page.goto(`${deck.url}login`);
-  await expect(page.getByTestId("login-submit")).toBeEnabled();
+test("the login page brings no code: its form logs in by itself and returns where asked", async ({ page }) => {
+  const requested: string[] = [];
+  page.on("request", (request) => requested.push(new URL(request.url()).pathname));
+  await page.goto(`${deck.url}login?return=%2Fstatus`);
+  await expect(page.getByTestId("login-first")).toBeEditable();
+  // Only the page, its stylesheet and its icon: no script, no WASM.
+  expect(requested.filter((path) => /\.(js|wasm)$/.test(path))).toEqual([]);
+  await page.getByTestId("login-tab-userpass").click();
+  await expect(page).toHaveURL(/tab=userpass/);
+  await page.getByTestId("login-first").fill("alice");
+  await page.getByTestId("login-second").fill("not-alices-password");
+  await page.getByTestId("login-submit").click();
+  // Refused: Vault's words, the user name kept, the password not.
+  await expect(page.getByTestId("error-message")).toContainText("invalid username or password");
+  await expect(page.getByTestId("login-first")).toHaveValue("alice");
+  await expect(page.getByTestId("login-second")).toHaveValue("");
+  await page.getByTestId("login-second").fill("alice-password");
+  await page.getByTestId("login-submit").click();
+  await expect(page).toHaveURL(`${deck.url}status`);
+  await expect(page.getByTestId("session-user")).toHaveText("userpass-alice");
+});
+
+test("a page for logged-in users, opened without a session, goes to the login page first and back after", async ({ page }) => {
+  await page.goto(`${deck.url}access/policies?x=1`);
+  await expect(page).toHaveURL(`${deck.url}login?return=%2Faccess%2Fpolicies%3Fx%3D1`);
+  await page.getByTestId("login-first").fill(lab.rootToken);
+  await page.getByTestId("login-submit").click();
+  await expect(page).toHaveURL(`${deck.url}access/policies?x=1`);
+  await expect(page.getByTestId("session-user")).toBeVisible();
 });
 
 async function logInWithToken(page: Page, token: string) {
