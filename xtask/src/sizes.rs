@@ -765,7 +765,10 @@ mod tests {
         split.pages = vec![kv];
         let rows = budget_rows(&split, &BUDGET).unwrap();
         let summary: Vec<(u64, u64)> = rows.iter().map(|r| (r.measured, r.budget)).collect();
-        assert_eq!(summary, [(313_500, 250_000), (170_000, 150_000)]);
+        assert_eq!(
+            summary,
+            [(313_500, 250_000), (314_500, 250_000), (170_000, 150_000)]
+        );
         let table = sizes_table(&split);
         assert!(table.contains("2 shared chunks"), "{table}");
         assert!(table.contains("kv_pages (3 files)"), "{table}");
