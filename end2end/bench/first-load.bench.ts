@@ -16,27 +16,18 @@ interface Load {
 
 /** Loads `url` and types into the token field; counts what crossed the wire meanwhile. */
 async function load(page: Page, url: string, tokenField: string): Promise<Load> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Network.enable");
-  let bytes = 0;
-  let requests = 0;
-  cdp.on("Network.loadingFinished", (event: { encodedDataLength: number }) => {
-    bytes += event.encodedDataLength;
-    requests += 1;
-  });
+  const wire = await countWire(page);
   const started = Date.now();
   await page.goto(url);
   // Typing succeeds only once the app has drawn the field and made it editable.
   await page.locator(tokenField).first().fill("s.probe");
   const ms = Date.now() - started;
   await expect(page.locator(tokenField).first()).toHaveValue("s.probe");
-  await cdp.detach();
-  return { bytes, requests, ms };
+  return { ...(await wire.stop()), ms };
 }
 
-/** Logs in on a login page already loaded, by clicking `submit` after typing the token into
- * `field`; counts what crossed the wire until `drawn` says the page after it is there. */
-async function logIn(page: Page, token: string, field: string, submit: string, drawn: () => Promise<void>): Promise<Load> {
+/** Counts the bytes (`encodedDataLength`) and requests the page finishes until `stop`. */
+async function countWire(page: Page): Promise<{ stop: () => Promise<{ bytes: number; requests: number }> }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Network.enable");
   let bytes = 0;
@@ -45,13 +36,24 @@ async function logIn(page: Page, token: string, field: string, submit: string, d
     bytes += event.encodedDataLength;
     requests += 1;
   });
+  return {
+    stop: async () => {
+      await cdp.detach();
+      return { bytes, requests };
+    },
+  };
+}
+
+/** Logs in on a login page already loaded, by clicking `submit` after typing the token into
+ * `field`; counts what crossed the wire until `drawn` says the page after it is there. */
+async function logIn(page: Page, token: string, field: string, submit: string, drawn: () => Promise<void>): Promise<Load> {
+  const wire = await countWire(page);
   await page.locator(field).first().fill(token);
   const started = Date.now();
   await page.locator(submit).click();
   await drawn();
   const ms = Date.now() - started;
-  await cdp.detach();
-  return { bytes, requests, ms };
+  return { ...(await wire.stop()), ms };
 }
 
 /** The median run of `count`, by time; bytes do not vary between runs of one kind. */

@@ -26,19 +26,7 @@ async fn post_form(deck: &Deck, headers: &[(&str, &str)], fields: &[(&str, &str)
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = request.send().await.expect("vaultdeck answers");
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    Posted {
-        status: response.status().as_u16(),
-        location: header("location"),
-        set_cookie: header("set-cookie"),
-        text: response.text().await.unwrap_or_default(),
-    }
+    answered(request).await
 }
 
 async fn get_page(deck: &Deck, path: &str, cookie: Option<&str>) -> Posted {
@@ -46,6 +34,11 @@ async fn get_page(deck: &Deck, path: &str, cookie: Option<&str>) -> Posted {
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
     }
+    answered(request).await
+}
+
+/// Sends the request and keeps what the tests read of the answer.
+async fn answered(request: reqwest::RequestBuilder) -> Posted {
     let response = request.send().await.expect("vaultdeck answers");
     let header = |name: &str| {
         response
